@@ -1,0 +1,5 @@
+import sys
+
+from fedchirp.cli import main
+
+sys.exit(main())

@@ -1,0 +1,208 @@
+"""Command line: fedchirp init | serve | user create | migrate | demo.
+
+Errors are one line on stderr and a non-zero exit status; nothing is changed
+by a command that fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fedchirp import __version__
+from fedchirp.config import Config, ConfigError, config_from_dict, load_config, render_toml
+from fedchirp.services import accounts
+from fedchirp.services.errors import ServiceError
+from fedchirp.store import Store
+from fedchirp.urls import Urls
+
+DEFAULT_CONFIG = "config.toml"
+ADMIN_USERNAME = "admin"
+
+
+class CliError(Exception):
+    """A command cannot go on; the message is printed as is."""
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    return Path(args.config or os.environ.get("FEDCHIRP_CONFIG") or DEFAULT_CONFIG)
+
+
+def _load(args: argparse.Namespace) -> Config:
+    path = _config_path(args)
+    if not path.exists():
+        raise CliError(f"{path} does not exist; run `fedchirp init` first")
+    return load_config(path)
+
+
+async def _open_store(config: Config) -> Store:
+    store = Store(config.database_path)
+    await store.open()
+    return store
+
+
+# -- init ---------------------------------------------------------------------
+
+
+async def init(args: argparse.Namespace) -> int:
+    """Write a config (if none), create the database, and an admin account on first run."""
+    path = _config_path(args)
+    if path.exists():
+        config = load_config(path)
+        print(f"using existing config {path}")
+    else:
+        settings: dict = {"server": {}}
+        if args.domain:
+            settings["server"]["domain"] = args.domain
+        if args.port:
+            settings["server"]["listen_port"] = args.port
+            settings["server"].setdefault("domain", f"127.0.0.1:{args.port}")
+        config = config_from_dict(settings, base_dir=path.resolve().parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_toml(config), encoding="utf-8")
+        print(f"wrote {path}")
+    store = await _open_store(config)
+    try:
+        print(
+            f"database {config.database_path} is at schema version {await store.schema_version()}"
+        )
+        if await store.count_local_users() == 0:
+            password = secrets.token_urlsafe(12)
+            await accounts.create_local_account(
+                store, Urls(config.base_url), ADMIN_USERNAME, password, admin=True
+            )
+            print(f"created account {ADMIN_USERNAME!r} with password {password}")
+            print("  (shown only this once; keep it somewhere safe)")
+    finally:
+        await store.close()
+    return 0
+
+
+# -- serve --------------------------------------------------------------------
+
+
+def serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from fedchirp.app import create_app
+
+    if not _config_path(args).exists():
+        asyncio.run(init(argparse.Namespace(**{**vars(args), "domain": None, "port": None})))
+    config = _load(args)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    print(
+        f"FedChirp {__version__} serving {config.base_url} "
+        f"on http://{config.server.listen_host}:{config.server.listen_port}"
+    )
+    web.run_app(
+        create_app(config),
+        host=config.server.listen_host,
+        port=config.server.listen_port,
+        print=None,
+    )
+    return 0
+
+
+# -- user ---------------------------------------------------------------------
+
+
+async def user_create(args: argparse.Namespace) -> int:
+    config = _load(args)
+    password = args.password or secrets.token_urlsafe(12)
+    store = await _open_store(config)
+    try:
+        account = await accounts.create_local_account(
+            store,
+            Urls(config.base_url),
+            args.username,
+            password,
+            display_name=args.display_name or "",
+            locked=args.locked,
+            admin=args.admin,
+            actor_type=args.type,
+        )
+    finally:
+        await store.close()
+    print(f"created {account.username}@{config.server.domain} ({account.uri})")
+    if not args.password:
+        print(f"password: {password}")
+    return 0
+
+
+# -- migrate / demo -----------------------------------------------------------
+
+
+async def migrate(args: argparse.Namespace) -> int:
+    config = _load(args)
+    store = Store(config.database_path)
+    await store.open()  # opening applies pending migrations
+    try:
+        print(f"schema version {await store.schema_version()}")
+    finally:
+        await store.close()
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    from fedchirp.demo import run_demo
+
+    return 0 if asyncio.run(run_demo(sys.stdout)) else 1
+
+
+# -- parsing ------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fedchirp", description="A federated microblog server.")
+    parser.add_argument(
+        "--config", help=f"config file (default: $FEDCHIRP_CONFIG or {DEFAULT_CONFIG})"
+    )
+    parser.add_argument("--version", action="version", version=f"fedchirp {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    init_cmd = commands.add_parser("init", help="write a config, create the database and admin")
+    init_cmd.add_argument("--domain", help="public host[:port] (default 127.0.0.1:8080)")
+    init_cmd.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    init_cmd.set_defaults(handler=init, is_async=True)
+
+    serve_cmd = commands.add_parser("serve", help="serve (running init first if needed)")
+    serve_cmd.set_defaults(handler=serve, is_async=False)
+
+    user_cmd = commands.add_parser("user", help="manage local accounts")
+    user_commands = user_cmd.add_subparsers(dest="user_command", required=True)
+    create_cmd = user_commands.add_parser("create", help="create a local account")
+    create_cmd.add_argument("username")
+    create_cmd.add_argument("--password", help="(default: generate and print one)")
+    create_cmd.add_argument("--display-name")
+    create_cmd.add_argument("--admin", action="store_true")
+    create_cmd.add_argument("--locked", action="store_true", help="approve followers by hand")
+    create_cmd.add_argument("--type", default="Person", choices=accounts.ACTOR_TYPES)
+    create_cmd.set_defaults(handler=user_create, is_async=True)
+
+    migrate_cmd = commands.add_parser("migrate", help="apply database migrations")
+    migrate_cmd.set_defaults(handler=migrate, is_async=True)
+
+    demo_cmd = commands.add_parser("demo", help="two instances on loopback follow and post")
+    demo_cmd.set_defaults(handler=demo, is_async=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.is_async:
+            return asyncio.run(args.handler(args))
+        return args.handler(args)
+    except (CliError, ConfigError, ServiceError) as exc:
+        print(f"fedchirp: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

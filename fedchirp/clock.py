@@ -1,0 +1,33 @@
+"""Time helpers: one format for stored and published timestamps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_iso(moment: datetime) -> str:
+    """ISO-8601 in UTC with milliseconds and a Z, as Mastodon writes it."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+def now_iso() -> str:
+    return to_iso(utcnow())
+
+
+def parse_iso(text: object) -> datetime | None:
+    """Parse an ISO-8601 timestamp from a remote document; None if it is not one."""
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -1,0 +1,237 @@
+"""Configuration: a TOML file read into frozen dataclasses.
+
+Every setting has a default and a check; an unknown key or a value of the wrong
+type is a ConfigError with a one-line reason, so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    domain: str = "127.0.0.1:8080"  # host[:port] as it appears in every id we mint
+    scheme: str = "http"  # "https" in production (TLS terminated by a proxy)
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    name: str = "FedChirp"
+    description: str = "A small corner of the fediverse."
+    max_request_bytes: int = 1_000_000
+
+    def check(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9.\-]+(:\d{1,5})?", self.domain):
+            raise ConfigError(f"server.domain must be host[:port], got {self.domain!r}")
+        if self.scheme not in ("http", "https"):
+            raise ConfigError("server.scheme must be 'http' or 'https'")
+        _check_port("server.listen_port", self.listen_port)
+        _check_positive("server.max_request_bytes", self.max_request_bytes)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    data_dir: str = "data"  # relative paths are relative to the config file
+
+    def check(self) -> None:
+        if not self.data_dir:
+            raise ConfigError("storage.data_dir must not be empty")
+
+
+@dataclass(frozen=True)
+class PostsConfig:
+    max_chars: int = 500
+
+    def check(self) -> None:
+        _check_positive("posts.max_chars", self.max_chars)
+
+
+@dataclass(frozen=True)
+class FederationConfig:
+    # The SSRF guard: outbound fetches to loopback/private networks are refused
+    # unless this is set. Tests and the demo set it; production never should.
+    allow_private_addresses: bool = False
+    # Talk to remote servers over plain http (tests and the demo only).
+    allow_http: bool = False
+    signature_max_age_seconds: int = 43_200
+    signature_max_future_seconds: int = 3_600
+    fetch_timeout_seconds: float = 10.0
+    max_document_bytes: int = 1_000_000
+    actor_refresh_seconds: int = 86_400
+
+    def check(self) -> None:
+        _check_positive("federation.signature_max_age_seconds", self.signature_max_age_seconds)
+        _check_positive(
+            "federation.signature_max_future_seconds", self.signature_max_future_seconds
+        )
+        _check_positive("federation.fetch_timeout_seconds", self.fetch_timeout_seconds)
+        _check_positive("federation.max_document_bytes", self.max_document_bytes)
+        _check_positive("federation.actor_refresh_seconds", self.actor_refresh_seconds)
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    concurrency: int = 4
+    max_attempts: int = 16
+    backoff_base_seconds: float = 30.0
+    backoff_max_seconds: float = 6 * 3600.0
+    poll_seconds: float = 5.0
+    timeout_seconds: float = 20.0
+
+    def check(self) -> None:
+        _check_positive("delivery.concurrency", self.concurrency)
+        _check_positive("delivery.max_attempts", self.max_attempts)
+        _check_positive("delivery.backoff_base_seconds", self.backoff_base_seconds)
+        if self.backoff_max_seconds < self.backoff_base_seconds:
+            raise ConfigError("delivery.backoff_max_seconds must be >= backoff_base_seconds")
+        _check_positive("delivery.poll_seconds", self.poll_seconds)
+        _check_positive("delivery.timeout_seconds", self.timeout_seconds)
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    posts: PostsConfig = field(default_factory=PostsConfig)
+    federation: FederationConfig = field(default_factory=FederationConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    base_dir: Path = field(default_factory=Path.cwd)  # where relative paths start
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.server.scheme}://{self.server.domain}"
+
+    @property
+    def data_dir(self) -> Path:
+        return (self.base_dir / self.storage.data_dir).resolve()
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "fedchirp.sqlite3"
+
+    def check(self) -> Config:
+        for section in _SECTIONS:
+            getattr(self, section).check()
+        return self
+
+
+_SECTIONS: dict[str, type] = {
+    "server": ServerConfig,
+    "storage": StorageConfig,
+    "posts": PostsConfig,
+    "federation": FederationConfig,
+    "delivery": DeliveryConfig,
+}
+
+
+def _check_positive(name: str, value: float) -> None:
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+
+
+def _check_port(name: str, value: int) -> None:
+    if not 0 <= value <= 65535:
+        raise ConfigError(f"{name} must be a port number, got {value}")
+
+
+def _build_section(name: str, cls: type, values: Any) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise ConfigError(f"unknown setting {name}.{key}")
+        expected = type(fields[key].default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not expected:
+            raise ConfigError(
+                f"{name}.{key} must be {expected.__name__}, got {type(value).__name__}"
+            )
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def config_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Config:
+    """Build a checked Config from parsed TOML (or a dict shaped like it)."""
+    unknown = set(data) - set(_SECTIONS)
+    if unknown:
+        raise ConfigError(f"unknown section [{sorted(unknown)[0]}]")
+    sections = {
+        name: _build_section(name, cls, data.get(name, {})) for name, cls in _SECTIONS.items()
+    }
+    return Config(**sections, base_dir=base_dir or Path.cwd()).check()
+
+
+def load_config(path: Path) -> Config:
+    """Read and check a TOML config file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    return config_from_dict(data, base_dir=path.resolve().parent)
+
+
+_HELP = {
+    "server.domain": "host[:port] people and servers use to reach this instance; it is part of "
+    "every id we publish, so choose it before federating",
+    "server.scheme": '"https" in production (behind a TLS proxy); "http" only for local trials',
+    "server.listen_host": "address to listen on",
+    "server.listen_port": "port to listen on",
+    "server.max_request_bytes": "largest request body accepted (bigger ones get 413)",
+    "storage.data_dir": "database and media; relative to this file",
+    "posts.max_chars": "longest post, in characters (links count 23)",
+    "federation.allow_private_addresses": "let outbound requests reach loopback/private "
+    "networks (the SSRF guard); only for tests and the demo",
+    "federation.allow_http": "talk to other servers over plain http; only for tests and the demo",
+    "federation.signature_max_age_seconds": "oldest signature Date accepted",
+    "federation.signature_max_future_seconds": "how far ahead a signature Date may be",
+    "delivery.max_attempts": "tries per delivery before giving up",
+    "delivery.backoff_base_seconds": "first retry delay; doubles each try",
+    "delivery.backoff_max_seconds": "longest retry delay",
+}
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def render_toml(config: Config | None = None) -> str:
+    """A commented config file holding config's values (defaults when None)."""
+    config = config or Config()
+    lines = ["# FedChirp configuration. Every setting is optional; shown are the values in use."]
+    for name in _SECTIONS:
+        section = getattr(config, name)
+        lines += ["", f"[{name}]"]
+        for f in dataclasses.fields(section):
+            help_text = _HELP.get(f"{name}.{f.name}")
+            if help_text:
+                lines.append(f"# {help_text}")
+            lines.append(f"{f.name} = {_toml_value(getattr(section, f.name))}")
+    return "\n".join(lines) + "\n"
+
+
+def replace(config: Config, **sections: dict[str, Any]) -> Config:
+    """A copy of config with some settings changed, e.g. replace(c, server={"name": "x"})."""
+    changed = {
+        name: dataclasses.replace(getattr(config, name), **values)
+        for name, values in sections.items()
+    }
+    return dataclasses.replace(config, **changed).check()

@@ -1,0 +1,174 @@
+"""Our own objects as ActivityStreams documents (the outbound half of the wire)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fedchirp.federation.vocab import activity, strip_context, with_context
+from fedchirp.store.models import Account, Status
+from fedchirp.urls import Urls
+
+
+@dataclass(frozen=True)
+class Addressing:
+    """Who a document is addressed to. bto/bcc are never emitted (see DESIGN.md)."""
+
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+
+
+def actor_document(account: Account, urls: Urls) -> dict[str, Any]:
+    return with_context(
+        {
+            "id": account.uri,
+            "type": account.actor_type,
+            "preferredUsername": account.username,
+            "name": account.display_name or account.username,
+            "summary": account.note,
+            "url": account.url,
+            "inbox": account.inbox_url,
+            "outbox": account.outbox_url,
+            "followers": account.followers_url,
+            "following": account.following_url,
+            "endpoints": {"sharedInbox": urls.shared_inbox},
+            "manuallyApprovesFollowers": account.locked,
+            "discoverable": True,
+            "indexable": True,
+            "published": account.created_at,
+            "publicKey": {
+                "id": account.public_key_id,
+                "owner": account.uri,
+                "publicKeyPem": account.public_key_pem,
+            },
+        }
+    )
+
+
+def instance_actor_document(urls: Urls, domain: str, public_key_pem: str) -> dict[str, Any]:
+    """The server's own actor, which signs fetches made on nobody's behalf."""
+    return with_context(
+        {
+            "id": urls.instance_actor,
+            "type": "Application",
+            "preferredUsername": domain,
+            "inbox": urls.shared_inbox,
+            "outbox": f"{urls.instance_actor}/outbox",
+            "endpoints": {"sharedInbox": urls.shared_inbox},
+            "manuallyApprovesFollowers": True,
+            "url": f"{urls.base}/about",
+            "publicKey": {
+                "id": urls.instance_key_id,
+                "owner": urls.instance_actor,
+                "publicKeyPem": public_key_pem,
+            },
+        }
+    )
+
+
+def note_document(
+    status: Status,
+    author: Account,
+    addressing: Addressing,
+    mentions: list[Account],
+    in_reply_to_uri: str | None,
+    hashtags: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    tags: list[dict[str, Any]] = [
+        {
+            "type": "Mention",
+            "href": m.uri,
+            "name": f"@{m.username}@{m.domain}" if m.domain else f"@{m.username}",
+        }
+        for m in mentions
+    ]
+    tags += [{"type": "Hashtag", "href": href, "name": f"#{name}"} for name, href in hashtags]
+    note: dict[str, Any] = {
+        "id": status.uri,
+        "type": "Note",
+        "attributedTo": author.uri,
+        "content": status.content,
+        "published": status.created_at,
+        "url": status.url,
+        "to": list(addressing.to),
+        "cc": list(addressing.cc),
+        "inReplyTo": in_reply_to_uri,
+        "sensitive": status.sensitive,
+        "summary": status.spoiler_text or None,
+        "tag": tags,
+    }
+    if status.language:
+        note["contentMap"] = {status.language: status.content}
+    if status.edited_at:
+        note["updated"] = status.edited_at
+    return with_context(note)
+
+
+def create_activity(note: dict[str, Any]) -> dict[str, Any]:
+    return activity(
+        "Create",
+        f"{note['id']}/activity",
+        note["attributedTo"],
+        strip_context(note),
+        to=note["to"],
+        cc=note["cc"],
+        published=note["published"],
+    )
+
+
+def update_activity(note: dict[str, Any], updated_at: str) -> dict[str, Any]:
+    return activity(
+        "Update",
+        f"{note['id']}/update/{updated_at}",
+        note["attributedTo"],
+        strip_context(note),
+        to=note["to"],
+        cc=note["cc"],
+        published=updated_at,
+    )
+
+
+def delete_activity(status: Status, author: Account, addressing: Addressing) -> dict[str, Any]:
+    return activity(
+        "Delete",
+        f"{status.uri}#delete",
+        author.uri,
+        {"id": status.uri, "type": "Tombstone"},
+        to=list(addressing.to),
+        cc=list(addressing.cc),
+    )
+
+
+def announce_activity(
+    reblog: Status, booster: Account, original_uri: str, addressing: Addressing
+) -> dict[str, Any]:
+    return activity(
+        "Announce",
+        reblog.uri,
+        booster.uri,
+        original_uri,
+        to=list(addressing.to),
+        cc=list(addressing.cc),
+        published=reblog.created_at,
+    )
+
+
+def follow_activity(follow_uri: str, follower: Account, followee: Account) -> dict[str, Any]:
+    return activity("Follow", follow_uri, follower.uri, followee.uri)
+
+
+def respond_to_follow(
+    kind: str, response_id: str, followee: Account, follow_uri: str, follower: Account
+) -> dict[str, Any]:
+    """Accept or Reject of a Follow, embedding the Follow as Mastodon does."""
+    follow = strip_context(follow_activity(follow_uri, follower, followee))
+    return activity(kind, response_id, followee.uri, follow)
+
+
+def like_activity(like_uri: str, liker: Account, status_uri: str) -> dict[str, Any]:
+    return activity("Like", like_uri, liker.uri, status_uri)
+
+
+def undo_activity(actor: Account, undone: dict[str, Any]) -> dict[str, Any]:
+    return activity("Undo", f"{undone['id']}/undo", actor.uri, strip_context(undone))

@@ -1,0 +1,128 @@
+"""The inbox edge: from raw request to an authenticated, shape-checked Activity.
+
+Order matters: cheap checks first (signature present and covering the right
+headers, Date fresh, Digest matching the body), then JSON shape, then the key
+fetch and the RSA check, and last that the signer is the activity's actor.
+Every refusal is an InboxError with an HTTP status and a reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fedchirp.config import Config
+from fedchirp.federation.http import is_activity_json
+from fedchirp.federation.httpsig import (
+    SignatureError,
+    SignatureParams,
+    check_digest,
+    check_freshness,
+    check_signed_headers,
+    signature_params_from,
+    signing_string,
+    verify_signature,
+)
+from fedchirp.federation.resolver import ResolveError, Resolver
+from fedchirp.federation.vocab import Activity, InvalidDocument, parse_activity
+from fedchirp.store.models import Account
+
+
+class InboxError(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class IgnoredActivity(Exception):
+    """Accept the request (202) but do nothing: e.g. the Delete of an actor that is gone."""
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    method: str
+    path_qs: str
+    headers: Mapping[str, str]
+    body: bytes | None = None
+
+
+async def authenticate(resolver: Resolver, config: Config, request: SignedRequest) -> Account:
+    """The remote actor whose key signed this request; InboxError(401) if none did."""
+    params = _checked_params(config, request)
+    return await _verify(resolver, params, request)
+
+
+def _checked_params(config: Config, request: SignedRequest) -> SignatureParams:
+    try:
+        params = signature_params_from(request.headers)
+        check_signed_headers(params, request.method)
+        check_freshness(
+            params,
+            request.headers,
+            config.federation.signature_max_age_seconds,
+            config.federation.signature_max_future_seconds,
+        )
+        if request.body is not None:
+            check_digest(request.headers.get("Digest"), request.body)
+        return params
+    except SignatureError as exc:
+        raise InboxError(401, str(exc)) from exc
+
+
+async def _verify(resolver: Resolver, params: SignatureParams, request: SignedRequest) -> Account:
+    try:
+        text = signing_string(params, request.method, request.path_qs, request.headers)
+    except SignatureError as exc:
+        raise InboxError(401, str(exc)) from exc
+    try:
+        signer = await resolver.actor_for_key(params.key_id)
+        if verify_signature(params, text, signer.public_key_pem):
+            return signer
+        # The key may have rotated since we cached it: fetch it once more.
+        signer = await resolver.actor_for_key(params.key_id, refresh=True)
+    except ResolveError as exc:
+        raise InboxError(401, f"could not get key {params.key_id}: {exc}") from exc
+    if verify_signature(params, text, signer.public_key_pem):
+        return signer
+    raise InboxError(401, "signature does not verify")
+
+
+async def receive(
+    resolver: Resolver, config: Config, request: SignedRequest, content_type: str
+) -> tuple[Activity, Account]:
+    """Check everything about an inbox POST; return the activity and its (signing) actor."""
+    params = _checked_params(config, request)
+    if not is_activity_json(content_type):
+        raise InboxError(415, f"content type {content_type!r} is not ActivityStreams JSON")
+    activity = _parse(request.body or b"")
+    try:
+        signer = await _verify(resolver, params, request)
+    except InboxError:
+        if (
+            _is_self_delete(activity)
+            and await resolver.store.get_account_by_uri(activity.actor) is None
+        ):
+            raise IgnoredActivity("Delete of an actor we never knew") from None
+        raise
+    if signer.uri != activity.actor:
+        raise InboxError(403, f"signed by {signer.uri}, but the actor is {activity.actor}")
+    return activity, signer
+
+
+def _parse(body: bytes) -> Activity:
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InboxError(400, f"body is not JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise InboxError(400, "body is not a JSON object")
+    try:
+        return parse_activity(document)
+    except InvalidDocument as exc:
+        raise InboxError(400, str(exc)) from exc
+
+
+def _is_self_delete(activity: Activity) -> bool:
+    return activity.type == "Delete" and activity.object_id == activity.actor

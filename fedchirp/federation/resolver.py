@@ -1,0 +1,158 @@
+"""Finding remote things: actors (cached in the store), keys, objects, WebFinger.
+
+Every fetch is a signed GET (by the instance actor, so servers with authorized
+fetch answer us) through the SSRF-guarded client. A document is believed only
+for the origin that served it: its id must be on the host we fetched it from.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import quote, urldefrag
+
+from fedchirp.clock import now_iso
+from fedchirp.config import Config
+from fedchirp.federation.http import FetchError, HttpClient, Signer
+from fedchirp.federation.vocab import (
+    InvalidDocument,
+    RemoteActor,
+    host_of,
+    id_of,
+    key_owner,
+    parse_actor,
+)
+from fedchirp.html import sanitize
+from fedchirp.store import Store
+from fedchirp.store.models import Account
+
+JRD_ACCEPT = "application/jrd+json, application/json"
+AS2_LINK_TYPES = (
+    "application/activity+json",
+    'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
+)
+
+
+class ResolveError(Exception):
+    """Something remote could not be found or believed; str(exc) says why."""
+
+
+class Resolver:
+    def __init__(self, config: Config, store: Store, http: HttpClient, signer: Signer) -> None:
+        self.config = config
+        self.store = store
+        self.http = http
+        self.signer = signer
+        self.local_base = config.base_url
+
+    async def fetch(self, uri: str) -> dict[str, Any]:
+        """Fetch a remote ActivityStreams document whose id is on the host that served it."""
+        if uri.startswith(self.local_base + "/"):
+            raise ResolveError(f"{uri} is local; look it up, do not fetch it")
+        try:
+            final_url, document = await self.http.get_json(uri, self.signer)
+        except FetchError as exc:
+            raise ResolveError(str(exc)) from exc
+        document_id = id_of(document.get("id"))
+        if document_id is None or host_of(document_id) != host_of(final_url):
+            raise ResolveError(f"document served by {host_of(final_url)} claims id {document_id}")
+        return document
+
+    # -- actors --------------------------------------------------------------
+
+    async def actor(self, uri: str, refresh: bool = False) -> Account:
+        """A remote actor from the cache, fetched when unknown, stale or refresh is asked."""
+        cached = await self.store.get_account_by_uri(uri)
+        if cached is not None and (cached.is_local or not (refresh or self._stale(cached))):
+            return cached
+        try:
+            return await self._fetch_actor(uri)
+        except ResolveError:
+            if cached is not None and not refresh:
+                return cached  # stale but usable; the origin is only briefly away
+            raise
+
+    def _stale(self, account: Account) -> bool:
+        age = time.time() - (account.fetched_at or 0)
+        return age > self.config.federation.actor_refresh_seconds
+
+    async def _fetch_actor(self, uri: str) -> Account:
+        document = await self.fetch(uri)
+        try:
+            actor = parse_actor(document)
+        except InvalidDocument as exc:
+            raise ResolveError(str(exc)) from exc
+        if actor.uri != uri and urldefrag(uri)[0] != actor.uri:
+            raise ResolveError(f"{uri} is not an actor id (it serves {actor.uri})")
+        return await self.store.upsert_remote_account(_account_row(actor))
+
+    async def actor_for_key(self, key_id: str, refresh: bool = False) -> Account:
+        """The actor owning key_id; refresh re-fetches it (keys rotate)."""
+        if not refresh:
+            known = await self.store.get_account_by_key_id(key_id)
+            if known is not None:
+                return known
+        key_url = urldefrag(key_id)[0]
+        if key_url.startswith(self.local_base + "/"):
+            raise ResolveError(f"{key_id} claims to be one of our own keys")
+        document = await self.fetch(key_url)
+        owner = key_owner(document)
+        if owner is not None and owner != id_of(document.get("id")):
+            if host_of(owner) != host_of(key_url):
+                raise ResolveError(f"key {key_id} names an owner on another server")
+            account = await self.actor(owner, refresh=True)
+        else:
+            try:
+                actor = parse_actor(document)
+            except InvalidDocument as exc:
+                raise ResolveError(str(exc)) from exc
+            account = await self.store.upsert_remote_account(_account_row(actor))
+        if account.public_key_id != key_id:
+            raise ResolveError(f"{account.uri} does not publish key {key_id}")
+        return account
+
+    # -- WebFinger -----------------------------------------------------------
+
+    async def webfinger(self, username: str, domain: str) -> Account:
+        """Resolve user@domain to its actor via WebFinger (RFC 7033)."""
+        scheme = "http" if self.config.federation.allow_http else "https"
+        resource = quote(f"acct:{username}@{domain}", safe=":@")
+        url = f"{scheme}://{domain}/.well-known/webfinger?resource={resource}"
+        try:
+            _, document = await self.http.get_json(url, accept=JRD_ACCEPT)
+        except FetchError as exc:
+            raise ResolveError(f"WebFinger for {username}@{domain} failed: {exc}") from exc
+        links = document.get("links")
+        for link in links if isinstance(links, list) else []:
+            if (
+                isinstance(link, dict)
+                and link.get("rel") == "self"
+                and link.get("type") in AS2_LINK_TYPES
+                and isinstance(link.get("href"), str)
+            ):
+                return await self.actor(link["href"])
+        raise ResolveError(f"WebFinger for {username}@{domain} has no ActivityPub actor")
+
+
+def _account_row(actor: RemoteActor) -> dict[str, Any]:
+    """Store columns for a remote actor (its profile HTML sanitised on the way in)."""
+    return {
+        "username": actor.username,
+        "domain": host_of(actor.uri),
+        "display_name": actor.display_name[:200],
+        "note": sanitize(actor.summary),
+        "actor_type": actor.type,
+        "locked": int(actor.locked),
+        "uri": actor.uri,
+        "url": actor.url,
+        "inbox_url": actor.inbox,
+        "shared_inbox_url": actor.shared_inbox,
+        "outbox_url": actor.outbox,
+        "followers_url": actor.followers,
+        "following_url": actor.following,
+        "public_key_id": actor.key_id,
+        "public_key_pem": actor.public_key_pem,
+        "avatar_url": actor.avatar_url,
+        "created_at": now_iso(),
+        "fetched_at": time.time(),
+    }

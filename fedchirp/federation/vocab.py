@@ -1,0 +1,350 @@
+"""ActivityStreams 2 at the edge: parse remote JSON into typed records, build ours.
+
+Nothing past this module reads raw remote JSON. Parsers check shape (ids are
+http(s) URLs, required fields present, types right) and raise InvalidDocument
+with a reason; they do not decide what is allowed, which is the services' job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from fedchirp.clock import parse_iso
+from fedchirp.federation.jsonld import AS_CONTEXT, CONTEXT
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+_PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
+ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
+MAX_ID_LENGTH = 2048
+
+
+class InvalidDocument(ValueError):
+    """A remote document does not have the shape we need; str(exc) says what is wrong."""
+
+
+# -- small readers ------------------------------------------------------------
+
+
+def is_public(address: str) -> bool:
+    return address in _PUBLIC_ALIASES
+
+
+def host_of(uri: str) -> str:
+    """The origin of an id (host[:port], lowercase), '' if it has none."""
+    try:
+        return urlsplit(uri).netloc.lower()
+    except ValueError:
+        return ""
+
+
+def same_origin(a: str, b: str) -> bool:
+    return bool(host_of(a)) and host_of(a) == host_of(b)
+
+
+def is_http_uri(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) > MAX_ID_LENGTH:
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def id_of(value: Any) -> str | None:
+    """The id of a link-or-object value: a string, or an object's "id"."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return value["id"]
+    return None
+
+
+def ids_of(value: Any) -> tuple[str, ...]:
+    return tuple(i for i in (id_of(v) for v in as_list(value)) if i)
+
+
+def normalize_audience(value: Any) -> tuple[str, ...]:
+    """Addressing list with every spelling of Public written as the full IRI."""
+    return tuple(PUBLIC if is_public(i) else i for i in ids_of(value))
+
+
+def _require_uri(document: dict[str, Any], key: str, what: str) -> str:
+    value = id_of(document.get(key))
+    if not is_http_uri(value):
+        raise InvalidDocument(f"{what} has no valid {key}")
+    return value  # type: ignore[return-value]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _first_type(document: dict[str, Any]) -> str:
+    kinds = [k for k in as_list(document.get("type")) if isinstance(k, str)]
+    if not kinds:
+        raise InvalidDocument("document has no type")
+    return kinds[0]
+
+
+# -- actors -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoteActor:
+    uri: str
+    type: str
+    username: str
+    display_name: str
+    summary: str
+    url: str
+    inbox: str
+    shared_inbox: str | None
+    outbox: str
+    followers: str
+    following: str
+    key_id: str
+    public_key_pem: str
+    locked: bool
+    avatar_url: str
+
+
+def parse_actor(document: dict[str, Any]) -> RemoteActor:
+    uri = _require_uri(document, "id", "actor")
+    kind = _first_type(document)
+    if kind not in ACTOR_TYPES:
+        raise InvalidDocument(f"{uri} is a {kind}, not an actor")
+    username = document.get("preferredUsername")
+    if not isinstance(username, str) or not username.strip():
+        raise InvalidDocument(f"actor {uri} has no preferredUsername")
+    inbox = _require_uri(document, "inbox", "actor")
+    key_id, pem = _actor_key(document, uri)
+    endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
+    shared = id_of(endpoints.get("sharedInbox"))
+    icon = document.get("icon")
+    icon = icon[0] if isinstance(icon, list) and icon else icon
+    return RemoteActor(
+        uri=uri,
+        type=kind,
+        username=username.strip(),
+        display_name=_text(document.get("name")),
+        summary=_text(document.get("summary")),
+        url=id_of(document.get("url")) or uri,
+        inbox=inbox,
+        shared_inbox=shared if is_http_uri(shared) else None,
+        outbox=id_of(document.get("outbox")) or "",
+        followers=id_of(document.get("followers")) or "",
+        following=id_of(document.get("following")) or "",
+        key_id=key_id,
+        public_key_pem=pem,
+        locked=document.get("manuallyApprovesFollowers") is True,
+        avatar_url=(
+            icon.get("url") if isinstance(icon, dict) and isinstance(icon.get("url"), str) else ""
+        ),
+    )
+
+
+def _actor_key(document: dict[str, Any], actor_uri: str) -> tuple[str, str]:
+    """The actor's RSA key as (key id, PEM). Keys must belong to the actor."""
+    for key in as_list(document.get("publicKey")):
+        if not isinstance(key, dict):
+            continue
+        key_id, pem, owner = key.get("id"), key.get("publicKeyPem"), key.get("owner", actor_uri)
+        if is_http_uri(key_id) and isinstance(pem, str) and "PUBLIC KEY" in pem:
+            if owner != actor_uri or not same_origin(key_id, actor_uri):
+                raise InvalidDocument(f"key {key_id} is not owned by {actor_uri}")
+            return key_id, pem
+    raise InvalidDocument(f"actor {actor_uri} has no publicKey")
+
+
+def key_owner(document: dict[str, Any]) -> str | None:
+    """For a fetched keyId that is a standalone key document, the owner it names."""
+    if isinstance(document.get("publicKeyPem"), str) and is_http_uri(document.get("owner")):
+        return document["owner"]
+    return None
+
+
+# -- activities ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Activity:
+    id: str
+    type: str
+    actor: str
+    object_id: str | None
+    object: dict[str, Any] | None  # embedded object, when the activity carried one
+    target: str | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    raw: dict[str, Any]
+
+    @property
+    def object_type(self) -> str | None:
+        if self.object is None:
+            return None
+        kinds = [k for k in as_list(self.object.get("type")) if isinstance(k, str)]
+        return kinds[0] if kinds else None
+
+
+def parse_activity(document: dict[str, Any]) -> Activity:
+    """Shape-check an incoming activity. Its id must share the actor's origin."""
+    kind = _first_type(document)
+    actor = _require_uri(document, "actor", kind)
+    activity_id = _require_uri(document, "id", kind)
+    if not same_origin(activity_id, actor):
+        raise InvalidDocument(f"{kind} id {activity_id} is not on the actor's server")
+    obj = document.get("object")
+    embedded = obj if isinstance(obj, dict) else None
+    object_id = id_of(obj)
+    if obj is not None and object_id is None and embedded is None:
+        raise InvalidDocument(f"{kind} object is neither an id nor an object")
+    return Activity(
+        id=activity_id,
+        type=kind,
+        actor=actor,
+        object_id=object_id,
+        object=embedded,
+        target=id_of(document.get("target")),
+        to=normalize_audience(document.get("to")),
+        cc=normalize_audience(document.get("cc")),
+        raw=document,
+    )
+
+
+def parse_embedded_activity(document: dict[str, Any]) -> Activity:
+    """Parse an activity nested in another (the object of Accept, Undo...).
+
+    Nested activities sometimes lack ids (some servers omit them on Undo), so a
+    missing id is tolerated; the actor is still required.
+    """
+    if not isinstance(document.get("id"), str):
+        document = {**document, "id": f"{_require_uri(document, 'actor', 'activity')}#embedded"}
+    return parse_activity(document)
+
+
+# -- notes --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Note:
+    id: str
+    type: str
+    attributed_to: str
+    content: str
+    summary: str
+    sensitive: bool
+    published: datetime | None
+    updated: datetime | None
+    in_reply_to: str | None
+    url: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    mentions: tuple[str, ...]  # actor ids named by Mention tags
+    hashtags: tuple[str, ...]
+    language: str | None
+
+    @property
+    def audience(self) -> tuple[str, ...]:
+        return self.to + self.cc
+
+
+def parse_note(document: dict[str, Any]) -> Note:
+    note_id = _require_uri(document, "id", "object")
+    kind = _first_type(document)
+    if kind not in NOTE_TYPES:
+        raise InvalidDocument(f"{note_id} is a {kind}, not a note")
+    author = id_of(
+        as_list(document.get("attributedTo"))[0] if document.get("attributedTo") else None
+    )
+    if not is_http_uri(author):
+        raise InvalidDocument(f"{kind} {note_id} has no attributedTo")
+    content = document.get("content")
+    if not isinstance(content, str):
+        content = _text(document.get("name"))
+    mentions, hashtags = [], []
+    for tag in as_list(document.get("tag")):
+        if not isinstance(tag, dict):
+            continue
+        if tag.get("type") == "Mention" and is_http_uri(tag.get("href")):
+            mentions.append(tag["href"])
+        elif tag.get("type") == "Hashtag" and isinstance(tag.get("name"), str):
+            hashtags.append(tag["name"].lstrip("#").lower())
+    language = None
+    content_map = document.get("contentMap")
+    if isinstance(content_map, dict) and content_map:
+        language = next(iter(content_map))
+    url = document.get("url")
+    return Note(
+        id=note_id,
+        type=kind,
+        attributed_to=author,  # type: ignore[arg-type]
+        content=content,
+        summary=_text(document.get("summary")),
+        sensitive=document.get("sensitive") is True,
+        published=parse_iso(document.get("published")),
+        updated=parse_iso(document.get("updated")),
+        in_reply_to=id_of(document.get("inReplyTo")),
+        url=(id_of(as_list(url)[0]) if url else None) or note_id,
+        to=normalize_audience(document.get("to")),
+        cc=normalize_audience(document.get("cc")),
+        mentions=tuple(mentions),
+        hashtags=tuple(hashtags),
+        language=language,
+    )
+
+
+# -- builders -----------------------------------------------------------------
+
+
+def with_context(document: dict[str, Any]) -> dict[str, Any]:
+    return {"@context": CONTEXT, **document}
+
+
+def activity(kind: str, activity_id: str, actor: str, obj: Any, **extra: Any) -> dict[str, Any]:
+    """An activity with the full context; extra holds to/cc/published etc."""
+    return with_context(
+        {"id": activity_id, "type": kind, "actor": actor, "object": obj}
+        | {k: v for k, v in extra.items() if v is not None}
+    )
+
+
+def strip_context(document: dict[str, Any]) -> dict[str, Any]:
+    """The same document for embedding inside another (no nested @context)."""
+    return {k: v for k, v in document.items() if k != "@context"}
+
+
+def ordered_collection(collection_id: str, total: int, first: str | None) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": collection_id,
+        "type": "OrderedCollection",
+        "totalItems": total,
+    }
+    if first:
+        document["first"] = first
+    return document
+
+
+def ordered_collection_page(
+    page_id: str, part_of: str, items: list[Any], next_page: str | None, prev_page: str | None
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": page_id,
+        "type": "OrderedCollectionPage",
+        "partOf": part_of,
+        "orderedItems": items,
+    }
+    if next_page:
+        document["next"] = next_page
+    if prev_page:
+        document["prev"] = prev_page
+    return document

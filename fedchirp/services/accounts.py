@@ -1,0 +1,134 @@
+"""Accounts: creating local ones, signing in, and finding any account by name or id."""
+
+from __future__ import annotations
+
+import re
+
+from fedchirp.clock import now_iso
+from fedchirp.federation.http import Signer
+from fedchirp.federation.httpsig import generate_key_pair, public_key_pem
+from fedchirp.federation.resolver import ResolveError
+from fedchirp.federation.vocab import is_http_uri
+from fedchirp.services.context import Context
+from fedchirp.services.errors import Conflict, Invalid, NotFound, Unavailable
+from fedchirp.services.passwords import hash_password, verify_password
+from fedchirp.store import Store
+from fedchirp.store.models import Account
+from fedchirp.urls import Urls
+
+USERNAME_RE = re.compile(r"[A-Za-z0-9_]{1,30}")
+MIN_PASSWORD_LENGTH = 8
+ACTOR_TYPES = ("Person", "Service", "Organization")
+INSTANCE_KEY_SETTING = "instance_actor_private_key"
+
+
+async def create_local_account(
+    store: Store,
+    urls: Urls,
+    username: str,
+    password: str,
+    *,
+    display_name: str = "",
+    locked: bool = False,
+    admin: bool = False,
+    actor_type: str = "Person",
+) -> Account:
+    """Create a local account with its RSA-2048 key pair."""
+    if not USERNAME_RE.fullmatch(username):
+        raise Invalid("username must be 1-30 letters, digits or underscores")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if actor_type not in ACTOR_TYPES:
+        raise Invalid(f"account type must be one of {', '.join(ACTOR_TYPES)}")
+    if await store.find_account(username, "") is not None:
+        raise Conflict(f"username {username!r} is taken")
+    private_pem, public_pem = generate_key_pair()
+    row = {
+        "username": username,
+        "domain": "",
+        "display_name": display_name,
+        "actor_type": actor_type,
+        "locked": int(locked),
+        "uri": urls.actor(username),
+        "url": urls.profile(username),
+        "inbox_url": urls.inbox(username),
+        "shared_inbox_url": urls.shared_inbox,
+        "outbox_url": urls.outbox(username),
+        "followers_url": urls.followers(username),
+        "following_url": urls.following(username),
+        "public_key_id": urls.key_id(username),
+        "public_key_pem": public_pem,
+        "created_at": now_iso(),
+    }
+    return await store.insert_local_account(row, hash_password(password), private_pem, admin)
+
+
+async def authenticate(store: Store, username: str, password: str) -> Account | None:
+    """The local account these credentials belong to, or None."""
+    account = await store.find_account(username.removeprefix("@"), "")
+    if account is None:
+        return None
+    user = await store.get_local_user(account.id)
+    if user is None or not verify_password(password, user.password_hash):
+        return None
+    return account
+
+
+async def local_account(ctx: Context, username: str) -> Account:
+    account = await ctx.store.find_account(username, "")
+    if account is None or await ctx.store.get_local_user(account.id) is None:
+        raise NotFound(f"no local account {username!r}")
+    return account
+
+
+async def account_by_id(ctx: Context, account_id: int) -> Account:
+    account = await ctx.store.get_account(account_id)
+    if account is None:
+        raise NotFound("account not found")
+    return account
+
+
+def parse_handle(handle: str) -> tuple[str, str | None]:
+    """'user', '@user', 'user@host' or '@user@host' as (user, host or None)."""
+    user, _, host = handle.strip().removeprefix("acct:").removeprefix("@").partition("@")
+    if not USERNAME_RE.fullmatch(user) and not re.fullmatch(r"[\w.\-]{1,64}", user):
+        raise Invalid(f"{handle!r} is not an account handle")
+    return user, (host.lower() or None)
+
+
+async def resolve_account(ctx: Context, query: str, resolve_remote: bool = True) -> Account:
+    """Find an account by handle or actor URL, asking remote servers when allowed."""
+    query = query.strip()
+    try:
+        if is_http_uri(query):
+            if ctx.urls.is_local(query):
+                found = await ctx.store.get_account_by_uri(query)
+                if found is None:
+                    raise NotFound(f"no account at {query}")
+                return found
+            if not resolve_remote:
+                found = await ctx.store.get_account_by_uri(query)
+                if found is None:
+                    raise NotFound(f"{query} is not known here")
+                return found
+            return await ctx.resolver.actor(query)
+        user, host = parse_handle(query)
+        if host is None or host == ctx.config.server.domain.lower():
+            return await local_account(ctx, user)
+        known = await ctx.store.find_account(user, host)
+        if known is not None or not resolve_remote:
+            if known is None:
+                raise NotFound(f"{user}@{host} is not known here")
+            return known
+        return await ctx.resolver.webfinger(user, host)
+    except ResolveError as exc:
+        raise Unavailable(str(exc)) from exc
+
+
+async def instance_signer(store: Store, urls: Urls) -> tuple[Signer, str]:
+    """The instance actor's signer and public key, created on first use."""
+    pem = await store.get_setting(INSTANCE_KEY_SETTING)
+    if pem is None:
+        private_pem, _ = generate_key_pair()
+        pem = await store.set_setting_if_absent(INSTANCE_KEY_SETTING, private_pem)
+    return Signer(urls.instance_key_id, pem), public_key_pem(pem)

@@ -1,0 +1,93 @@
+"""Who may see a post, how it is addressed on the wire, and where it is delivered.
+
+Visibility mapping (the same as Mastodon's, so other servers show it right):
+  public    to Public,     cc followers (+ mentions)
+  unlisted  to followers,  cc Public (+ mentions)
+  private   to followers   (cc mentions)        -- "followers-only"
+  direct    to mentioned accounts only
+  limited   to explicitly chosen accounts only  (follower groups)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from fedchirp.federation.documents import Addressing
+from fedchirp.federation.vocab import PUBLIC, Note
+from fedchirp.services.context import Context
+from fedchirp.store.models import Account, Status
+
+PUBLICLY_LISTED = ("public", "unlisted")
+
+
+def addressing_for(author: Account, visibility: str, recipients: Iterable[Account]) -> Addressing:
+    named = tuple(a.uri for a in recipients)
+    if visibility == "public":
+        return Addressing(to=(PUBLIC,), cc=(author.followers_url, *named))
+    if visibility == "unlisted":
+        return Addressing(to=(author.followers_url,), cc=(PUBLIC, *named))
+    if visibility == "private":
+        return Addressing(to=(author.followers_url,), cc=named)
+    return Addressing(to=named, cc=())
+
+
+async def delivery_inboxes(
+    ctx: Context, author: Account, visibility: str, recipients: Iterable[Account]
+) -> set[str]:
+    """Remote inboxes a post must reach: one per server where one will do."""
+    inboxes = {a.delivery_inbox for a in recipients if not a.is_local}
+    if visibility in ("public", "unlisted", "private"):
+        inboxes |= await ctx.store.remote_follower_inboxes(author.id)
+    return inboxes
+
+
+async def status_recipients(ctx: Context, status: Status) -> list[Account]:
+    """The accounts a status was explicitly addressed to."""
+    pairs = await ctx.store.status_recipients(status.id)
+    accounts = await ctx.store.get_accounts(account_id for account_id, _ in pairs)
+    return [accounts[account_id] for account_id, _ in pairs if account_id in accounts]
+
+
+async def can_see(ctx: Context, viewer: Account | None, status: Status) -> bool:
+    """The one visibility rule: may this viewer (None = anonymous) see this status?"""
+    if status.visibility in PUBLICLY_LISTED:
+        return True
+    if viewer is None:
+        return False
+    if viewer.id == status.account_id:
+        return True
+    if await ctx.store.is_status_recipient(status.id, viewer.id):
+        return True
+    if status.visibility == "private":
+        follow = await ctx.store.get_follow(viewer.id, status.account_id)
+        return follow is not None and follow.state == "accepted"
+    return False
+
+
+def visibility_from_addressing(
+    to: Sequence[str], cc: Sequence[str], followers_url: str, mentions: Sequence[str] = ()
+) -> str:
+    """Read a remote post's (or boost's) visibility from its addressing."""
+    if PUBLIC in to:
+        return "public"
+    if PUBLIC in cc:
+        return "unlisted"
+    addressed = {*to, *cc}
+    if followers_url and followers_url in addressed:
+        return "private"
+    if addressed and addressed <= set(mentions):
+        return "direct"
+    return "limited"
+
+
+async def local_recipients_of_remote(ctx: Context, note: Note) -> list[tuple[Account, bool]]:
+    """Local accounts a remote post names in to/cc or mentions, with whether mentioned."""
+    mentioned = set(note.mentions)
+    found: dict[int, tuple[Account, bool]] = {}
+    for uri in dict.fromkeys((*note.audience, *note.mentions)):
+        if not ctx.urls.is_local(uri):
+            continue
+        account = await ctx.store.get_account_by_uri(uri)
+        if account is not None and account.is_local:
+            found[account.id] = (account, uri in mentioned)
+    return list(found.values())

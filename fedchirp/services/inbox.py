@@ -1,0 +1,299 @@
+"""What an incoming activity does: one dispatcher table, one handler per type.
+
+Activities reach here already authenticated: the signer is the activity's actor
+and the activity id is on the actor's server (federation/inbox.py). Handlers
+must be idempotent; on top of that, an activity id seen before is not processed
+again. Unknown types are recorded and ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fedchirp.clock import parse_iso
+from fedchirp.federation.resolver import ResolveError
+from fedchirp.federation.vocab import (
+    NOTE_TYPES,
+    Activity,
+    InvalidDocument,
+    Note,
+    parse_embedded_activity,
+    parse_note,
+    same_origin,
+)
+from fedchirp.services import audience, follows, interactions, posting
+from fedchirp.services.context import Context
+from fedchirp.store.models import Account, Follow, Status
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context, Activity, Account], Awaitable[str]]
+
+
+async def dispatch(ctx: Context, activity: Activity, actor: Account) -> str:
+    """Apply an activity once; return a short outcome for logs and the demo."""
+    if not await ctx.store.mark_activity_seen(activity.id, activity.type, actor.uri):
+        return "duplicate, ignored"
+    handler = HANDLERS.get(activity.type)
+    if handler is None:
+        return f"{activity.type} is not handled, ignored"
+    try:
+        return await handler(ctx, activity, actor)
+    except BaseException:
+        # Let the sender's retry process it again instead of it being lost.
+        await ctx.store.forget_activity(activity.id)
+        raise
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+async def _local_account(ctx: Context, uri: str | None) -> Account | None:
+    if uri is None or not ctx.urls.is_local(uri):
+        return None
+    account = await ctx.store.get_account_by_uri(uri)
+    return account if account is not None and account.is_local else None
+
+
+async def _embedded_or_fetched(ctx: Context, activity: Activity) -> dict[str, Any] | None:
+    """The activity's object: the embedded copy if it comes from the actor's server,
+    otherwise fetched from its origin (we believe an origin only about itself)."""
+    if (
+        activity.object is not None
+        and activity.object_id
+        and same_origin(activity.object_id, activity.actor)
+    ):
+        return activity.object
+    if activity.object_id is None or ctx.urls.is_local(activity.object_id):
+        return None
+    try:
+        return await ctx.resolver.fetch(activity.object_id)
+    except ResolveError as exc:
+        log.info("could not fetch %s: %s", activity.object_id, exc)
+        return None
+
+
+def _note_or_none(document: dict[str, Any] | None) -> Note | None:
+    if document is None:
+        return None
+    try:
+        return parse_note(document)
+    except InvalidDocument:
+        return None
+
+
+async def _is_relevant(ctx: Context, note: Note, author: Account) -> bool:
+    """Only keep remote posts someone here asked for: by a followed account, addressed
+    to or mentioning a local account, or replying to a local post."""
+    if await ctx.store.has_local_follower(author.id):
+        return True
+    if any(ctx.urls.is_local(uri) for uri in (*note.audience, *note.mentions)):
+        return True
+    return note.in_reply_to is not None and ctx.urls.is_local(note.in_reply_to)
+
+
+async def _follow_named_by(ctx: Context, activity: Activity, remote: Account) -> Follow | None:
+    """The local->remote follow an Accept/Reject refers to, by id or by its embedded Follow."""
+    if activity.object_id:
+        found = await ctx.store.get_follow_by_uri(activity.object_id)
+        if found is not None:
+            return found
+    if activity.object is not None:
+        follower = await _local_account(ctx, activity.object.get("actor"))
+        if follower is not None:
+            return await ctx.store.get_follow(follower.id, remote.id)
+    return None
+
+
+# -- handlers -----------------------------------------------------------------
+
+
+async def on_follow(ctx: Context, activity: Activity, actor: Account) -> str:
+    target = await _local_account(ctx, activity.object_id)
+    if target is None:
+        return "Follow of an unknown account, ignored"
+    await follows.receive_follow(ctx, actor, target, activity.id)
+    return f"{actor.acct()} follows {target.username}"
+
+
+async def on_accept(ctx: Context, activity: Activity, actor: Account) -> str:
+    follow = await _follow_named_by(ctx, activity, actor)
+    if follow is None:
+        return "Accept of an unknown follow, ignored"
+    await follows.receive_accept(ctx, actor, follow)
+    return f"{actor.acct()} accepted a follow"
+
+
+async def on_reject(ctx: Context, activity: Activity, actor: Account) -> str:
+    follow = await _follow_named_by(ctx, activity, actor)
+    if follow is None:
+        return "Reject of an unknown follow, ignored"
+    await follows.receive_reject(ctx, actor, follow)
+    return f"{actor.acct()} rejected a follow"
+
+
+async def on_undo(ctx: Context, activity: Activity, actor: Account) -> str:
+    inner = _undone_activity(activity)
+    if inner is None:
+        return await _undo_by_id(ctx, activity.object_id, actor)
+    if inner.actor != actor.uri:
+        return "Undo of someone else's activity, ignored"
+    if inner.type == "Follow":
+        target = await _local_account(ctx, inner.object_id)
+        if target is not None:
+            await follows.receive_undo_follow(ctx, actor, target)
+        return f"{actor.acct()} unfollowed"
+    return await _undo_by_id(ctx, inner.id, actor, inner)
+
+
+def _undone_activity(activity: Activity) -> Activity | None:
+    if activity.object is None:
+        return None
+    try:
+        return parse_embedded_activity(activity.object)
+    except InvalidDocument:
+        return None
+
+
+async def _undo_by_id(
+    ctx: Context, uri: str | None, actor: Account, inner: Activity | None = None
+) -> str:
+    if uri is None:
+        return "Undo without an object, ignored"
+    boost = await ctx.store.get_status_by_uri(uri)
+    if boost is not None and boost.reblog_of_id is not None:
+        await interactions.receive_unannounce(ctx, actor, boost)
+        return f"{actor.acct()} undid a boost"
+    like = await ctx.store.get_favourite_by_uri(uri)
+    if like is None and inner is not None and inner.type == "Like":
+        status = await _local_status(ctx, inner.object_id)
+        like = await ctx.store.get_favourite(actor.id, status.id) if status else None
+    if like is not None and like.account_id == actor.id:
+        status = await ctx.store.get_status(like.status_id)
+        if status is not None:
+            await interactions.receive_unlike(ctx, actor, status)
+        return f"{actor.acct()} undid a like"
+    follow = await ctx.store.get_follow_by_uri(uri)
+    if follow is not None and follow.follower_id == actor.id:
+        await ctx.store.delete_follow(follow.id)
+        return f"{actor.acct()} unfollowed"
+    return "Undo of something unknown, ignored"
+
+
+async def _local_status(ctx: Context, uri: str | None) -> Status | None:
+    if uri is None:
+        return None
+    status = await ctx.store.get_status_by_uri(uri)
+    return status if status is not None and status.local else None
+
+
+async def on_create(ctx: Context, activity: Activity, actor: Account) -> str:
+    if activity.object_type is not None and activity.object_type not in NOTE_TYPES:
+        return f"Create of a {activity.object_type}, ignored"
+    note = _note_or_none(await _embedded_or_fetched(ctx, activity))
+    if note is None:
+        return "Create without a readable note, ignored"
+    if note.attributed_to != actor.uri or not same_origin(note.id, actor.uri):
+        return "Create of a note by someone else, ignored"
+    if not await _is_relevant(ctx, note, actor):
+        return "Create of a post nobody here follows, ignored"
+    status = await posting.store_remote_note(ctx, note, actor)
+    if status is None:
+        return "Create of a deleted post, ignored"
+    return f"stored {status.visibility} post {note.id}"
+
+
+async def on_update(ctx: Context, activity: Activity, actor: Account) -> str:
+    if activity.object_id == actor.uri:
+        try:
+            await ctx.resolver.actor(actor.uri, refresh=True)
+        except ResolveError as exc:
+            return f"profile update could not be fetched: {exc}"
+        return f"refreshed profile of {actor.acct()}"
+    note = _note_or_none(await _embedded_or_fetched(ctx, activity))
+    if note is None:
+        return "Update of an unknown object type, ignored"
+    status = await ctx.store.get_status_by_uri(note.id)
+    if status is None or status.account_id != actor.id or note.attributed_to != actor.uri:
+        return "Update of an unknown post, ignored"
+    await posting.update_remote_note(ctx, note, status)
+    return f"updated post {note.id}"
+
+
+async def on_delete(ctx: Context, activity: Activity, actor: Account) -> str:
+    uri = activity.object_id
+    if uri is None or not same_origin(uri, actor.uri):
+        return "Delete of something on another server, ignored"
+    if uri == actor.uri:
+        await ctx.store.delete_account(actor.id)
+        return f"deleted account {actor.acct()}"
+    status = await ctx.store.get_status_by_uri(uri)
+    if status is not None and status.account_id != actor.id:
+        return "Delete of someone else's post, ignored"
+    if status is None:
+        # Remember the id anyway, so a Create that arrives late cannot revive it.
+        await ctx.store.remember_tombstone(uri)
+        return "Delete of an unknown post, remembered"
+    await ctx.store.delete_status(status)
+    return f"deleted post {uri}"
+
+
+async def on_announce(ctx: Context, activity: Activity, actor: Account) -> str:
+    original = await _announced_status(ctx, activity)
+    if original is None:
+        return "Announce of an unknown or unavailable post, ignored"
+    if not original.local and not await ctx.store.has_local_follower(actor.id):
+        return "Announce by an account nobody here follows, ignored"
+    published = activity.raw.get("published")
+    visibility = audience.visibility_from_addressing(activity.to, activity.cc, actor.followers_url)
+    await interactions.receive_announce(
+        ctx,
+        actor,
+        original,
+        activity.id,
+        visibility,
+        parse_iso(published) if isinstance(published, str) else None,
+    )
+    return f"{actor.acct()} boosted {original.uri}"
+
+
+async def _announced_status(ctx: Context, activity: Activity) -> Status | None:
+    uri = activity.object_id
+    if uri is None:
+        return None
+    known = await ctx.store.get_status_by_uri(uri)
+    if known is not None or ctx.urls.is_local(uri):
+        return known
+    try:
+        document = await ctx.resolver.fetch(uri)  # never trust an embedded copy of others' posts
+        note = parse_note(document)
+        author = await ctx.resolver.actor(note.attributed_to)
+    except (ResolveError, InvalidDocument) as exc:
+        log.info("could not fetch announced %s: %s", uri, exc)
+        return None
+    if not same_origin(note.id, author.uri) or note.id != uri:
+        return None
+    return await posting.store_remote_note(ctx, note, author)
+
+
+async def on_like(ctx: Context, activity: Activity, actor: Account) -> str:
+    status = await _local_status(ctx, activity.object_id)
+    if status is None:
+        return "Like of a post not from here, ignored"
+    await interactions.receive_like(ctx, actor, status, activity.id)
+    return f"{actor.acct()} liked {status.uri}"
+
+
+HANDLERS: dict[str, Handler] = {
+    "Follow": on_follow,
+    "Accept": on_accept,
+    "Reject": on_reject,
+    "Undo": on_undo,
+    "Create": on_create,
+    "Update": on_update,
+    "Delete": on_delete,
+    "Announce": on_announce,
+    "Like": on_like,
+}

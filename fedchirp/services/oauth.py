@@ -1,0 +1,128 @@
+"""OAuth 2 for the client API: registered apps, access tokens and scopes.
+
+Tokens are random and stored only as their SHA-256, so a leaked database does
+not leak working tokens. Scopes follow Mastodon: read/write/follow/push/admin
+and their granular forms (read:statuses, write:follows, ...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+
+from fedchirp.clock import now_iso
+from fedchirp.services.accounts import authenticate
+from fedchirp.services.context import Context
+from fedchirp.services.errors import Invalid
+from fedchirp.store.models import Account, OAuthApp
+
+TOP_SCOPES = ("read", "write", "follow", "push", "profile", "admin")
+# The legacy "follow" scope stands for these granular ones.
+FOLLOW_SCOPE_GRANTS = frozenset(
+    {"read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes", "write:mutes"}
+)
+OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
+
+
+class InvalidClient(Exception):
+    """Unknown client_id or wrong client_secret."""
+
+
+class InvalidGrant(Exception):
+    """Wrong credentials, or a grant that cannot give what was asked."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    scopes: str
+    created_at: int  # unix seconds, as OAuth token responses carry it
+
+
+def parse_scopes(text: str) -> tuple[str, ...]:
+    scopes = tuple(dict.fromkeys(text.replace("+", " ").split()))
+    for scope in scopes:
+        if scope.split(":", 1)[0] not in TOP_SCOPES:
+            raise Invalid(f"unknown scope {scope!r}")
+    return scopes
+
+
+def scope_allows(granted: str, required: str) -> bool:
+    """Does a token with `granted` scopes cover the `required` scope?"""
+    have = set(granted.split())
+    top = required.split(":", 1)[0]
+    return required in have or top in have or ("follow" in have and required in FOLLOW_SCOPE_GRANTS)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def register_app(
+    ctx: Context, name: str, redirect_uris: str, scopes: str, website: str | None
+) -> OAuthApp:
+    if not name.strip():
+        raise Invalid("client_name can't be blank")
+    if not redirect_uris.strip():
+        raise Invalid("redirect_uris can't be blank")
+    return await ctx.store.insert_app(
+        {
+            "name": name.strip()[:200],
+            "website": website,
+            "redirect_uris": redirect_uris.strip(),
+            "scopes": " ".join(parse_scopes(scopes or "read")),
+            "client_id": secrets.token_urlsafe(32),
+            "client_secret": secrets.token_urlsafe(32),
+            "created_at": now_iso(),
+        }
+    )
+
+
+async def client_app(ctx: Context, client_id: str, client_secret: str) -> OAuthApp:
+    app = await ctx.store.get_app_by_client_id(client_id)
+    if app is None or not secrets.compare_digest(app.client_secret, client_secret):
+        raise InvalidClient("client authentication failed")
+    return app
+
+
+def granted_scopes(app: OAuthApp, requested: str | None) -> str:
+    """The scopes to grant: what was asked for (default: the app's), within the app's."""
+    asked = parse_scopes(requested) if requested else parse_scopes(app.scopes)
+    allowed = app.scopes
+    if not all(scope_allows(allowed, scope) for scope in asked):
+        raise InvalidGrant("the requested scope is beyond what the app registered")
+    return " ".join(asked)
+
+
+async def issue_token(
+    ctx: Context, app: OAuthApp | None, account: Account | None, scopes: str
+) -> IssuedToken:
+    token = secrets.token_urlsafe(32)
+    await ctx.store.insert_token(
+        token_hash(token), app.id if app else None, account.id if account else None, scopes
+    )
+    return IssuedToken(token, scopes, int(time.time()))
+
+
+async def password_grant(
+    ctx: Context, app: OAuthApp, username: str, password: str, scope: str | None
+) -> IssuedToken:
+    account = await authenticate(ctx.store, username, password)
+    if account is None:
+        raise InvalidGrant("the username or password is wrong")
+    return await issue_token(ctx, app, account, granted_scopes(app, scope))
+
+
+async def token_owner(ctx: Context, token: str) -> tuple[Account | None, str] | None:
+    """(account or None for app-only tokens, scopes) of a live token, else None."""
+    found = await ctx.store.get_token(token_hash(token))
+    if found is None:
+        return None
+    account = await ctx.store.get_account(found.account_id) if found.account_id else None
+    return account, found.scopes
+
+
+async def revoke(ctx: Context, token: str) -> None:
+    await ctx.store.revoke_token(token_hash(token))

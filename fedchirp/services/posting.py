@@ -1,0 +1,251 @@
+"""Posts: writing, editing and deleting local ones; taking in remote ones."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from fedchirp import html
+from fedchirp.clock import now_iso, to_iso, utcnow
+from fedchirp.federation import documents
+from fedchirp.federation.vocab import Note
+from fedchirp.services import audience
+from fedchirp.services.accounts import resolve_account
+from fedchirp.services.context import Context
+from fedchirp.services.errors import Forbidden, Invalid, NotFound, ServiceError
+from fedchirp.services.notifications import notify
+from fedchirp.store.models import Account, Status
+
+LOCAL_VISIBILITIES = ("public", "unlisted", "private", "direct")
+URL_LENGTH = 23  # every link counts as 23 characters, as on Mastodon
+MAX_MENTIONS = 30
+MAX_SPOILER = 500
+
+
+def counted_length(text: str) -> int:
+    """Length for the post limit: URLs count 23, remote mentions count only '@user'."""
+    text = html.URL_RE.sub("x" * URL_LENGTH, text)
+    text = html.MENTION_RE.sub(lambda m: f"@{m.group('user')}", text)
+    return len(text)
+
+
+async def create_status(
+    ctx: Context,
+    author: Account,
+    text: str,
+    *,
+    visibility: str = "public",
+    spoiler_text: str = "",
+    sensitive: bool = False,
+    in_reply_to_id: int | None = None,
+    language: str | None = None,
+) -> Status:
+    """Publish a local post and queue it for every remote inbox in its audience."""
+    text = text.strip()
+    _check_text(ctx, text, spoiler_text)
+    if visibility not in LOCAL_VISIBILITIES:
+        raise Invalid(f"visibility must be one of {', '.join(LOCAL_VISIBILITIES)}")
+    if language is not None and not re.fullmatch(r"[a-z]{2,3}", language):
+        raise Invalid("language must be an ISO 639 code like 'en'")
+    parent = await _reply_target(ctx, author, in_reply_to_id)
+    mentioned = await _resolve_mentions(ctx, text)
+    if visibility == "direct" and not mentioned:
+        raise Invalid("a direct post must mention at least one account")
+    content = _render(ctx, text, mentioned)
+    username = author.username
+    status = await ctx.store.insert_status(
+        {
+            "account_id": author.id,
+            "local": 1,
+            "content": content,
+            "source_text": text,
+            "spoiler_text": spoiler_text.strip(),
+            "sensitive": int(sensitive or bool(spoiler_text.strip())),
+            "visibility": visibility,
+            "language": language,
+            "in_reply_to_id": parent.id if parent else None,
+            "in_reply_to_uri": parent.uri if parent else None,
+            "in_reply_to_account_id": parent.account_id if parent else None,
+            "created_at": now_iso(),
+        },
+        utcnow(),
+        recipients=[(a.id, True) for a in mentioned],
+        uris_for=lambda sid: {
+            "uri": ctx.urls.status(username, sid),
+            "url": ctx.urls.status_page(username, sid),
+        },
+    )
+    await notify(ctx, mentioned, "mention", author, status)
+    note = await note_document(ctx, status, author)
+    inboxes = await audience.delivery_inboxes(ctx, author, visibility, mentioned)
+    await ctx.delivery.enqueue(documents.create_activity(note), author, inboxes, status.id)
+    return status
+
+
+async def edit_status(
+    ctx: Context, author: Account, status: Status, text: str, spoiler_text: str = ""
+) -> Status:
+    """Change a local post's text and send an Update to everyone who got it."""
+    _require_own(author, status)
+    text = text.strip()
+    _check_text(ctx, text, spoiler_text)
+    mentioned = await audience.status_recipients(ctx, status)
+    edited_at = now_iso()
+    await ctx.store.update_status(
+        status.id,
+        content=_render(ctx, text, mentioned),
+        source_text=text,
+        spoiler_text=spoiler_text.strip(),
+        edited_at=edited_at,
+    )
+    updated = await ctx.store.get_status(status.id)
+    assert updated is not None
+    note = await note_document(ctx, updated, author)
+    inboxes = await _inboxes_that_have(ctx, author, updated)
+    await ctx.delivery.enqueue(
+        documents.update_activity(note, edited_at), author, inboxes, status.id
+    )
+    return updated
+
+
+async def delete_status(ctx: Context, author: Account, status: Status) -> None:
+    """Delete a local post and tell every server that received it (or a boost of it)."""
+    _require_own(author, status)
+    if status.reblog_of_id is not None:
+        raise Invalid("this is a boost; undo it with unreblog")
+    recipients = await audience.status_recipients(ctx, status)
+    addressing = audience.addressing_for(author, status.visibility, recipients)
+    inboxes = await _inboxes_that_have(ctx, author, status)
+    await ctx.store.delete_status(status)
+    await ctx.delivery.enqueue(
+        documents.delete_activity(status, author, addressing), author, inboxes
+    )
+
+
+async def _inboxes_that_have(ctx: Context, author: Account, status: Status) -> set[str]:
+    recipients = await audience.status_recipients(ctx, status)
+    inboxes = await audience.delivery_inboxes(ctx, author, status.visibility, recipients)
+    return inboxes | await ctx.store.remote_reblogger_inboxes(status.id)
+
+
+async def note_document(ctx: Context, status: Status, author: Account) -> dict[str, Any]:
+    """A local status as the Note other servers receive."""
+    recipients = await audience.status_recipients(ctx, status)
+    mentioned_ids = {aid for aid, m in await ctx.store.status_recipients(status.id) if m}
+    hashtags = [(tag, ctx.urls.tag(tag)) for tag in html.find_hashtags(status.source_text)]
+    return documents.note_document(
+        status,
+        author,
+        audience.addressing_for(author, status.visibility, recipients),
+        [a for a in recipients if a.id in mentioned_ids],
+        status.in_reply_to_uri,
+        hashtags,
+    )
+
+
+def _check_text(ctx: Context, text: str, spoiler_text: str) -> None:
+    if not text:
+        raise Invalid("text can't be blank")
+    limit = ctx.config.posts.max_chars
+    if counted_length(text) + len(spoiler_text) > limit:
+        raise Invalid(f"text is longer than {limit} characters")
+    if len(spoiler_text) > MAX_SPOILER:
+        raise Invalid(f"spoiler_text is longer than {MAX_SPOILER} characters")
+
+
+def _require_own(author: Account, status: Status) -> None:
+    if status.account_id != author.id:
+        raise Forbidden("this is not your post")
+
+
+async def _reply_target(ctx: Context, author: Account, status_id: int | None) -> Status | None:
+    if status_id is None:
+        return None
+    parent = await ctx.store.get_status(status_id)
+    if parent is None or not await audience.can_see(ctx, author, parent):
+        raise NotFound("the post you reply to does not exist")
+    if parent.reblog_of_id is not None:
+        raise Invalid("reply to the boosted post, not to the boost")
+    return parent
+
+
+async def _resolve_mentions(ctx: Context, text: str) -> list[Account]:
+    """Accounts named by @mentions that we can find; unknown names stay plain text."""
+    found: dict[int, Account] = {}
+    for user, host in html.find_mentions(text)[:MAX_MENTIONS]:
+        handle = f"{user}@{host}" if host else user
+        try:
+            account = await resolve_account(ctx, handle)
+        except ServiceError:
+            continue
+        found.setdefault(account.id, account)
+    return list(found.values())
+
+
+def _render(ctx: Context, text: str, mentioned: list[Account]) -> str:
+    by_handle = {}
+    for account in mentioned:
+        by_handle[(account.username.lower(), account.domain or None)] = account
+        if account.is_local:
+            by_handle[(account.username.lower(), ctx.config.server.domain.lower())] = account
+
+    def mention_link(user: str, host: str | None) -> tuple[str, str] | None:
+        account = by_handle.get((user.lower(), host))
+        return (account.url or account.uri, account.username) if account else None
+
+    return html.render_plain_text(text, mention_link, ctx.urls.tag)
+
+
+# -- remote posts -------------------------------------------------------------
+
+
+async def store_remote_note(ctx: Context, note: Note, author: Account) -> Status | None:
+    """Keep a remote post (already checked to come from its author). None if deleted."""
+    if await ctx.store.is_tombstoned(note.id):
+        return None
+    existing = await ctx.store.get_status_by_uri(note.id)
+    if existing is not None:
+        return existing
+    parent = await ctx.store.get_status_by_uri(note.in_reply_to) if note.in_reply_to else None
+    recipients = await audience.local_recipients_of_remote(ctx, note)
+    published = _published(note.published)
+    status = await ctx.store.insert_status(
+        {
+            "uri": note.id,
+            "url": note.url,
+            "account_id": author.id,
+            "local": 0,
+            "content": html.sanitize(note.content),
+            "spoiler_text": html.to_text(html.sanitize(note.summary))[:MAX_SPOILER],
+            "sensitive": int(note.sensitive),
+            "visibility": audience.visibility_from_addressing(
+                note.to, note.cc, author.followers_url, note.mentions
+            ),
+            "language": note.language,
+            "in_reply_to_id": parent.id if parent else None,
+            "in_reply_to_uri": note.in_reply_to,
+            "in_reply_to_account_id": parent.account_id if parent else None,
+            "created_at": to_iso(published),
+        },
+        published,
+        recipients=[(account.id, mentioned) for account, mentioned in recipients],
+    )
+    await notify(ctx, [a for a, mentioned in recipients if mentioned], "mention", author, status)
+    return status
+
+
+async def update_remote_note(ctx: Context, note: Note, status: Status) -> None:
+    await ctx.store.update_status(
+        status.id,
+        content=html.sanitize(note.content),
+        spoiler_text=html.to_text(html.sanitize(note.summary))[:MAX_SPOILER],
+        sensitive=int(note.sensitive),
+        edited_at=to_iso(note.updated or utcnow()),
+    )
+
+
+def _published(moment: datetime | None) -> datetime:
+    """A remote publication time, but never in the future (ids must not run ahead)."""
+    now = utcnow()
+    return now if moment is None or moment > now else moment

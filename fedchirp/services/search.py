@@ -1,0 +1,64 @@
+"""Search: accounts by name or handle (asking their server when resolve is on),
+posts by their URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fedchirp.federation.resolver import ResolveError
+from fedchirp.federation.vocab import InvalidDocument, is_http_uri, parse_note
+from fedchirp.services import audience, posting
+from fedchirp.services.accounts import resolve_account
+from fedchirp.services.context import Context
+from fedchirp.services.errors import ServiceError
+from fedchirp.store.models import Account, Status
+
+
+@dataclass
+class Results:
+    accounts: list[Account] = field(default_factory=list)
+    statuses: list[Status] = field(default_factory=list)
+
+
+def _looks_like_handle(query: str) -> bool:
+    return "@" in query.lstrip("@") and " " not in query.strip()
+
+
+async def search(
+    ctx: Context, viewer: Account | None, query: str, kind: str | None, resolve: bool, limit: int
+) -> Results:
+    query = query.strip()
+    results = Results()
+    if not query:
+        return results
+    resolve = resolve and viewer is not None  # only signed-in users make us fetch
+    if kind in (None, "accounts"):
+        results.accounts = await _accounts(ctx, query, resolve, limit)
+    if kind in (None, "statuses") and is_http_uri(query):
+        status = await _status_by_url(ctx, query, resolve)
+        if status is not None and await audience.can_see(ctx, viewer, status):
+            results.statuses = [status]
+    return results
+
+
+async def _accounts(ctx: Context, query: str, resolve: bool, limit: int) -> list[Account]:
+    if _looks_like_handle(query) or is_http_uri(query):
+        try:
+            return [await resolve_account(ctx, query, resolve_remote=resolve)]
+        except ServiceError:
+            return []
+    return await ctx.store.search_accounts(query.lstrip("@"), limit)
+
+
+async def _status_by_url(ctx: Context, url: str, resolve: bool) -> Status | None:
+    known = await ctx.store.get_status_by_uri(url)
+    if known is not None or not resolve or ctx.urls.is_local(url):
+        return known
+    try:
+        note = parse_note(await ctx.resolver.fetch(url))
+        author = await ctx.resolver.actor(note.attributed_to)
+    except (ResolveError, InvalidDocument):
+        return None
+    if note.id != url or author.uri != note.attributed_to:
+        return None
+    return await posting.store_remote_note(ctx, note, author)

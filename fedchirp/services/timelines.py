@@ -1,0 +1,72 @@
+"""Timelines: what a reader sees, newest first, and the outbox others read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedchirp.federation import documents
+from fedchirp.federation.vocab import strip_context
+from fedchirp.services import audience, posting
+from fedchirp.services.context import Context
+from fedchirp.services.errors import NotFound
+from fedchirp.store.models import FOLLOWER_VISIBLE, Account, Page, Status
+
+MAX_LIMIT = 40
+
+
+def clamp(page: Page) -> Page:
+    limit = min(max(page.limit, 1), MAX_LIMIT)
+    return Page(page.max_id, page.since_id, page.min_id, limit)
+
+
+async def home(ctx: Context, account: Account, page: Page) -> list[Status]:
+    return await ctx.store.home_timeline(account.id, clamp(page))
+
+
+async def public(ctx: Context, local_only: bool, page: Page) -> list[Status]:
+    return await ctx.store.public_timeline(local_only, clamp(page))
+
+
+async def account_statuses(
+    ctx: Context, viewer: Account | None, account: Account, page: Page
+) -> list[Status]:
+    """An account's posts that this viewer may see."""
+    visibilities: tuple[str, ...] = audience.PUBLICLY_LISTED
+    if viewer is not None and viewer.id == account.id:
+        visibilities = ("public", "unlisted", "private", "direct", "limited")
+    elif viewer is not None:
+        follow = await ctx.store.get_follow(viewer.id, account.id)
+        if follow is not None and follow.state == "accepted":
+            visibilities = FOLLOWER_VISIBLE
+    return await ctx.store.account_statuses(account.id, visibilities, clamp(page))
+
+
+async def visible_status(ctx: Context, viewer: Account | None, status_id: int) -> Status:
+    status = await ctx.store.get_status(status_id)
+    if status is None or not await audience.can_see(ctx, viewer, status):
+        raise NotFound("post not found")
+    return status
+
+
+async def outbox_page(
+    ctx: Context, account: Account, page: Page
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Create (posts) and Announce (boosts) activities of publicly listed posts, and the
+    max_id of the next page (None on the last page)."""
+    page = clamp(page)
+    statuses = await ctx.store.account_statuses(account.id, audience.PUBLICLY_LISTED, page)
+    originals = await ctx.store.get_statuses(
+        s.reblog_of_id for s in statuses if s.reblog_of_id is not None
+    )
+    items = []
+    for status in statuses:
+        if status.reblog_of_id is None:
+            note = await posting.note_document(ctx, status, account)
+            items.append(strip_context(documents.create_activity(note)))
+        elif status.reblog_of_id in originals:
+            original = originals[status.reblog_of_id]
+            addressing = audience.addressing_for(account, "public", [])
+            announce = documents.announce_activity(status, account, original.uri, addressing)
+            items.append(strip_context(announce))
+    next_max_id = statuses[-1].id if len(statuses) == page.limit else None
+    return items, next_max_id

@@ -1,0 +1,156 @@
+"""Rows as typed records. Field names match the columns of schema version 1+."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+VISIBILITIES = ("public", "unlisted", "private", "direct", "limited")
+# Visibilities that any follower of the author may see.
+FOLLOWER_VISIBLE = ("public", "unlisted", "private")
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    domain: str  # '' for local accounts
+    display_name: str
+    note: str
+    actor_type: str
+    locked: bool
+    uri: str
+    url: str
+    inbox_url: str
+    shared_inbox_url: str | None
+    outbox_url: str
+    followers_url: str
+    following_url: str
+    public_key_id: str
+    public_key_pem: str
+    avatar_url: str
+    created_at: str
+    fetched_at: float | None
+
+    @property
+    def is_local(self) -> bool:
+        return self.domain == ""
+
+    @property
+    def delivery_inbox(self) -> str:
+        """Where to deliver activities for this account: its server's shared inbox if any."""
+        return self.shared_inbox_url or self.inbox_url
+
+    def acct(self) -> str:
+        """Mastodon's acct: 'user' for local accounts, 'user@domain' for remote ones."""
+        return self.username if self.is_local else f"{self.username}@{self.domain}"
+
+
+@dataclass(frozen=True)
+class LocalUser:
+    account_id: int
+    password_hash: str
+    private_key_pem: str
+    is_admin: bool
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Status:
+    id: int
+    uri: str
+    url: str
+    account_id: int
+    local: bool
+    content: str
+    source_text: str
+    spoiler_text: str
+    sensitive: bool
+    visibility: str
+    language: str | None
+    in_reply_to_id: int | None
+    in_reply_to_uri: str | None
+    in_reply_to_account_id: int | None
+    reblog_of_id: int | None
+    created_at: str
+    edited_at: str | None
+
+
+@dataclass(frozen=True)
+class Follow:
+    id: int
+    follower_id: int
+    followee_id: int
+    uri: str
+    state: str  # 'pending' | 'accepted'
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Favourite:
+    id: int
+    account_id: int
+    status_id: int
+    uri: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    account_id: int
+    type: str
+    from_account_id: int
+    status_id: int | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    activity_uri: str
+    activity_type: str
+    inbox_url: str
+    body: str
+    signer_id: int
+    status_id: int | None
+    state: str
+    attempts: int
+    next_attempt_at: float
+    lease_until: float
+    last_status: int | None
+    last_error: str | None
+    created_at: str
+    finished_at: str | None
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    id: int
+    name: str
+    website: str | None
+    redirect_uris: str
+    scopes: str
+    client_id: str
+    client_secret: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class OAuthToken:
+    id: int
+    token_hash: str
+    app_id: int | None
+    account_id: int | None
+    scopes: str
+    created_at: str
+    revoked_at: str | None
+
+
+@dataclass(frozen=True)
+class Page:
+    """Mastodon-style id paging: newest first, bounded by max_id/since_id/min_id."""
+
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+    limit: int = 20

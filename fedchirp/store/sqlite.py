@@ -1,0 +1,772 @@
+"""SQLite backend: one write connection behind a lock, one read connection.
+
+WAL mode lets reads proceed while a write transaction is open; the lock keeps
+concurrent tasks from interleaving statements inside each other's transactions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from fedchirp.clock import now_iso
+from fedchirp.store.ids import id_for_time
+from fedchirp.store.models import (
+    FOLLOWER_VISIBLE,
+    Account,
+    Delivery,
+    Favourite,
+    Follow,
+    LocalUser,
+    Notification,
+    OAuthApp,
+    OAuthToken,
+    Page,
+    Status,
+)
+
+T = TypeVar("T")
+
+_BOOL_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _record(cls: type[T], row: sqlite3.Row | dict[str, Any] | None) -> T | None:
+    if row is None:
+        return None
+    if cls not in _BOOL_FIELDS:
+        _BOOL_FIELDS[cls] = tuple(
+            f.name for f in dataclasses.fields(cls) if f.type in ("bool", bool)
+        )
+    values = dict(row)
+    for name in _BOOL_FIELDS[cls]:
+        values[name] = bool(values[name])
+    return cls(**values)
+
+
+def _records(cls: type[T], rows: Iterable[sqlite3.Row]) -> list[T]:
+    return [_record(cls, row) for row in rows]  # type: ignore[misc]
+
+
+def _paged(sql_where: str, params: list[Any], page: Page, column: str = "id") -> tuple[str, list]:
+    """Append Mastodon paging bounds and order to a WHERE clause."""
+    where, args = [sql_where], list(params)
+    if page.max_id is not None:
+        where.append(f"{column} < ?")
+        args.append(page.max_id)
+    if page.since_id is not None:
+        where.append(f"{column} > ?")
+        args.append(page.since_id)
+    if page.min_id is not None:
+        where.append(f"{column} > ?")
+        args.append(page.min_id)
+    order = "ASC" if page.min_id is not None else "DESC"
+    args.append(page.limit)
+    return f"WHERE {' AND '.join(where)} ORDER BY {column} {order} LIMIT ?", args
+
+
+def _newest_first(items: list[T], page: Page) -> list[T]:
+    return list(reversed(items)) if page.min_id is not None else items
+
+
+class IdCollision(Exception):
+    pass
+
+
+class SqliteStore:
+    """All persistence for one instance. Methods speak in records, never in JSON."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._write_conn: aiosqlite.Connection | None = None
+        self._read_conn: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    # -- lifecycle ---------------------------------------------------------
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_conn = await self._connect()
+        await self._write_conn.execute("PRAGMA journal_mode=WAL")
+        await self.migrate()
+        self._read_conn = await self._connect()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=10000")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    async def close(self) -> None:
+        for conn in (self._read_conn, self._write_conn):
+            if conn is not None:
+                await conn.close()
+        self._read_conn = self._write_conn = None
+
+    async def migrate(self) -> list[int]:
+        """Apply numbered migrations not yet applied; return the versions applied."""
+        assert self._write_conn is not None
+        await self._write_conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        async with self._write_conn.execute("SELECT version FROM schema_migrations") as cur:
+            done = {row[0] for row in await cur.fetchall()}
+        applied = []
+        for version, sql in available_migrations():
+            if version in done:
+                continue
+            # executescript commits first, so wrap the script and its record in one
+            # explicit transaction: a failed migration leaves no trace.
+            try:
+                await self._write_conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{sql}\n"
+                    f"INSERT INTO schema_migrations VALUES ({version}, '{now_iso()}');\nCOMMIT;"
+                )
+            except sqlite3.Error:
+                if self._write_conn.in_transaction:
+                    await self._write_conn.execute("ROLLBACK")
+                raise
+            applied.append(version)
+        return applied
+
+    async def schema_version(self) -> int:
+        row = await self._one("SELECT MAX(version) AS v FROM schema_migrations")
+        return row["v"] if row and row["v"] is not None else 0
+
+    # -- primitives --------------------------------------------------------
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        assert self._read_conn is not None, "store is not open"
+        async with self._read_conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        assert self._read_conn is not None, "store is not open"
+        async with self._read_conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """An IMMEDIATE write transaction; rolled back if the block raises."""
+        assert self._write_conn is not None, "store is not open"
+        async with self._write_lock:
+            await self._write_conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._write_conn
+            except BaseException:
+                await self._write_conn.execute("ROLLBACK")
+                raise
+            await self._write_conn.execute("COMMIT")
+
+    async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one write statement; return how many rows it changed."""
+        async with self.transaction() as db:
+            cur = await db.execute(sql, params)
+            return cur.rowcount
+
+    # -- settings ----------------------------------------------------------
+
+    async def get_setting(self, key: str) -> str | None:
+        row = await self._one("SELECT value FROM settings WHERE key = ?", (key,))
+        return row["value"] if row else None
+
+    async def set_setting_if_absent(self, key: str, value: str) -> str:
+        """Store value unless the key exists; return whichever value is stored."""
+        await self._write("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", (key, value))
+        stored = await self.get_setting(key)
+        assert stored is not None
+        return stored
+
+    # -- accounts ----------------------------------------------------------
+
+    async def insert_local_account(
+        self, account: dict[str, Any], password_hash: str, private_key_pem: str, is_admin: bool
+    ) -> Account:
+        async with self.transaction() as db:
+            account_id = await self._insert_row(db, "accounts", account)
+            await db.execute(
+                "INSERT INTO local_users (account_id, password_hash, private_key_pem, is_admin,"
+                " created_at) VALUES (?, ?, ?, ?, ?)",
+                (account_id, password_hash, private_key_pem, int(is_admin), account["created_at"]),
+            )
+        return await self.get_account(account_id)  # type: ignore[return-value]
+
+    async def upsert_remote_account(self, account: dict[str, Any]) -> Account:
+        """Insert or refresh a remote actor, keyed by its uri."""
+        columns = ", ".join(account)
+        marks = ", ".join("?" for _ in account)
+        updates = ", ".join(
+            f"{c} = excluded.{c}" for c in account if c not in ("uri", "created_at")
+        )
+        async with self.transaction() as db:
+            await db.execute(
+                f"INSERT INTO accounts ({columns}) VALUES ({marks}) "
+                f"ON CONFLICT (uri) DO UPDATE SET {updates}",
+                tuple(account.values()),
+            )
+        found = await self.get_account_by_uri(account["uri"])
+        assert found is not None
+        return found
+
+    @staticmethod
+    async def _insert_row(db: aiosqlite.Connection, table: str, values: dict[str, Any]) -> int:
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        cur = await db.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values())
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def get_account(self, account_id: int) -> Account | None:
+        return _record(
+            Account, await self._one("SELECT * FROM accounts WHERE id = ?", (account_id,))
+        )
+
+    async def get_accounts(self, account_ids: Iterable[int]) -> dict[int, Account]:
+        ids = list(set(account_ids))
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        rows = await self._all(f"SELECT * FROM accounts WHERE id IN ({marks})", ids)
+        return {a.id: a for a in _records(Account, rows)}
+
+    async def get_account_by_uri(self, uri: str) -> Account | None:
+        return _record(Account, await self._one("SELECT * FROM accounts WHERE uri = ?", (uri,)))
+
+    async def get_account_by_key_id(self, key_id: str) -> Account | None:
+        row = await self._one("SELECT * FROM accounts WHERE public_key_id = ?", (key_id,))
+        return _record(Account, row)
+
+    async def find_account(self, username: str, domain: str) -> Account | None:
+        """Find by username (case-insensitive, as WebFinger lookups are) and domain."""
+        row = await self._one(
+            "SELECT * FROM accounts WHERE lower(username) = lower(?) AND lower(domain) = lower(?)",
+            (username, domain),
+        )
+        return _record(Account, row)
+
+    async def search_accounts(self, text: str, limit: int) -> list[Account]:
+        """Accounts whose username or display name starts with text, local first."""
+        pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = await self._all(
+            "SELECT * FROM accounts WHERE username LIKE ? ESCAPE '\\'"
+            " OR display_name LIKE ? ESCAPE '\\' ORDER BY domain != '', username LIMIT ?",
+            (pattern, pattern, limit),
+        )
+        return _records(Account, rows)
+
+    async def get_local_user(self, account_id: int) -> LocalUser | None:
+        row = await self._one("SELECT * FROM local_users WHERE account_id = ?", (account_id,))
+        return _record(LocalUser, row)
+
+    async def count_active_local_users(self, since_iso: str) -> int:
+        """Local accounts that posted at or after since_iso."""
+        row = await self._one(
+            "SELECT COUNT(DISTINCT s.account_id) AS n FROM statuses s"
+            " JOIN local_users u ON u.account_id = s.account_id WHERE s.created_at >= ?",
+            (since_iso,),
+        )
+        return row["n"] if row else 0
+
+    async def count_local_users(self) -> int:
+        row = await self._one("SELECT COUNT(*) AS n FROM local_users")
+        return row["n"] if row else 0
+
+    async def update_account(self, account_id: int, **fields: Any) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        await self._write(
+            f"UPDATE accounts SET {assignments} WHERE id = ?", (*fields.values(), account_id)
+        )
+
+    async def delete_account(self, account_id: int) -> None:
+        await self._write("DELETE FROM accounts WHERE id = ?", (account_id,))
+
+    # -- statuses ----------------------------------------------------------
+
+    async def insert_status(
+        self,
+        status: dict[str, Any],
+        published: datetime,
+        recipients: Iterable[tuple[int, bool]] = (),
+        uris_for: Callable[[int], dict[str, str]] | None = None,
+    ) -> Status:
+        """Insert a status with a time-ordered id; recipients are (account_id, mentioned).
+
+        uris_for(id) supplies uri/url for local statuses, whose ids name them.
+        """
+        recipients = list(recipients)
+        for _attempt in range(8):
+            status_id = id_for_time(published)
+            row = {"id": status_id, **status, **(uris_for(status_id) if uris_for else {})}
+            try:
+                async with self.transaction() as db:
+                    await self._insert_row(db, "statuses", row)
+                    await db.executemany(
+                        "INSERT OR IGNORE INTO status_recipients (status_id, account_id, mentioned)"
+                        " VALUES (?, ?, ?)",
+                        [(status_id, account_id, int(m)) for account_id, m in recipients],
+                    )
+            except sqlite3.IntegrityError as exc:
+                if "statuses.id" in str(exc):
+                    continue  # two statuses in the same millisecond drew the same low bits
+                raise
+            found = await self.get_status(status_id)
+            assert found is not None
+            return found
+        raise IdCollision("could not allocate a status id")
+
+    async def get_status(self, status_id: int) -> Status | None:
+        return _record(Status, await self._one("SELECT * FROM statuses WHERE id = ?", (status_id,)))
+
+    async def get_statuses(self, status_ids: Iterable[int]) -> dict[int, Status]:
+        ids = list(set(status_ids))
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        rows = await self._all(f"SELECT * FROM statuses WHERE id IN ({marks})", ids)
+        return {s.id: s for s in _records(Status, rows)}
+
+    async def get_status_by_uri(self, uri: str) -> Status | None:
+        return _record(Status, await self._one("SELECT * FROM statuses WHERE uri = ?", (uri,)))
+
+    async def find_reblog(self, account_id: int, status_id: int) -> Status | None:
+        row = await self._one(
+            "SELECT * FROM statuses WHERE account_id = ? AND reblog_of_id = ?",
+            (account_id, status_id),
+        )
+        return _record(Status, row)
+
+    async def update_status(self, status_id: int, **fields: Any) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        await self._write(
+            f"UPDATE statuses SET {assignments} WHERE id = ?", (*fields.values(), status_id)
+        )
+
+    async def delete_status(self, status: Status) -> None:
+        """Delete a status (its boosts, likes and recipients cascade) and remember its uri."""
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM statuses WHERE id = ?", (status.id,))
+            if status.reblog_of_id is None:
+                await db.execute(
+                    "INSERT OR IGNORE INTO tombstones (uri, deleted_at) VALUES (?, ?)",
+                    (status.uri, now_iso()),
+                )
+
+    async def remember_tombstone(self, uri: str) -> None:
+        await self._write(
+            "INSERT OR IGNORE INTO tombstones (uri, deleted_at) VALUES (?, ?)", (uri, now_iso())
+        )
+
+    async def is_tombstoned(self, uri: str) -> bool:
+        return await self._one("SELECT 1 FROM tombstones WHERE uri = ?", (uri,)) is not None
+
+    async def status_recipients(self, status_id: int) -> list[tuple[int, bool]]:
+        rows = await self._all(
+            "SELECT account_id, mentioned FROM status_recipients WHERE status_id = ?", (status_id,)
+        )
+        return [(row["account_id"], bool(row["mentioned"])) for row in rows]
+
+    async def is_status_recipient(self, status_id: int, account_id: int) -> bool:
+        row = await self._one(
+            "SELECT 1 FROM status_recipients WHERE status_id = ? AND account_id = ?",
+            (status_id, account_id),
+        )
+        return row is not None
+
+    async def account_statuses(
+        self, account_id: int, visibilities: Sequence[str], page: Page
+    ) -> list[Status]:
+        marks = ", ".join("?" for _ in visibilities)
+        clause, args = _paged(
+            f"account_id = ? AND visibility IN ({marks})", [account_id, *visibilities], page
+        )
+        rows = await self._all(f"SELECT * FROM statuses {clause}", args)
+        return _newest_first(_records(Status, rows), page)
+
+    async def home_timeline(self, account_id: int, page: Page) -> list[Status]:
+        """Own posts, posts by accepted followees that followers may see, and posts addressed
+        to the account, newest first."""
+        marks = ", ".join("?" for _ in FOLLOWER_VISIBLE)
+        clause, args = _paged(
+            "(account_id = ?"
+            " OR (visibility IN (" + marks + ") AND account_id IN"
+            "     (SELECT followee_id FROM follows WHERE follower_id = ? AND state = 'accepted'))"
+            " OR id IN (SELECT status_id FROM status_recipients WHERE account_id = ?))",
+            [account_id, *FOLLOWER_VISIBLE, account_id, account_id],
+            page,
+        )
+        rows = await self._all(f"SELECT * FROM statuses {clause}", args)
+        return _newest_first(_records(Status, rows), page)
+
+    async def public_timeline(self, local_only: bool, page: Page) -> list[Status]:
+        where = "visibility = 'public' AND reblog_of_id IS NULL"
+        if local_only:
+            where += " AND local = 1"
+        clause, args = _paged(where, [], page)
+        rows = await self._all(f"SELECT * FROM statuses {clause}", args)
+        return _newest_first(_records(Status, rows), page)
+
+    async def count_statuses(self, account_id: int | None = None, local_only: bool = False) -> int:
+        where, args = ["reblog_of_id IS NULL"], []
+        if account_id is not None:
+            where.append("account_id = ?")
+            args.append(account_id)
+        if local_only:
+            where.append("local = 1")
+        row = await self._one(
+            f"SELECT COUNT(*) AS n FROM statuses WHERE {' AND '.join(where)}", args
+        )
+        return row["n"] if row else 0
+
+    async def status_counts(self, status_id: int) -> dict[str, int]:
+        row = await self._one(
+            "SELECT (SELECT COUNT(*) FROM statuses WHERE reblog_of_id = :id) AS reblogs,"
+            " (SELECT COUNT(*) FROM favourites WHERE status_id = :id) AS favourites,"
+            " (SELECT COUNT(*) FROM statuses WHERE in_reply_to_id = :id) AS replies",
+            {"id": status_id},
+        )
+        assert row is not None
+        return dict(row)
+
+    async def last_status_at(self, account_id: int) -> str | None:
+        row = await self._one(
+            "SELECT created_at FROM statuses WHERE account_id = ? ORDER BY id DESC LIMIT 1",
+            (account_id,),
+        )
+        return row["created_at"] if row else None
+
+    async def remote_reblogger_inboxes(self, status_id: int) -> set[str]:
+        rows = await self._all(
+            "SELECT DISTINCT COALESCE(a.shared_inbox_url, a.inbox_url) AS inbox"
+            " FROM statuses s JOIN accounts a ON a.id = s.account_id"
+            " WHERE s.reblog_of_id = ? AND a.domain != ''",
+            (status_id,),
+        )
+        return {row["inbox"] for row in rows}
+
+    async def has_local_follower(self, account_id: int) -> bool:
+        row = await self._one(
+            "SELECT 1 FROM follows f JOIN accounts a ON a.id = f.follower_id"
+            " WHERE f.followee_id = ? AND f.state = 'accepted' AND a.domain = '' LIMIT 1",
+            (account_id,),
+        )
+        return row is not None
+
+    # -- follows -----------------------------------------------------------
+
+    async def insert_follow(
+        self, follower_id: int, followee_id: int, uri: str, state: str
+    ) -> Follow:
+        """Record a follow; an existing one for the same pair is kept (with its state)."""
+        await self._write(
+            "INSERT INTO follows (follower_id, followee_id, uri, state, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (follower_id, followee_id) DO NOTHING",
+            (follower_id, followee_id, uri, state, now_iso()),
+        )
+        found = await self.get_follow(follower_id, followee_id)
+        assert found is not None
+        return found
+
+    async def get_follow(self, follower_id: int, followee_id: int) -> Follow | None:
+        row = await self._one(
+            "SELECT * FROM follows WHERE follower_id = ? AND followee_id = ?",
+            (follower_id, followee_id),
+        )
+        return _record(Follow, row)
+
+    async def get_follow_by_id(self, follow_id: int) -> Follow | None:
+        return _record(Follow, await self._one("SELECT * FROM follows WHERE id = ?", (follow_id,)))
+
+    async def get_follow_by_uri(self, uri: str) -> Follow | None:
+        return _record(Follow, await self._one("SELECT * FROM follows WHERE uri = ?", (uri,)))
+
+    async def accept_follow(self, follow_id: int) -> None:
+        await self._write("UPDATE follows SET state = 'accepted' WHERE id = ?", (follow_id,))
+
+    async def delete_follow(self, follow_id: int) -> None:
+        await self._write("DELETE FROM follows WHERE id = ?", (follow_id,))
+
+    async def follow_counts(self, account_id: int) -> tuple[int, int]:
+        """(followers, following), counting accepted follows only."""
+        row = await self._one(
+            "SELECT (SELECT COUNT(*) FROM follows WHERE followee_id = :id AND state = 'accepted')"
+            " AS followers, (SELECT COUNT(*) FROM follows WHERE follower_id = :id"
+            " AND state = 'accepted') AS following",
+            {"id": account_id},
+        )
+        assert row is not None
+        return row["followers"], row["following"]
+
+    async def follow_page(
+        self, account_id: int, direction: str, page: Page
+    ) -> list[tuple[int, Account]]:
+        """Accepted followers (direction='followers') or followees as (follow id, account),
+        newest follow first, paged by follow id."""
+        mine, theirs = (
+            ("followee_id", "follower_id")
+            if direction == "followers"
+            else ("follower_id", "followee_id")
+        )
+        clause, args = _paged(
+            f"f.{mine} = ? AND f.state = 'accepted'", [account_id], page, column="f.id"
+        )
+        rows = await self._all(
+            f"SELECT f.id AS follow_id, a.* FROM follows f JOIN accounts a ON a.id = f.{theirs}"
+            f" {clause}",
+            args,
+        )
+        pairs = []
+        for row in rows:
+            values = dict(row)
+            follow_id = values.pop("follow_id")
+            pairs.append((follow_id, _record(Account, values)))
+        return _newest_first(pairs, page)  # type: ignore[arg-type]
+
+    async def replies_to(self, status_ids: Sequence[int]) -> list[Status]:
+        if not status_ids:
+            return []
+        marks = ", ".join("?" for _ in status_ids)
+        rows = await self._all(
+            f"SELECT * FROM statuses WHERE in_reply_to_id IN ({marks}) ORDER BY id", status_ids
+        )
+        return _records(Status, rows)
+
+    async def pending_follows(self, followee_id: int) -> list[Follow]:
+        rows = await self._all(
+            "SELECT * FROM follows WHERE followee_id = ? AND state = 'pending' ORDER BY id",
+            (followee_id,),
+        )
+        return _records(Follow, rows)
+
+    async def remote_follower_inboxes(self, account_id: int) -> set[str]:
+        """Distinct delivery inboxes (shared where offered) of accepted remote followers."""
+        rows = await self._all(
+            "SELECT DISTINCT COALESCE(a.shared_inbox_url, a.inbox_url) AS inbox"
+            " FROM follows f JOIN accounts a ON a.id = f.follower_id"
+            " WHERE f.followee_id = ? AND f.state = 'accepted' AND a.domain != ''",
+            (account_id,),
+        )
+        return {row["inbox"] for row in rows}
+
+    # -- favourites --------------------------------------------------------
+
+    async def insert_favourite(self, account_id: int, status_id: int, uri: str) -> bool:
+        """Record a like; False if this account already liked the status."""
+        changed = await self._write(
+            "INSERT OR IGNORE INTO favourites (account_id, status_id, uri, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (account_id, status_id, uri, now_iso()),
+        )
+        return bool(changed)
+
+    async def get_favourite(self, account_id: int, status_id: int) -> Favourite | None:
+        row = await self._one(
+            "SELECT * FROM favourites WHERE account_id = ? AND status_id = ?",
+            (account_id, status_id),
+        )
+        return _record(Favourite, row)
+
+    async def get_favourite_by_uri(self, uri: str) -> Favourite | None:
+        return _record(Favourite, await self._one("SELECT * FROM favourites WHERE uri = ?", (uri,)))
+
+    async def delete_favourite(self, favourite_id: int) -> None:
+        await self._write("DELETE FROM favourites WHERE id = ?", (favourite_id,))
+
+    async def viewer_flags(self, account_id: int, status_ids: Sequence[int]) -> dict[int, set[str]]:
+        """Which of the statuses this account has 'favourited' / 'reblogged'."""
+        flags: dict[int, set[str]] = {sid: set() for sid in status_ids}
+        if not status_ids:
+            return flags
+        marks = ", ".join("?" for _ in status_ids)
+        for flag, sql in (
+            (
+                "favourited",
+                f"SELECT status_id AS s FROM favourites WHERE account_id = ?"
+                f" AND status_id IN ({marks})",
+            ),
+            (
+                "reblogged",
+                f"SELECT reblog_of_id AS s FROM statuses WHERE account_id = ?"
+                f" AND reblog_of_id IN ({marks})",
+            ),
+        ):
+            for row in await self._all(sql, (account_id, *status_ids)):
+                flags[row["s"]].add(flag)
+        return flags
+
+    # -- notifications -----------------------------------------------------
+
+    async def insert_notification(
+        self, account_id: int, type_: str, from_account_id: int, status_id: int | None = None
+    ) -> None:
+        await self._write(
+            "INSERT INTO notifications (account_id, type, from_account_id, status_id, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (account_id, type_, from_account_id, status_id, now_iso()),
+        )
+
+    async def notifications(self, account_id: int, page: Page) -> list[Notification]:
+        clause, args = _paged("account_id = ?", [account_id], page)
+        rows = await self._all(f"SELECT * FROM notifications {clause}", args)
+        return _newest_first(_records(Notification, rows), page)
+
+    # -- inbox -------------------------------------------------------------
+
+    async def mark_activity_seen(self, activity_uri: str, type_: str, actor_uri: str) -> bool:
+        """Remember an incoming activity id; False if it was seen before."""
+        changed = await self._write(
+            "INSERT OR IGNORE INTO inbox_seen (activity_uri, type, actor_uri, received_at)"
+            " VALUES (?, ?, ?, ?)",
+            (activity_uri, type_, actor_uri, now_iso()),
+        )
+        return bool(changed)
+
+    async def forget_activity(self, activity_uri: str) -> None:
+        """Let an activity be processed again (its handling failed part-way)."""
+        await self._write("DELETE FROM inbox_seen WHERE activity_uri = ?", (activity_uri,))
+
+    # -- delivery queue ----------------------------------------------------
+
+    async def enqueue_deliveries(
+        self,
+        activity_uri: str,
+        activity_type: str,
+        body: str,
+        signer_id: int,
+        inboxes: Iterable[str],
+        now: float,
+        status_id: int | None = None,
+    ) -> int:
+        """Queue one delivery per inbox; an activity already queued for an inbox is kept once."""
+        created = now_iso()
+        rows = [
+            (activity_uri, activity_type, inbox, body, signer_id, status_id, now, created)
+            for inbox in sorted(set(inboxes))
+        ]
+        async with self.transaction() as db:
+            before = db.total_changes
+            await db.executemany(
+                "INSERT OR IGNORE INTO deliveries (activity_uri, activity_type, inbox_url, body,"
+                " signer_id, status_id, next_attempt_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            return db.total_changes - before
+
+    async def claim_due_deliveries(
+        self, now: float, lease_seconds: float, limit: int
+    ) -> list[Delivery]:
+        """Lease up to `limit` due deliveries so no other worker sends them meanwhile.
+
+        At most one per inbox, oldest first, and none for an inbox with a send in
+        flight, so a Follow and its Undo reach a server in the order they were made.
+        """
+        async with (
+            self.transaction() as db,
+            db.execute(
+                "UPDATE deliveries SET lease_until = :lease WHERE id IN ("
+                " SELECT MIN(id) FROM deliveries"
+                " WHERE state = 'queued' AND next_attempt_at <= :now AND lease_until <= :now"
+                " AND inbox_url NOT IN (SELECT inbox_url FROM deliveries"
+                "  WHERE state = 'queued' AND lease_until > :now)"
+                " GROUP BY inbox_url ORDER BY MIN(id) LIMIT :limit) RETURNING *",
+                {"lease": now + lease_seconds, "now": now, "limit": limit},
+            ) as cur,
+        ):
+            rows = await cur.fetchall()
+        return sorted(_records(Delivery, rows), key=lambda d: d.id)
+
+    async def finish_delivery(
+        self, delivery_id: int, state: str, status: int | None, error: str | None
+    ) -> None:
+        await self._write(
+            "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_status = ?,"
+            " last_error = ?, lease_until = 0, finished_at = ? WHERE id = ?",
+            (state, status, error, now_iso(), delivery_id),
+        )
+
+    async def retry_delivery(
+        self, delivery_id: int, next_attempt_at: float, status: int | None, error: str
+    ) -> None:
+        await self._write(
+            "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_status = ?,"
+            " last_error = ?, lease_until = 0 WHERE id = ?",
+            (next_attempt_at, status, error, delivery_id),
+        )
+
+    async def get_delivery(self, delivery_id: int) -> Delivery | None:
+        row = await self._one("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+        return _record(Delivery, row)
+
+    async def deliveries_for(self, activity_uri: str) -> list[Delivery]:
+        rows = await self._all(
+            "SELECT * FROM deliveries WHERE activity_uri = ? ORDER BY inbox_url", (activity_uri,)
+        )
+        return _records(Delivery, rows)
+
+    async def queued_delivery_count(self) -> int:
+        row = await self._one("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'queued'")
+        return row["n"] if row else 0
+
+    async def next_delivery_due(self) -> float | None:
+        """When the next queued delivery may be claimed (after its lease, if leased)."""
+        row = await self._one(
+            "SELECT MIN(MAX(next_attempt_at, lease_until)) AS t FROM deliveries"
+            " WHERE state = 'queued'"
+        )
+        return row["t"] if row else None
+
+    # -- oauth -------------------------------------------------------------
+
+    async def insert_app(self, values: dict[str, Any]) -> OAuthApp:
+        async with self.transaction() as db:
+            app_id = await self._insert_row(db, "oauth_apps", values)
+        row = await self._one("SELECT * FROM oauth_apps WHERE id = ?", (app_id,))
+        return _record(OAuthApp, row)  # type: ignore[return-value]
+
+    async def get_app_by_client_id(self, client_id: str) -> OAuthApp | None:
+        row = await self._one("SELECT * FROM oauth_apps WHERE client_id = ?", (client_id,))
+        return _record(OAuthApp, row)
+
+    async def insert_token(
+        self, token_hash: str, app_id: int | None, account_id: int | None, scopes: str
+    ) -> None:
+        await self._write(
+            "INSERT INTO oauth_tokens (token_hash, app_id, account_id, scopes, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (token_hash, app_id, account_id, scopes, now_iso()),
+        )
+
+    async def get_token(self, token_hash: str) -> OAuthToken | None:
+        row = await self._one(
+            "SELECT * FROM oauth_tokens WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,)
+        )
+        return _record(OAuthToken, row)
+
+    async def revoke_token(self, token_hash: str) -> None:
+        await self._write(
+            "UPDATE oauth_tokens SET revoked_at = ? WHERE token_hash = ?", (now_iso(), token_hash)
+        )
+
+
+def available_migrations() -> list[tuple[int, str]]:
+    """(version, sql) for every numbered file in store/migrations, in order."""
+    folder = resources.files("fedchirp.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), entry.read_text(encoding="utf-8")))
+    return sorted(found)

@@ -1,0 +1,208 @@
+"""ActivityPub endpoints: actors, inboxes, outbox, follower collections, objects."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from fedchirp.federation import documents
+from fedchirp.federation.http import ACTIVITY_JSON
+from fedchirp.federation.inbox import (
+    IgnoredActivity,
+    InboxError,
+    SignedRequest,
+    authenticate,
+    receive,
+)
+from fedchirp.federation.vocab import ordered_collection, ordered_collection_page
+from fedchirp.services import audience, follows, inbox, posting, timelines
+from fedchirp.services.accounts import instance_signer, local_account
+from fedchirp.services.context import Context
+from fedchirp.services.errors import NotFound
+from fedchirp.store.models import Account, Page, Status
+from fedchirp.web.errors import ApiError
+from fedchirp.web.state import ACTIVITY_OBSERVERS, ctx_of
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+COLLECTION_PAGE_SIZE = 40
+OUTBOX_PAGE_SIZE = 20
+
+
+def wants_activity_json(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "").lower()
+    return "application/activity+json" in accept or "application/ld+json" in accept
+
+
+def activity_response(document: dict[str, Any], status: int = 200) -> web.Response:
+    return web.Response(
+        text=json.dumps(document, ensure_ascii=False),
+        status=status,
+        content_type=ACTIVITY_JSON,
+        headers={"Vary": "Accept", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+async def _account(request: web.Request) -> Account:
+    return await local_account(ctx_of(request), request.match_info["username"])
+
+
+# -- actors -------------------------------------------------------------------
+
+
+@routes.get("/users/{username}")
+async def actor(request: web.Request) -> web.Response:
+    account = await _account(request)
+    if not wants_activity_json(request):
+        raise web.HTTPFound(account.url)
+    return activity_response(documents.actor_document(account, ctx_of(request).urls))
+
+
+@routes.get("/actor")
+async def instance_actor(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    _, public_pem = await instance_signer(ctx.store, ctx.urls)
+    return activity_response(
+        documents.instance_actor_document(ctx.urls, ctx.config.server.domain, public_pem)
+    )
+
+
+# -- inboxes ------------------------------------------------------------------
+
+
+@routes.post("/users/{username}/inbox")
+async def personal_inbox(request: web.Request) -> web.Response:
+    await _account(request)  # 404 for an inbox nobody has
+    return await _receive(request)
+
+
+@routes.post("/inbox")
+async def shared_inbox(request: web.Request) -> web.Response:
+    return await _receive(request)
+
+
+async def _receive(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    body = await request.read()  # aiohttp answers 413 past server.max_request_bytes
+    signed = SignedRequest("POST", request.path_qs, request.headers, body)
+    try:
+        activity, signer = await receive(
+            ctx.resolver, ctx.config, signed, request.headers.get("Content-Type", "")
+        )
+    except IgnoredActivity:
+        return web.Response(status=202)
+    outcome = await inbox.dispatch(ctx, activity, signer)
+    log.info("inbox %s from %s: %s", activity.type, signer.uri, outcome)
+    for observer in request.app[ACTIVITY_OBSERVERS]:
+        observer(activity, outcome)
+    return web.Response(status=202)
+
+
+# -- collections --------------------------------------------------------------
+
+
+@routes.get("/users/{username}/outbox")
+async def outbox(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    account = await _account(request)
+    base = account.outbox_url
+    if "page" not in request.query:
+        total = await ctx.store.count_statuses(account.id)
+        return activity_response(ordered_collection(base, total, f"{base}?page=true"))
+    max_id = _int_query(request, "max_id")
+    items, next_max_id = await timelines.outbox_page(
+        ctx, account, Page(max_id=max_id, limit=OUTBOX_PAGE_SIZE)
+    )
+    next_page = f"{base}?page=true&max_id={next_max_id}" if next_max_id else None
+    page_id = f"{base}?page=true" + (f"&max_id={max_id}" if max_id else "")
+    return activity_response(ordered_collection_page(page_id, base, items, next_page, None))
+
+
+@routes.get("/users/{username}/followers")
+async def followers(request: web.Request) -> web.Response:
+    return await _follow_collection(request, "followers")
+
+
+@routes.get("/users/{username}/following")
+async def following(request: web.Request) -> web.Response:
+    return await _follow_collection(request, "following")
+
+
+async def _follow_collection(request: web.Request, direction: str) -> web.Response:
+    ctx = ctx_of(request)
+    account = await _account(request)
+    base = account.followers_url if direction == "followers" else account.following_url
+    follower_count, following_count = await ctx.store.follow_counts(account.id)
+    total = follower_count if direction == "followers" else following_count
+    if "page" not in request.query:
+        return activity_response(ordered_collection(base, total, f"{base}?page=true"))
+    max_id = _int_query(request, "max_id")
+    page = Page(max_id=max_id, limit=COLLECTION_PAGE_SIZE)
+    pairs = await follows.follow_list(ctx, account, direction, page)
+    next_page = f"{base}?page=true&max_id={pairs[-1][0]}" if len(pairs) == page.limit else None
+    page_id = f"{base}?page=true" + (f"&max_id={max_id}" if max_id else "")
+    document = ordered_collection_page(page_id, base, [a.uri for _, a in pairs], next_page, None)
+    document["totalItems"] = total
+    return activity_response(document)
+
+
+def _int_query(request: web.Request, name: str) -> int | None:
+    value = request.query.get(name)
+    if value is None or value in ("", "true"):
+        return None
+    if not value.isdigit():
+        raise ApiError(400, f"{name} must be a number")
+    return int(value)
+
+
+# -- objects ------------------------------------------------------------------
+
+
+@routes.get("/users/{username}/statuses/{status_id}")
+async def status_object(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    account, status = await _local_status(request)
+    if not wants_activity_json(request):
+        raise web.HTTPFound(status.url)
+    await require_visible(request, ctx, status)
+    return activity_response(await posting.note_document(ctx, status, account))
+
+
+@routes.get("/users/{username}/statuses/{status_id}/activity")
+async def status_activity(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    account, status = await _local_status(request)
+    await require_visible(request, ctx, status)
+    note = await posting.note_document(ctx, status, account)
+    return activity_response(documents.create_activity(note))
+
+
+async def _local_status(request: web.Request) -> tuple[Account, Status]:
+    ctx = ctx_of(request)
+    account = await _account(request)
+    raw_id = request.match_info["status_id"]
+    status = await ctx.store.get_status(int(raw_id)) if raw_id.isdigit() else None
+    if status is None or status.account_id != account.id or status.reblog_of_id is not None:
+        raise NotFound("post not found")
+    return account, status
+
+
+async def require_visible(request: web.Request, ctx: Context, status: Status) -> None:
+    """Restricted posts are served only to a signed fetch from someone in the audience;
+    to anyone else they do not exist (404, so their existence is not revealed)."""
+    if status.visibility in audience.PUBLICLY_LISTED:
+        return
+    if "Signature" not in request.headers and "Authorization" not in request.headers:
+        raise NotFound("post not found")
+    try:
+        viewer = await authenticate(
+            ctx.resolver, ctx.config, SignedRequest("GET", request.path_qs, request.headers)
+        )
+    except InboxError as exc:
+        raise ApiError(exc.status, exc.reason) from exc
+    if not await audience.can_see(ctx, viewer, status):
+        raise NotFound("post not found")

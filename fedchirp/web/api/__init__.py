@@ -1,0 +1,13 @@
+"""The Mastodon-compatible client API and its OAuth endpoints."""
+
+from aiohttp import web
+
+from fedchirp.web.api import accounts, instance, oauth, statuses, timelines
+
+ROUTE_TABLES: list[web.RouteTableDef] = [
+    oauth.routes,
+    instance.routes,
+    accounts.routes,
+    statuses.routes,
+    timelines.routes,
+]

@@ -1,0 +1,207 @@
+"""Mastodon API entities (Account, Status, Relationship, Notification) from our records.
+
+Field names and types follow Mastodon's documentation, since clients rely on
+them; ids are strings. A Renderer caches what it loads for one response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedchirp import html
+from fedchirp.services.context import Context
+from fedchirp.store.models import Account, Notification, Status
+
+DEFAULT_AVATAR_PATH = "/static/avatar.png"
+# Our "limited" (follower group) posts have no Mastodon API equivalent yet; clients
+# understand "private" as "not public", which is the honest approximation.
+API_VISIBILITY = {"limited": "private"}
+
+
+class Renderer:
+    def __init__(self, ctx: Context, viewer: Account | None) -> None:
+        self.ctx = ctx
+        self.viewer = viewer
+        self._accounts: dict[int, dict[str, Any]] = {}
+
+    # -- accounts ------------------------------------------------------------
+
+    async def account(self, account: Account) -> dict[str, Any]:
+        if account.id in self._accounts:
+            return self._accounts[account.id]
+        store = self.ctx.store
+        followers, following = await store.follow_counts(account.id)
+        last = await store.last_status_at(account.id)
+        avatar = account.avatar_url or f"{self.ctx.urls.base}{DEFAULT_AVATAR_PATH}"
+        entity = {
+            "id": str(account.id),
+            "username": account.username,
+            "acct": account.acct(),
+            "display_name": account.display_name,
+            "locked": account.locked,
+            "bot": account.actor_type in ("Service", "Application"),
+            "discoverable": True,
+            "group": account.actor_type == "Group",
+            "created_at": account.created_at,
+            "note": account.note,
+            "url": account.url or account.uri,
+            "uri": account.uri,
+            "avatar": avatar,
+            "avatar_static": avatar,
+            "header": "",
+            "header_static": "",
+            "followers_count": followers,
+            "following_count": following,
+            "statuses_count": await store.count_statuses(account.id),
+            "last_status_at": last[:10] if last else None,
+            "emojis": [],
+            "fields": [],
+        }
+        self._accounts[account.id] = entity
+        return entity
+
+    async def credential_account(self, account: Account) -> dict[str, Any]:
+        """verify_credentials: the Account plus its editable source."""
+        entity = dict(await self.account(account))
+        entity["source"] = {
+            "privacy": "public",
+            "sensitive": False,
+            "language": None,
+            "note": html.to_text(account.note),
+            "fields": [],
+            "follow_requests_count": len(await self.ctx.store.pending_follows(account.id)),
+        }
+        return entity
+
+    async def relationship(self, target: Account) -> dict[str, Any]:
+        assert self.viewer is not None
+        store = self.ctx.store
+        outgoing = await store.get_follow(self.viewer.id, target.id)
+        incoming = await store.get_follow(target.id, self.viewer.id)
+        return {
+            "id": str(target.id),
+            "following": outgoing is not None and outgoing.state == "accepted",
+            "showing_reblogs": outgoing is not None,
+            "notifying": False,
+            "languages": None,
+            "followed_by": incoming is not None and incoming.state == "accepted",
+            "blocking": False,
+            "blocked_by": False,
+            "muting": False,
+            "muting_notifications": False,
+            "requested": outgoing is not None and outgoing.state == "pending",
+            "requested_by": incoming is not None and incoming.state == "pending",
+            "domain_blocking": False,
+            "endorsed": False,
+            "note": "",
+        }
+
+    # -- statuses ------------------------------------------------------------
+
+    async def statuses(self, statuses: list[Status]) -> list[dict[str, Any]]:
+        store = self.ctx.store
+        originals = await store.get_statuses(
+            s.reblog_of_id for s in statuses if s.reblog_of_id is not None
+        )
+        everything = [*statuses, *originals.values()]
+        authors = await store.get_accounts(s.account_id for s in everything)
+        flags = (
+            await store.viewer_flags(self.viewer.id, [s.id for s in everything])
+            if self.viewer
+            else {}
+        )
+        rendered = []
+        for status in statuses:
+            reblog = None
+            if status.reblog_of_id is not None:
+                original = originals.get(status.reblog_of_id)
+                if original is None:
+                    continue
+                reblog = await self._status(original, authors, flags, None)
+            rendered.append(await self._status(status, authors, flags, reblog))
+        return rendered
+
+    async def status(self, status: Status) -> dict[str, Any]:
+        return (await self.statuses([status]))[0]
+
+    async def _status(
+        self,
+        status: Status,
+        authors: dict[int, Account],
+        flags: dict[int, set[str]],
+        reblog: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        store = self.ctx.store
+        counts = await store.status_counts(status.id)
+        mine = flags.get(status.id, set())
+        return {
+            "id": str(status.id),
+            "uri": status.uri,
+            "url": status.url or status.uri,
+            "created_at": status.created_at,
+            "edited_at": status.edited_at,
+            "account": await self.account(authors[status.account_id]),
+            "content": status.content,
+            "visibility": API_VISIBILITY.get(status.visibility, status.visibility),
+            "sensitive": status.sensitive,
+            "spoiler_text": status.spoiler_text,
+            "media_attachments": [],
+            "application": None,
+            "mentions": await self._mentions(status),
+            "tags": self._tags(status),
+            "emojis": [],
+            "reblogs_count": counts["reblogs"],
+            "favourites_count": counts["favourites"],
+            "replies_count": counts["replies"],
+            "in_reply_to_id": str(status.in_reply_to_id) if status.in_reply_to_id else None,
+            "in_reply_to_account_id": (
+                str(status.in_reply_to_account_id) if status.in_reply_to_account_id else None
+            ),
+            "reblog": reblog,
+            "poll": None,
+            "card": None,
+            "language": status.language,
+            "text": None,
+            "favourited": "favourited" in mine,
+            "reblogged": "reblogged" in mine,
+            "muted": False,
+            "bookmarked": False,
+            "pinned": False,
+            "filtered": [],
+        }
+
+    async def _mentions(self, status: Status) -> list[dict[str, Any]]:
+        pairs = await self.ctx.store.status_recipients(status.id)
+        accounts = await self.ctx.store.get_accounts(aid for aid, mentioned in pairs if mentioned)
+        return [
+            {"id": str(a.id), "username": a.username, "url": a.url or a.uri, "acct": a.acct()}
+            for a in accounts.values()
+        ]
+
+    def _tags(self, status: Status) -> list[dict[str, str]]:
+        return [
+            {"name": tag, "url": self.ctx.urls.tag(tag)}
+            for tag in html.find_hashtags(status.source_text)
+        ]
+
+    # -- notifications -------------------------------------------------------
+
+    async def notifications(self, items: list[Notification]) -> list[dict[str, Any]]:
+        store = self.ctx.store
+        accounts = await store.get_accounts(n.from_account_id for n in items)
+        statuses = await store.get_statuses(n.status_id for n in items if n.status_id)
+        rendered_statuses = {s["id"]: s for s in await self.statuses(list(statuses.values()))}
+        result = []
+        for item in items:
+            if item.from_account_id not in accounts:
+                continue
+            result.append(
+                {
+                    "id": str(item.id),
+                    "type": item.type,
+                    "created_at": item.created_at,
+                    "account": await self.account(accounts[item.from_account_id]),
+                    "status": rendered_statuses.get(str(item.status_id)),
+                }
+            )
+        return result

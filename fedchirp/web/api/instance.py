@@ -1,0 +1,161 @@
+"""Instance information (v1 and v2), v2 search, and the default avatar."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+from aiohttp import web
+
+from fedchirp import __version__
+from fedchirp.services import search as search_service
+from fedchirp.web.api.auth import optional_user
+from fedchirp.web.api.entities import DEFAULT_AVATAR_PATH, Renderer
+from fedchirp.web.api.params import flag
+from fedchirp.web.errors import ApiError
+from fedchirp.web.state import ctx_of
+
+routes = web.RouteTableDef()
+
+# The Mastodon API level we implement; clients such as Mastodon.py gate features on it.
+MASTODON_COMPATIBILITY = "4.3.0"
+
+
+def _grey_png(size: int = 48, shade: int = 0xC8) -> bytes:
+    """A plain grey square PNG, the avatar of accounts that have none."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    pixels = b"".join(b"\x00" + bytes([shade]) * size for _ in range(size))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(pixels))
+        + chunk(b"IEND", b"")
+    )
+
+
+_AVATAR_PNG = _grey_png()
+
+
+def _version() -> str:
+    return f"{MASTODON_COMPATIBILITY} (compatible; FedChirp {__version__})"
+
+
+def _configuration(max_chars: int) -> dict:
+    return {
+        "statuses": {
+            "max_characters": max_chars,
+            "max_media_attachments": 4,
+            "characters_reserved_per_url": 23,
+        },
+        "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+        "media_attachments": {
+            "supported_mime_types": [],
+            "image_size_limit": 0,
+            "image_matrix_limit": 0,
+            "video_size_limit": 0,
+            "video_frame_rate_limit": 0,
+            "video_matrix_limit": 0,
+        },
+        "polls": {
+            "max_options": 0,
+            "max_characters_per_option": 0,
+            "min_expiration": 0,
+            "max_expiration": 0,
+        },
+    }
+
+
+@routes.get("/api/v1/instance")
+@routes.get("/api/v1/instance/")
+async def instance_v1(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    server = ctx.config.server
+    return web.json_response(
+        {
+            "uri": server.domain,
+            "title": server.name,
+            "short_description": server.description,
+            "description": server.description,
+            "email": "",
+            "version": _version(),
+            "urls": {"streaming_api": ""},
+            "stats": {
+                "user_count": await ctx.store.count_local_users(),
+                "status_count": await ctx.store.count_statuses(local_only=True),
+                "domain_count": 0,
+            },
+            "thumbnail": None,
+            "languages": ["en"],
+            "registrations": False,
+            "approval_required": False,
+            "invites_enabled": False,
+            "configuration": _configuration(ctx.config.posts.max_chars),
+            "contact_account": None,
+            "rules": [],
+        }
+    )
+
+
+@routes.get("/api/v2/instance")
+async def instance_v2(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    server = ctx.config.server
+    configuration = _configuration(ctx.config.posts.max_chars)
+    configuration["urls"] = {"streaming": None}
+    configuration["translation"] = {"enabled": False}
+    return web.json_response(
+        {
+            "domain": server.domain,
+            "title": server.name,
+            "version": _version(),
+            "source_url": "",
+            "description": server.description,
+            "usage": {"users": {"active_month": await ctx.store.count_local_users()}},
+            "thumbnail": {"url": f"{ctx.urls.base}{DEFAULT_AVATAR_PATH}"},
+            "languages": ["en"],
+            "configuration": configuration,
+            "registrations": {"enabled": False, "approval_required": False, "message": None},
+            "contact": {"email": "", "account": None},
+            "rules": [],
+            "api_versions": {"mastodon": 2},
+        }
+    )
+
+
+@routes.get("/api/v2/search")
+async def search(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    viewer = await optional_user(request, "read:search")
+    params = dict(request.query)
+    kind = params.get("type") or None
+    if kind not in (None, "accounts", "statuses", "hashtags"):
+        raise ApiError(422, "type must be accounts, statuses or hashtags")
+    try:
+        limit = min(max(int(params.get("limit", 20)), 1), 40)
+    except ValueError:
+        raise ApiError(422, "limit must be a number") from None
+    found = await search_service.search(
+        ctx, viewer, params.get("q", ""), kind, flag(params, "resolve"), limit
+    )
+    renderer = Renderer(ctx, viewer)
+    return web.json_response(
+        {
+            "accounts": [await renderer.account(a) for a in found.accounts],
+            "statuses": await renderer.statuses(found.statuses),
+            "hashtags": [],
+        }
+    )
+
+
+@routes.get(DEFAULT_AVATAR_PATH)
+async def default_avatar(request: web.Request) -> web.Response:
+    return web.Response(
+        body=_AVATAR_PNG,
+        content_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )

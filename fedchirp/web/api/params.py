@@ -1,0 +1,109 @@
+"""Reading client API parameters the way Mastodon does: query, form, multipart or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from fedchirp.store.models import Page
+from fedchirp.web.errors import ApiError
+
+TRUE_WORDS = frozenset({"1", "true", "t", "on", "yes"})
+FALSE_WORDS = frozenset({"0", "false", "f", "off", "no", ""})
+
+
+async def read_params(request: web.Request) -> dict[str, Any]:
+    """Query parameters merged with the body's (the body wins)."""
+    params: dict[str, Any] = {}
+    for key in request.query:
+        values = request.query.getall(key)
+        params[key] = values if key.endswith("[]") else values[-1]
+    if request.method in ("POST", "PUT", "PATCH") and request.can_read_body:
+        content_type = request.content_type
+        if content_type == "application/json":
+            try:
+                body = json.loads(await request.read() or b"{}")
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise ApiError(400, f"body is not valid JSON: {exc}") from exc
+            if not isinstance(body, dict):
+                raise ApiError(400, "body must be a JSON object")
+            params.update(body)
+        elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            form = await request.post()
+            for key in form:
+                values = form.getall(key)
+                params[key] = values if key.endswith("[]") else values[-1]
+    return params
+
+
+def flag(params: dict[str, Any], name: str, default: bool = False) -> bool:
+    """A boolean parameter: true/false, 1/0, on/off (any case), or a JSON boolean."""
+    value = params.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ApiError(422, f"{name} must be a boolean")
+
+
+def text(params: dict[str, Any], name: str, default: str = "") -> str:
+    value = params.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise ApiError(422, f"{name} must be a string")
+    return str(value)
+
+
+def optional_id(params: dict[str, Any], name: str) -> int | None:
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ApiError(422, f"{name} must be an id") from None
+
+
+def path_id(request: web.Request, name: str = "id") -> int:
+    raw = request.match_info[name]
+    if not raw.isdigit():
+        raise ApiError(404, "Record not found")
+    return int(raw)
+
+
+def page_from(request: web.Request, default_limit: int = 20, max_limit: int = 40) -> Page:
+    query = request.query
+    try:
+        limit = int(query.get("limit", default_limit))
+    except ValueError:
+        raise ApiError(422, "limit must be a number") from None
+    ids = {}
+    for name in ("max_id", "since_id", "min_id"):
+        value = query.get(name)
+        if value:
+            if not value.isdigit():
+                raise ApiError(422, f"{name} must be an id")
+            ids[name] = int(value)
+    return Page(limit=min(max(limit, 1), max_limit), **ids)
+
+
+def paged_response(request: web.Request, body: Any, ids: list[int], page: Page) -> web.Response:
+    """JSON with a Link header for the next (older) and previous (newer) pages."""
+    response = web.json_response(body)
+    if ids:
+        base = f"{request.url.scheme}://{request.host}{request.path}"
+        kept = {k: v for k, v in request.query.items() if k not in ("max_id", "since_id", "min_id")}
+        newer = urlencode({**kept, "min_id": ids[0]})
+        older = urlencode({**kept, "max_id": ids[-1]})
+        links = [f'<{base}?{older}>; rel="next"', f'<{base}?{newer}>; rel="prev"']
+        response.headers["Link"] = ", ".join(links)
+    return response

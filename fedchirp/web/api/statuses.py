@@ -1,0 +1,97 @@
+"""/api/v1/statuses: post, read, edit, delete, like, boost, thread context."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from fedchirp.services import interactions, posting, threads, timelines
+from fedchirp.web.api.auth import optional_user, require_user
+from fedchirp.web.api.entities import Renderer
+from fedchirp.web.api.params import flag, optional_id, path_id, read_params, text
+from fedchirp.web.state import ctx_of
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/v1/statuses")
+async def create(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    author = await require_user(request, "write:statuses")
+    params = await read_params(request)
+    status = await posting.create_status(
+        ctx,
+        author,
+        text(params, "status"),
+        visibility=text(params, "visibility", "public") or "public",
+        spoiler_text=text(params, "spoiler_text"),
+        sensitive=flag(params, "sensitive"),
+        in_reply_to_id=optional_id(params, "in_reply_to_id"),
+        language=text(params, "language") or None,
+    )
+    return web.json_response(await Renderer(ctx, author).status(status))
+
+
+@routes.get("/api/v1/statuses/{id}")
+async def show(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    viewer = await optional_user(request, "read:statuses")
+    status = await timelines.visible_status(ctx, viewer, path_id(request))
+    return web.json_response(await Renderer(ctx, viewer).status(status))
+
+
+@routes.put("/api/v1/statuses/{id}")
+async def edit(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    author = await require_user(request, "write:statuses")
+    status = await timelines.visible_status(ctx, author, path_id(request))
+    params = await read_params(request)
+    updated = await posting.edit_status(
+        ctx, author, status, text(params, "status"), text(params, "spoiler_text")
+    )
+    return web.json_response(await Renderer(ctx, author).status(updated))
+
+
+@routes.delete("/api/v1/statuses/{id}")
+async def delete(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    author = await require_user(request, "write:statuses")
+    status = await timelines.visible_status(ctx, author, path_id(request))
+    entity = await Renderer(ctx, author).status(status)
+    await posting.delete_status(ctx, author, status)
+    entity["text"] = status.source_text  # Mastodon returns the source for "delete & redraft"
+    return web.json_response(entity)
+
+
+@routes.get("/api/v1/statuses/{id}/context")
+async def context(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    viewer = await optional_user(request, "read:statuses")
+    status = await timelines.visible_status(ctx, viewer, path_id(request))
+    ancestors, descendants = await threads.context(ctx, viewer, status)
+    renderer = Renderer(ctx, viewer)
+    return web.json_response(
+        {
+            "ancestors": await renderer.statuses(ancestors),
+            "descendants": await renderer.statuses(descendants),
+        }
+    )
+
+
+_ACTIONS = {
+    "favourite": interactions.favourite,
+    "unfavourite": interactions.unfavourite,
+    "reblog": interactions.reblog,
+    "unreblog": interactions.unreblog,
+}
+
+
+@routes.post("/api/v1/statuses/{id}/{action:favourite|unfavourite|reblog|unreblog}")
+async def act(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    action = request.match_info["action"]
+    scope = "write:favourites" if "favourite" in action else "write:statuses"
+    account = await require_user(request, scope)
+    status = await timelines.visible_status(ctx, account, path_id(request))
+    # reblog answers with the new boost; the others with the post acted on.
+    result = await _ACTIONS[action](ctx, account, status)
+    return web.json_response(await Renderer(ctx, account).status(result))

@@ -1,0 +1,66 @@
+"""Every refusal is JSON `{"error": reason}` with a 4xx/5xx status, as Mastodon answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from fedchirp.federation.inbox import InboxError
+from fedchirp.services.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ServiceError,
+    Unavailable,
+)
+
+log = logging.getLogger(__name__)
+
+_SERVICE_STATUS: dict[type[ServiceError], int] = {
+    NotFound: 404,
+    Invalid: 422,
+    Forbidden: 403,
+    Conflict: 409,
+    Unavailable: 502,
+}
+
+
+class ApiError(Exception):
+    """Raised by handlers for a request that cannot be served as asked."""
+
+    def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.headers = headers or {}
+
+
+def json_error(status: int, reason: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": reason}, status=status, headers=headers)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return json_error(exc.status, exc.reason, exc.headers)
+    except InboxError as exc:
+        log.info("refused %s %s: %s", request.method, request.path, exc.reason)
+        return json_error(exc.status, exc.reason)
+    except ServiceError as exc:
+        status = next(
+            (code for kind, code in _SERVICE_STATUS.items() if isinstance(exc, kind)), 400
+        )
+        return json_error(status, str(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow",)}
+        return json_error(exc.status, exc.reason, headers)

@@ -1,0 +1,133 @@
+"""Discovery: WebFinger (RFC 7033), NodeInfo 2.1 and host-meta."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from xml.sax.saxutils import quoteattr
+
+from aiohttp import web
+
+from fedchirp import SOFTWARE_NAME, __version__
+from fedchirp.clock import to_iso, utcnow
+from fedchirp.store.models import Account
+from fedchirp.web.errors import ApiError
+from fedchirp.web.state import ctx_of
+
+routes = web.RouteTableDef()
+
+NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2.1"
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+@routes.get("/.well-known/webfinger")
+async def webfinger(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    resource = request.query.get("resource", "").strip()
+    if not resource:
+        raise ApiError(400, "the resource parameter is required")
+    account = await _account_for_resource(request, resource)
+    if account is None:
+        if _names_instance_actor(request, resource):
+            return _jrd(
+                f"acct:{ctx.config.server.domain}@{ctx.config.server.domain}",
+                ctx.urls.instance_actor,
+                f"{ctx.urls.base}/about",
+            )
+        raise ApiError(404, f"no account here for {resource}")
+    return _jrd(f"acct:{account.username}@{ctx.config.server.domain}", account.uri, account.url)
+
+
+async def _account_for_resource(request: web.Request, resource: str) -> Account | None:
+    ctx = ctx_of(request)
+    domain = ctx.config.server.domain.lower()
+    if resource.startswith("acct:") or ("@" in resource and "://" not in resource):
+        user, _, host = resource.removeprefix("acct:").removeprefix("@").partition("@")
+        if host.lower() != domain:
+            return None
+        account = await ctx.store.find_account(user, "")
+    elif ctx.urls.is_local(resource):
+        account = await ctx.store.get_account_by_uri(resource)
+        if account is None and resource.startswith(f"{ctx.urls.base}/@"):
+            account = await ctx.store.find_account(resource.split("/@", 1)[1], "")
+    else:
+        return None
+    return account if account is not None and account.is_local else None
+
+
+def _names_instance_actor(request: web.Request, resource: str) -> bool:
+    ctx = ctx_of(request)
+    domain = ctx.config.server.domain.lower()
+    return resource.lower() in (f"acct:{domain}@{domain}", ctx.urls.instance_actor.lower())
+
+
+def _jrd(subject: str, actor_uri: str, profile_url: str) -> web.Response:
+    document = {
+        "subject": subject,
+        "aliases": [profile_url, actor_uri],
+        "links": [
+            {
+                "rel": "http://webfinger.net/rel/profile-page",
+                "type": "text/html",
+                "href": profile_url,
+            },
+            {"rel": "self", "type": "application/activity+json", "href": actor_uri},
+        ],
+    }
+    return web.json_response(document, content_type="application/jrd+json", headers=CORS)
+
+
+@routes.get("/.well-known/nodeinfo")
+async def nodeinfo_links(request: web.Request) -> web.Response:
+    href = f"{ctx_of(request).urls.base}/nodeinfo/2.1"
+    return web.json_response({"links": [{"rel": NODEINFO_SCHEMA, "href": href}]}, headers=CORS)
+
+
+@routes.get("/nodeinfo/2.1")
+async def nodeinfo(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    now = utcnow()
+    store = ctx.store
+    document = {
+        "version": "2.1",
+        "software": {
+            "name": SOFTWARE_NAME,
+            "version": __version__,
+            "homepage": f"{ctx.urls.base}/",
+        },
+        "protocols": ["activitypub"],
+        "services": {"inbound": [], "outbound": []},
+        "openRegistrations": False,
+        "usage": {
+            "users": {
+                "total": await store.count_local_users(),
+                "activeMonth": await store.count_active_local_users(
+                    to_iso(now - timedelta(days=30))
+                ),
+                "activeHalfyear": await store.count_active_local_users(
+                    to_iso(now - timedelta(days=180))
+                ),
+            },
+            "localPosts": await store.count_statuses(local_only=True),
+        },
+        "metadata": {
+            "nodeName": ctx.config.server.name,
+            "nodeDescription": ctx.config.server.description,
+        },
+    }
+    return web.Response(
+        text=json.dumps(document),
+        headers={**CORS, "Content-Type": f'application/json; profile="{NODEINFO_SCHEMA}#"'},
+    )
+
+
+@routes.get("/.well-known/host-meta")
+async def host_meta(request: web.Request) -> web.Response:
+    template = f"{ctx_of(request).urls.base}/.well-known/webfinger?resource={{uri}}"
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
+        f'  <Link rel="lrdd" template={quoteattr(template)}/>\n'
+        "</XRD>\n"
+    )
+    return web.Response(text=body, content_type="application/xrd+xml", headers=CORS)
