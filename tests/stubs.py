@@ -33,10 +33,10 @@ class StubServer:
         self.runner: web.AppRunner | None = None
         self.base = ""
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
         self.runner = web.AppRunner(self.app, access_log=None)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        site = web.TCPSite(self.runner, "127.0.0.1", port, reuse_address=True)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base = f"http://127.0.0.1:{port}"

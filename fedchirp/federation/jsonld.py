@@ -2,9 +2,8 @@
 
 Fediverse servers read activities as plain JSON with the AS2 compact terms, so
 we do not run JSON-LD processing on every incoming request. What pyld gives us
-is an independent check of what we emit: expanding a document with the real
-AS2 and security contexts must keep every property we wrote (a property the
-contexts do not define is silently dropped by JSON-LD consumers).
+is an independent check of what we emit: expanded with the real AS2 and
+security contexts, every property we wrote must map to a defined IRI.
 """
 
 from __future__ import annotations
@@ -40,35 +39,24 @@ def expand(document: dict[str, Any]) -> list[dict[str, Any]]:
     return jsonld.expand(document, {"documentLoader": _loader()})
 
 
-def dropped_terms(document: dict[str, Any]) -> list[str]:
-    """Properties of a compact document (recursively) that its @context does not define.
+def undefined_terms(document: dict[str, Any]) -> list[str]:
+    """Properties (at any depth) that our @context does not define.
 
-    A round trip through expansion and compaction keeps exactly the defined terms,
-    so anything missing afterwards would be invisible to a JSON-LD consumer.
+    The AS2 context sets "@vocab": "_:", so an undefined term is not dropped on
+    expansion but turned into a blank-node IRI "_:term"; a JSON-LD consumer
+    cannot tell what it means. Those are what this returns.
     """
-    from pyld import jsonld
+    found: set[str] = set()
 
-    context = document.get("@context", CONTEXT)
-    compacted = jsonld.compact(
-        expand(document), {"@context": context}, {"documentLoader": _loader()}
-    )
-    return sorted(_missing_keys(document, compacted, ""))
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key.startswith("_:"):
+                    found.add(key[2:])
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
 
-
-def _missing_keys(original: Any, roundtrip: Any, path: str) -> set[str]:
-    missing: set[str] = set()
-    if isinstance(original, dict):
-        roundtrip = roundtrip if isinstance(roundtrip, dict) else {}
-        for key, value in original.items():
-            if key == "@context" or value is None or value == []:
-                continue
-            if key not in roundtrip:
-                missing.add(f"{path}{key}")
-                continue
-            missing |= _missing_keys(value, roundtrip[key], f"{path}{key}.")
-    elif isinstance(original, list):
-        others = roundtrip if isinstance(roundtrip, list) else [roundtrip]
-        for index, item in enumerate(original):
-            other = others[index] if index < len(others) else None
-            missing |= _missing_keys(item, other, path)
-    return missing
+    walk(expand(document))
+    return sorted(found)

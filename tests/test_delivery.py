@@ -1,0 +1,239 @@
+"""The delivery queue: retries with backoff, Retry-After, final failures, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+
+import httpsig
+import pytest
+
+from fedchirp.federation.delivery import is_final_failure
+from tests.stubs import RecordingInbox
+
+FAST = {"delivery": {"backoff_base_seconds": 10.0, "backoff_max_seconds": 80.0, "max_attempts": 5}}
+
+
+@pytest.fixture
+async def inbox() -> AsyncIterator[RecordingInbox]:
+    server = RecordingInbox()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+class Clock:
+    """A clock the test moves by hand, so backoff is checked without waiting."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _verifies(request, public_pem: str) -> bool:
+    return httpsig.HeaderVerifier(
+        headers=request.headers,
+        secret=public_pem,
+        method="POST",
+        path=request.path_qs,
+        sign_header="signature",
+        required_headers=["(request-target)", "host", "date", "digest"],
+    ).verify()
+
+
+def _activity(actor_uri: str, n: int = 1) -> dict:
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{actor_uri}#test-{n}",
+        "type": "Like",
+        "actor": actor_uri,
+        "object": "https://example.invalid/x",
+    }
+
+
+async def _queued(instance, inbox_url: str, n: int = 1):
+    alice = await instance.ctx.store.find_account("alice", "")
+    await instance.ctx.delivery.enqueue(_activity(alice.uri, n), alice, [inbox_url])
+    return (await instance.ctx.store.deliveries_for(_activity(alice.uri, n)["id"]))[0]
+
+
+async def _setup(start, **options):
+    instance = await start("a", settings=FAST, run_delivery_worker=False, **options)
+    await instance.create_user("alice")
+    clock = Clock()
+    instance.ctx.delivery.clock = clock
+    return instance, clock
+
+
+def test_final_and_retryable_statuses():
+    assert [s for s in (400, 403, 404, 410, 422) if not is_final_failure(s)] == []
+    assert [s for s in (401, 408, 429, 500, 502, 503) if is_final_failure(s)] == []
+
+
+async def test_server_error_is_retried_with_doubling_backoff(start, inbox):
+    a, clock = await _setup(start)
+    inbox.replies.extend([(503, {}), (500, {}), (502, {})])
+    row = await _queued(a, inbox.url)
+    queue, store = a.ctx.delivery, a.ctx.store
+
+    expected_delays = [10.0, 20.0, 40.0]
+    for attempt, delay in enumerate(expected_delays, start=1):
+        assert await queue.run_due() == 1
+        row = await store.get_delivery(row.id)
+        assert (row.state, row.attempts) == ("queued", attempt)
+        assert row.next_attempt_at == pytest.approx(clock.now + delay)
+        assert await queue.run_due() == 0  # not due yet: nothing is sent early
+        clock.now = row.next_attempt_at
+    assert await queue.run_due() == 1
+    row = await store.get_delivery(row.id)
+    assert (row.state, row.attempts, row.last_status) == ("delivered", 4, 202)
+    assert len(inbox.received) == 4
+    # Every attempt carries the same body under a valid signature made when it was sent.
+    assert len({r.body for r in inbox.received}) == 1
+    alice = await store.find_account("alice", "")
+    assert all(_verifies(r, alice.public_key_pem) for r in inbox.received)
+
+
+async def test_backoff_is_capped(start):
+    a, _ = await _setup(start)
+    queue = a.ctx.delivery
+    assert [queue.backoff_seconds(n, None) for n in range(6)] == [10, 20, 40, 80, 80, 80]
+
+
+async def test_retry_after_is_honoured(start, inbox):
+    a, clock = await _setup(start)
+    inbox.replies.append((429, {"Retry-After": "300"}))
+    inbox.replies.append((503, {"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"}))
+    row = await _queued(a, inbox.url)
+    await a.ctx.delivery.run_due()
+    row = await a.ctx.store.get_delivery(row.id)
+    assert row.next_attempt_at == pytest.approx(clock.now + 300)  # not the 10 s backoff
+    clock.now = row.next_attempt_at
+    await a.ctx.delivery.run_due()
+    row = await a.ctx.store.get_delivery(row.id)
+    # An HTTP-date far in the future is honoured up to one day.
+    assert row.next_attempt_at == pytest.approx(clock.now + 86_400)
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 410])
+async def test_client_errors_are_final(start, inbox, status):
+    a, clock = await _setup(start)
+    inbox.replies.append((status, {}))
+    row = await _queued(a, inbox.url)
+    await a.ctx.delivery.run_due()
+    row = await a.ctx.store.get_delivery(row.id)
+    assert (row.state, row.attempts, row.last_status) == ("failed", 1, status)
+    clock.now += 10**6
+    assert await a.ctx.delivery.run_due() == 0
+    assert len(inbox.received) == 1
+
+
+@pytest.mark.parametrize("status", [401, 408, 429])
+async def test_some_client_errors_are_retried(start, inbox, status):
+    a, _ = await _setup(start)
+    inbox.replies.append((status, {}))
+    row = await _queued(a, inbox.url)
+    await a.ctx.delivery.run_due()
+    row = await a.ctx.store.get_delivery(row.id)
+    assert (row.state, row.attempts, row.last_status) == ("queued", 1, status)
+
+
+async def test_gives_up_after_max_attempts(start, inbox):
+    a, clock = await _setup(start)
+    inbox.replies.extend([(500, {})] * 10)
+    row = await _queued(a, inbox.url)
+    for _ in range(5):
+        clock.now += 1000
+        await a.ctx.delivery.run_due()
+    row = await a.ctx.store.get_delivery(row.id)
+    assert (row.state, row.attempts) == ("failed", 5)
+    assert "HTTP 500" in row.last_error
+    clock.now += 1000
+    assert await a.ctx.delivery.run_due() == 0
+
+
+async def test_unreachable_inbox_is_retried(start):
+    a, _ = await _setup(start)
+    dead = RecordingInbox()
+    await dead.start()
+    url = dead.url
+    await dead.stop()
+    row = await _queued(a, url)
+    await a.ctx.delivery.run_due()
+    row = await a.ctx.store.get_delivery(row.id)
+    assert (row.state, row.attempts, row.last_status) == ("queued", 1, None)
+    assert "failed" in row.last_error
+
+
+async def test_queue_survives_a_restart(start, tmp_path):
+    """A delivery that failed before a restart is delivered after it, from the database."""
+    a = await start("a", settings=FAST, run_delivery_worker=False)
+    await a.create_user("alice")
+    target = RecordingInbox()
+    await target.start()
+    port = int(target.base.rsplit(":", 1)[1])
+    await target.stop()  # the remote server is down
+    row = await _queued(a, f"http://127.0.0.1:{port}/inbox")
+    await a.ctx.delivery.run_due()
+    assert (await a.ctx.store.get_delivery(row.id)).attempts == 1
+    await a.stop()
+
+    # The remote comes back; our server restarts on the same data directory.
+    await target.start(port)
+    try:
+        again = await start("a", port=a.port, settings=FAST, data_dir=tmp_path / "a")
+        later = time.time() + 3600
+        again.ctx.delivery.clock = lambda: later
+        await again.ctx.delivery.drain()
+        row = await again.ctx.store.get_delivery(row.id)
+        assert (row.state, row.attempts) == ("delivered", 2)
+        assert len(target.received) == 1
+    finally:
+        await target.stop()
+
+
+async def test_send_interrupted_by_a_crash_is_picked_up_after_its_lease(start, inbox, tmp_path):
+    a = await start("a", settings=FAST, run_delivery_worker=False)
+    await a.create_user("alice")
+    row = await _queued(a, inbox.url)
+    # A worker leased the row and died before recording any outcome.
+    leased = await a.ctx.store.claim_due_deliveries(time.time(), 60, 10)
+    assert [d.id for d in leased] == [row.id]
+    await a.stop()
+    again = await start(
+        "a", port=a.port, settings=FAST, data_dir=tmp_path / "a", run_delivery_worker=False
+    )
+    assert await again.ctx.delivery.run_due() == 0  # still leased
+    again.ctx.delivery.clock = lambda: time.time() + 61
+    assert await again.ctx.delivery.run_due() == 1
+    assert (await again.ctx.store.get_delivery(row.id)).state == "delivered"
+
+
+async def test_background_worker_delivers_without_being_asked(start, inbox):
+    a = await start("a")
+    alice = await a.create_user("alice")
+    await a.ctx.delivery.enqueue(_activity(alice.uri), alice, [inbox.url])
+    for _ in range(200):
+        if inbox.received:
+            break
+        await asyncio.sleep(0.02)
+    assert len(inbox.received) == 1
+    request = inbox.received[0]
+    assert request.headers["Content-Type"] == "application/activity+json"
+    assert json.loads(request.body)["id"] == _activity(alice.uri)["id"]
+    assert _verifies(request, alice.public_key_pem)
+
+
+async def test_one_inbox_gets_activities_in_order(start, inbox):
+    """Two activities for one inbox are never sent at once, so a Follow precedes its Undo."""
+    a, _ = await _setup(start)
+    first = await _queued(a, inbox.url, 1)
+    second = await _queued(a, inbox.url, 2)
+    assert await a.ctx.delivery.run_due() == 1
+    assert await a.ctx.delivery.run_due() == 1
+    assert [json.loads(r.body)["id"].rsplit("-", 1)[1] for r in inbox.received] == ["1", "2"]
+    assert first.id < second.id
