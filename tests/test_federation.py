@@ -284,3 +284,48 @@ async def test_addressing_on_the_wire_matches_mastodon(start, visibility):
     }[visibility]
     assert (note["to"], note["cc"]) == expected
     assert "bto" not in note and "bcc" not in note
+
+
+async def test_concurrent_inbox_deliveries_are_all_stored(pair, http):
+    """Many signed Creates at once: each is stored exactly once (reads must see fresh
+    commits even while other requests hold the read connection busy)."""
+    import asyncio
+    import json
+
+    from fedchirp.federation.httpsig import sign_request
+
+    a, b = pair
+    alice = await a.create_user("alice")
+    bob = await b.create_user("bob")
+    bob_key = (await b.ctx.store.get_local_user(bob.id)).private_key_pem
+    bob_on_a = await a.ctx.resolver.actor(bob.uri)
+    await a.ctx.store.accept_follow((await follows.follow(a.ctx, alice, bob_on_a)).id)
+    public = "https://www.w3.org/ns/activitystreams#Public"
+
+    async def send(n: int) -> int:
+        note = f"{bob.uri}/statuses/{n}"
+        body = json.dumps(
+            {
+                "id": f"{note}/activity",
+                "type": "Create",
+                "actor": bob.uri,
+                "to": [public],
+                "object": {
+                    "id": note,
+                    "type": "Note",
+                    "attributedTo": bob.uri,
+                    "content": f"n{n}",
+                    "to": [public],
+                },
+            }
+        )
+        url = f"{a.base_url}/inbox"
+        headers = sign_request("POST", url, bob.public_key_id, bob_key, body.encode())
+        headers["Content-Type"] = "application/activity+json"
+        async with http.post(url, data=body, headers=headers) as resp:
+            return resp.status
+
+    statuses = await asyncio.gather(*(send(n) for n in range(200)))
+    assert statuses == [202] * 200
+    home = await a.ctx.store.home_timeline(alice.id, Page(limit=500))
+    assert sorted(s.content for s in home) == sorted(f"n{n}" for n in range(200))

@@ -146,15 +146,18 @@ class SqliteStore:
 
     # -- primitives --------------------------------------------------------
 
+    # Reads run execute and fetch in one call on the connection's thread. A cursor
+    # left open between awaits would keep its statement active, and while any
+    # statement is active the connection stays on an old WAL snapshot: concurrent
+    # requests could then miss rows committed a moment ago.
+
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        assert self._read_conn is not None, "store is not open"
-        async with self._read_conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self._all(sql, params)
+        return rows[0] if rows else None
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         assert self._read_conn is not None, "store is not open"
-        async with self._read_conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self._read_conn.execute_fetchall(sql, params))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
