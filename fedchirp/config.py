@@ -61,7 +61,9 @@ class FederationConfig:
     allow_private_addresses: bool = False
     # Talk to remote servers over plain http (tests and the demo only).
     allow_http: bool = False
-    signature_max_age_seconds: int = 43_200
+    # Mastodon's window: a signature is good for 5 minutes after its Date, plus an
+    # hour of clock skew either way.
+    signature_max_age_seconds: int = 3_900
     signature_max_future_seconds: int = 3_600
     fetch_timeout_seconds: float = 10.0
     max_document_bytes: int = 1_000_000
@@ -197,7 +199,7 @@ _HELP = {
     "federation.allow_private_addresses": "let outbound requests reach loopback/private "
     "networks (the SSRF guard); only for tests and the demo",
     "federation.allow_http": "talk to other servers over plain http; only for tests and the demo",
-    "federation.signature_max_age_seconds": "oldest signature Date accepted",
+    "federation.signature_max_age_seconds": "oldest signature Date accepted (5 min + 1 h skew)",
     "federation.signature_max_future_seconds": "how far ahead a signature Date may be",
     "delivery.max_attempts": "tries per delivery before giving up",
     "delivery.backoff_base_seconds": "first retry delay; doubles each try",

@@ -51,17 +51,19 @@ class StubServer:
 
 
 class StubActorServer(StubServer):
-    """Serves /users/<name> actors whose private keys the test keeps."""
+    """Serves /users/<name> actors whose private keys the test keeps, plus any other
+    documents a test puts in `documents` (path -> (JSON, content type))."""
 
     def __init__(self) -> None:
         super().__init__()
         self.actors: dict[str, dict[str, Any]] = {}
         self.keys: dict[str, str] = {}
+        self.documents: dict[str, tuple[dict[str, Any], str]] = {}
         self.inbox: list[Recorded] = []
         self.fetches: list[Recorded] = []
-        self.app.router.add_get("/users/{name}", self._actor)
         self.app.router.add_post("/users/{name}/inbox", self._record)
         self.app.router.add_post("/inbox", self._record)
+        self.app.router.add_get("/{path:.*}", self._serve)
 
     def add_actor(self, name: str, private_pem: str | None = None) -> str:
         """Create (or re-key) an actor; returns its id."""
@@ -93,6 +95,7 @@ class StubActorServer(StubServer):
                 "publicKeyPem": public_pem,
             },
         }
+        self.documents[f"/users/{name}"] = (self.actors[name], "application/activity+json")
         return actor_id
 
     def private_key(self, name: str) -> rsa.RSAPrivateKey:
@@ -100,12 +103,13 @@ class StubActorServer(StubServer):
         assert isinstance(key, rsa.RSAPrivateKey)
         return key
 
-    async def _actor(self, request: web.Request) -> web.Response:
+    async def _serve(self, request: web.Request) -> web.Response:
         self.fetches.append(Recorded(request.method, request.path_qs, dict(request.headers), b""))
-        actor = self.actors.get(request.match_info["name"])
-        if actor is None:
+        found = self.documents.get(request.path)
+        if found is None:
             return web.Response(status=404)
-        return web.Response(text=json.dumps(actor), content_type="application/activity+json")
+        document, content_type = found
+        return web.Response(text=json.dumps(document), headers={"Content-Type": content_type})
 
     async def _record(self, request: web.Request) -> web.Response:
         self.inbox.append(

@@ -70,7 +70,7 @@ async def _setup(start, **options):
 
 
 def test_final_and_retryable_statuses():
-    assert [s for s in (400, 403, 404, 410, 422) if not is_final_failure(s)] == []
+    assert [s for s in (400, 403, 404, 410, 422, 501) if not is_final_failure(s)] == []
     assert [s for s in (401, 408, 429, 500, 502, 503) if is_final_failure(s)] == []
 
 

@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 import httpsig
 import pytest
 from apsig.draft.sign import Signer as ApsigSigner
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from fedchirp.localnet import settle
 from fedchirp.services import follows
@@ -205,6 +206,37 @@ async def test_hs2019_label_is_accepted(start, remote, http):
         'algorithm="rsa-sha256"', 'algorithm="hs2019"'
     )
     status, _ = await _post(http, url, body, headers)
+    assert status == 202
+
+
+async def test_hs2019_with_created_instead_of_date(start, remote, http):
+    """hs2019 may sign (created) rather than Date; with rsa-sha256 that is refused."""
+    a = await start("a")
+    alice = await a.create_user("alice")
+    zed = remote.add_actor("zed")
+    url = f"{a.base_url}/inbox"
+    body = json.dumps(_follow(zed, alice.uri)).encode()
+    created = int(datetime.now(UTC).timestamp())
+    digest = "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode()
+    host = urlsplit(url).netloc
+    text = f"(request-target): post /inbox\nhost: {host}\n(created): {created}\ndigest: {digest}"
+    signature = base64.b64encode(
+        remote.private_key("zed").sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())
+    ).decode()
+
+    def headers(algorithm: str) -> dict:
+        return {
+            "Host": host,
+            "Digest": digest,
+            "Content-Type": "application/activity+json",
+            "Signature": f'keyId="{zed}#main-key",algorithm="{algorithm}",created={created},'
+            f'headers="(request-target) host (created) digest",'
+            f'signature="{signature}"',
+        }
+
+    status, answer = await _post(http, url, body, headers("rsa-sha256"))
+    assert status == 401 and "hs2019" in answer["error"]
+    status, _ = await _post(http, url, body, headers("hs2019"))
     assert status == 202
 
 

@@ -1,7 +1,7 @@
 """The outbound queue: activities wait in the database until a remote inbox takes them.
 
 A delivery is final when the inbox answers 2xx (delivered) or a 4xx other than
-401/408/429 (failed: retrying would not help). Anything else (5xx, 401, 408,
+401/408/429, or 501 (failed: retrying would not help). Anything else (5xx, 401, 408,
 429, network errors) is retried with capped exponential backoff, never sooner
 than a Retry-After asks, until delivery.max_attempts is used up. The queue
 lives in the database, so a restart resumes it; a row leased by a worker that
@@ -30,7 +30,8 @@ MAX_RETRY_AFTER_SECONDS = 86_400.0
 
 
 def is_final_failure(status: int) -> bool:
-    return 400 <= status < 500 and status not in RETRYABLE_CLIENT_ERRORS
+    """4xx but 401/408/429 will not get better by retrying; nor will 501 (Mastodon agrees)."""
+    return status == 501 or (400 <= status < 500 and status not in RETRYABLE_CLIENT_ERRORS)
 
 
 class DeliveryQueue:

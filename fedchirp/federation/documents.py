@@ -35,7 +35,9 @@ def actor_document(account: Account, urls: Urls) -> dict[str, Any]:
             "endpoints": {"sharedInbox": urls.shared_inbox},
             "manuallyApprovesFollowers": account.locked,
             "discoverable": True,
-            "indexable": True,
+            # Full-text search of one's posts on other servers is opt-in on Mastodon;
+            # we have no setting for it yet, so we do not opt anyone in.
+            "indexable": False,
             "published": account.created_at,
             "publicKey": {
                 "id": account.public_key_id,

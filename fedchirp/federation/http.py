@@ -46,9 +46,28 @@ class PostResult:
 
 
 def is_activity_json(content_type: str) -> bool:
-    """True for application/activity+json and AS2-profiled (or plain) application/ld+json."""
+    """What we accept in an inbox POST: activity+json, ld+json or plain JSON."""
     media = content_type.split(";", 1)[0].strip().lower()
     return media in (ACTIVITY_JSON, "application/ld+json", "application/json")
+
+
+def is_as2_document(content_type: str) -> bool:
+    """What a fetched document must be served as to be believed (Mastodon's rule):
+    activity+json, or ld+json whose profile names ActivityStreams. Anything else
+    (a user's uploaded .json file, say) could be made to look like an actor."""
+    media, _, rest = content_type.partition(";")
+    media = media.strip().lower()
+    if media == ACTIVITY_JSON:
+        return True
+    if media != "application/ld+json":
+        return False
+    for parameter in rest.split(";"):
+        name, _, value = parameter.strip().partition("=")
+        if name.lower() == "profile" and "https://www.w3.org/ns/activitystreams" in (
+            value.strip('"').split()
+        ):
+            return True
+    return False
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -93,9 +112,15 @@ class HttpClient:
             raise FetchError(str(exc)) from exc
 
     async def get_json(
-        self, url: str, signer: Signer | None = None, accept: str = ACCEPT_ACTIVITY
+        self,
+        url: str,
+        signer: Signer | None = None,
+        accept: str = ACCEPT_ACTIVITY,
+        require_as2: bool = True,
     ) -> tuple[str, dict[str, Any]]:
-        """GET a JSON document (signing it if a signer is given); return (final url, doc)."""
+        """GET a JSON document (signing it if a signer is given); return (final url, doc).
+
+        With require_as2 the answer must be served as an ActivityStreams document."""
         for _hop in range(MAX_REDIRECTS + 1):
             self.check_url(url)
             headers = {"Accept": accept}
@@ -108,6 +133,9 @@ class HttpClient:
                         continue
                     if resp.status != 200:
                         raise FetchError(f"GET {url} answered {resp.status}", resp.status)
+                    content_type = resp.headers.get("Content-Type", "")
+                    if require_as2 and not is_as2_document(content_type):
+                        raise FetchError(f"GET {url} is {content_type!r}, not ActivityStreams")
                     body = await self._read_limited(resp)
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 raise FetchError(f"GET {url} failed: {exc or type(exc).__name__}") from exc

@@ -69,10 +69,14 @@ def parse_signature_header(value: str) -> SignatureParams:
         signature = base64.b64decode(params["signature"], validate=True)
     except ValueError as exc:
         raise SignatureError("signature is not valid base64") from exc
+    default_headers = "(created)" if algorithm == "hs2019" else "date"
+    headers = tuple(params.get("headers", default_headers).lower().split())
+    if algorithm != "hs2019" and ({"(created)", "(expires)"} & set(headers)):
+        raise SignatureError("(created) and (expires) may only be signed with hs2019")
     return SignatureParams(
         key_id=params["keyid"],
         algorithm=algorithm,
-        headers=tuple(params.get("headers", "date").lower().split()),
+        headers=headers,
         signature=signature,
         created=int(params["created"]) if params.get("created") else None,
         expires=int(params["expires"]) if params.get("expires") else None,
@@ -156,7 +160,8 @@ def check_freshness(
     max_age_seconds: float,
     max_future_seconds: float,
 ) -> None:
-    """Reject signatures whose Date (or created) is too old or too far in the future."""
+    """Reject signatures made too long ago or too far ahead (Mastodon's window: a
+    signature lives 5 minutes, or until its expires, plus an hour of clock skew)."""
     now = utcnow().timestamp()
     if "date" in params.headers or params.created is None:
         raw = headers.get("Date")
@@ -172,7 +177,7 @@ def check_freshness(
         raise SignatureError("signature Date is too old")
     if signed_at > now + max_future_seconds:
         raise SignatureError("signature Date is in the future")
-    if params.expires is not None and params.expires < now:
+    if params.expires is not None and params.expires + max_future_seconds < now:
         raise SignatureError("signature has expired")
 
 

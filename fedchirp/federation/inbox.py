@@ -25,7 +25,7 @@ from fedchirp.federation.httpsig import (
     verify_signature,
 )
 from fedchirp.federation.resolver import ResolveError, Resolver
-from fedchirp.federation.vocab import Activity, InvalidDocument, parse_activity
+from fedchirp.federation.vocab import Activity, InvalidDocument, host_of, parse_activity
 from fedchirp.store.models import Account
 
 
@@ -72,21 +72,34 @@ def _checked_params(config: Config, request: SignedRequest) -> SignatureParams:
 
 
 async def _verify(resolver: Resolver, params: SignatureParams, request: SignedRequest) -> Account:
-    try:
-        text = signing_string(params, request.method, request.path_qs, request.headers)
-    except SignatureError as exc:
-        raise InboxError(401, str(exc)) from exc
+    texts = _signing_strings(params, request)
     try:
         signer = await resolver.actor_for_key(params.key_id)
-        if verify_signature(params, text, signer.public_key_pem):
+        if _any_verifies(params, texts, signer.public_key_pem):
             return signer
         # The key may have rotated since we cached it: fetch it once more.
         signer = await resolver.actor_for_key(params.key_id, refresh=True)
     except ResolveError as exc:
         raise InboxError(401, f"could not get key {params.key_id}: {exc}") from exc
-    if verify_signature(params, text, signer.public_key_pem):
+    if _any_verifies(params, texts, signer.public_key_pem):
         return signer
     raise InboxError(401, "signature does not verify")
+
+
+def _signing_strings(params: SignatureParams, request: SignedRequest) -> list[str]:
+    """The signed text as rebuilt from the request; older Mastodon signed GETs without
+    the query string, so with a query both forms are tried."""
+    paths = [request.path_qs]
+    if "?" in request.path_qs:
+        paths.append(request.path_qs.split("?", 1)[0])
+    try:
+        return [signing_string(params, request.method, path, request.headers) for path in paths]
+    except SignatureError as exc:
+        raise InboxError(401, str(exc)) from exc
+
+
+def _any_verifies(params: SignatureParams, texts: list[str], public_key_pem: str) -> bool:
+    return any(verify_signature(params, text, public_key_pem) for text in texts)
 
 
 async def receive(
@@ -97,6 +110,9 @@ async def receive(
     if not is_activity_json(content_type):
         raise InboxError(415, f"content type {content_type!r} is not ActivityStreams JSON")
     activity = _parse(request.body or b"")
+    if host_of(params.key_id) != host_of(activity.actor):
+        # Checked before any fetch, so a forged keyId cannot send us fetching elsewhere.
+        raise InboxError(401, f"key {params.key_id} is not on the server of {activity.actor}")
     try:
         signer = await _verify(resolver, params, request)
     except InboxError:

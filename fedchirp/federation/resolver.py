@@ -16,17 +16,22 @@ from fedchirp.config import Config
 from fedchirp.federation.http import FetchError, HttpClient, Signer
 from fedchirp.federation.vocab import (
     InvalidDocument,
+    Note,
     RemoteActor,
     host_of,
     id_of,
+    is_http_uri,
     key_owner,
     parse_actor,
+    parse_note,
+    same_origin,
 )
 from fedchirp.html import sanitize
 from fedchirp.store import Store
 from fedchirp.store.models import Account
 
 JRD_ACCEPT = "application/jrd+json, application/json"
+KEY_REFRESH_INTERVAL = 60.0  # seconds between forced re-fetches of one key
 AS2_LINK_TYPES = (
     "application/activity+json",
     'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
@@ -44,19 +49,48 @@ class Resolver:
         self.http = http
         self.signer = signer
         self.local_base = config.base_url
+        self._key_refreshed_at: dict[str, float] = {}
 
-    async def fetch(self, uri: str) -> dict[str, Any]:
-        """Fetch a remote ActivityStreams document whose id is on the host that served it."""
+    async def fetch(self, uri: str, id_is_known: bool = True) -> dict[str, Any]:
+        """Fetch a remote ActivityStreams document and check it is what it claims to be.
+
+        With id_is_known, the document's id must be exactly uri. Otherwise (a page URL
+        from a search, a key id) the document's own id is fetched once more and must
+        name itself, as Mastodon does: only its origin gets to say what an id holds.
+        """
+        document = await self._fetch_once(uri)
+        if not id_is_known:
+            document_id = id_of(document.get("id"))
+            if not is_http_uri(document_id):
+                raise ResolveError(f"{uri} has no usable id")
+            if document_id != uri:
+                uri = document_id  # type: ignore[assignment]
+                document = await self._fetch_once(uri)
+        if id_of(document.get("id")) != uri:
+            raise ResolveError(f"{uri} serves a document with id {document.get('id')!r}")
+        return document
+
+    async def _fetch_once(self, uri: str) -> dict[str, Any]:
         if uri.startswith(self.local_base + "/"):
             raise ResolveError(f"{uri} is local; look it up, do not fetch it")
         try:
             final_url, document = await self.http.get_json(uri, self.signer)
         except FetchError as exc:
             raise ResolveError(str(exc)) from exc
-        document_id = id_of(document.get("id"))
-        if document_id is None or host_of(document_id) != host_of(final_url):
-            raise ResolveError(f"document served by {host_of(final_url)} claims id {document_id}")
+        if host_of(final_url) != host_of(uri):
+            raise ResolveError(f"{uri} redirected to another server ({host_of(final_url)})")
         return document
+
+    async def fetch_note(self, uri: str, id_is_known: bool = True) -> tuple[Note, Account]:
+        """A remote post and its author, fetched from the post's origin. The author must
+        live on the same server as the post: nobody may publish in someone else's name."""
+        try:
+            note = parse_note(await self.fetch(uri, id_is_known))
+        except InvalidDocument as exc:
+            raise ResolveError(str(exc)) from exc
+        if not same_origin(note.id, note.attributed_to):
+            raise ResolveError(f"{note.id} claims an author on another server")
+        return note, await self.actor(note.attributed_to)
 
     # -- actors --------------------------------------------------------------
 
@@ -77,39 +111,47 @@ class Resolver:
         return age > self.config.federation.actor_refresh_seconds
 
     async def _fetch_actor(self, uri: str) -> Account:
-        document = await self.fetch(uri)
+        return await self._store_actor(await self.fetch(uri), uri)
+
+    async def _store_actor(self, document: dict[str, Any], uri: str) -> Account:
         try:
             actor = parse_actor(document)
         except InvalidDocument as exc:
             raise ResolveError(str(exc)) from exc
-        if actor.uri != uri and urldefrag(uri)[0] != actor.uri:
+        if actor.uri != uri:
             raise ResolveError(f"{uri} is not an actor id (it serves {actor.uri})")
         return await self.store.upsert_remote_account(_account_row(actor))
 
     async def actor_for_key(self, key_id: str, refresh: bool = False) -> Account:
-        """The actor owning key_id; refresh re-fetches it (keys rotate)."""
-        if not refresh:
+        """The actor owning key_id; refresh re-fetches it (keys rotate), at most once a
+        minute per key so a stream of bad signatures cannot make us fetch in a loop."""
+        if not refresh or not self._may_refresh(key_id):
             known = await self.store.get_account_by_key_id(key_id)
             if known is not None:
                 return known
         key_url = urldefrag(key_id)[0]
         if key_url.startswith(self.local_base + "/"):
             raise ResolveError(f"{key_id} claims to be one of our own keys")
-        document = await self.fetch(key_url)
+        # The key URL may serve the actor (Mastodon: actor#main-key), a minimal actor
+        # (GoToSocial: actor/main-key), or a key document naming its owner.
+        document = await self.fetch(key_url, id_is_known=False)
         owner = key_owner(document)
-        if owner is not None and owner != id_of(document.get("id")):
+        if owner is not None:
             if host_of(owner) != host_of(key_url):
                 raise ResolveError(f"key {key_id} names an owner on another server")
             account = await self.actor(owner, refresh=True)
         else:
-            try:
-                actor = parse_actor(document)
-            except InvalidDocument as exc:
-                raise ResolveError(str(exc)) from exc
-            account = await self.store.upsert_remote_account(_account_row(actor))
+            account = await self._store_actor(document, id_of(document.get("id")) or key_url)
         if account.public_key_id != key_id:
             raise ResolveError(f"{account.uri} does not publish key {key_id}")
         return account
+
+    def _may_refresh(self, key_id: str) -> bool:
+        now = time.monotonic()
+        if now - self._key_refreshed_at.get(key_id, -KEY_REFRESH_INTERVAL) < KEY_REFRESH_INTERVAL:
+            return False
+        self._key_refreshed_at[key_id] = now
+        return True
 
     # -- WebFinger -----------------------------------------------------------
 
@@ -119,7 +161,7 @@ class Resolver:
         resource = quote(f"acct:{username}@{domain}", safe=":@")
         url = f"{scheme}://{domain}/.well-known/webfinger?resource={resource}"
         try:
-            _, document = await self.http.get_json(url, accept=JRD_ACCEPT)
+            _, document = await self.http.get_json(url, accept=JRD_ACCEPT, require_as2=False)
         except FetchError as exc:
             raise ResolveError(f"WebFinger for {username}@{domain} failed: {exc}") from exc
         links = document.get("links")

@@ -41,6 +41,20 @@ async def delivery_inboxes(
     return inboxes
 
 
+async def status_inboxes(
+    ctx: Context, author: Account, status: Status, recipients: Iterable[Account]
+) -> set[str]:
+    """Remote inboxes a local post goes to, and that later hear of its edit or delete:
+    its audience, the author of the post it replies to (if publicly listed), and
+    whoever boosted or liked it since."""
+    inboxes = await delivery_inboxes(ctx, author, status.visibility, recipients)
+    if status.visibility in PUBLICLY_LISTED and status.in_reply_to_account_id is not None:
+        parent_author = await ctx.store.get_account(status.in_reply_to_account_id)
+        if parent_author is not None and not parent_author.is_local:
+            inboxes.add(parent_author.delivery_inbox)
+    return inboxes | await ctx.store.remote_interactor_inboxes(status.id)
+
+
 async def status_recipients(ctx: Context, status: Status) -> list[Account]:
     """The accounts a status was explicitly addressed to."""
     pairs = await ctx.store.status_recipients(status.id)

@@ -267,13 +267,10 @@ async def _announced_status(ctx: Context, activity: Activity) -> Status | None:
     if known is not None or ctx.urls.is_local(uri):
         return known
     try:
-        document = await ctx.resolver.fetch(uri)  # never trust an embedded copy of others' posts
-        note = parse_note(document)
-        author = await ctx.resolver.actor(note.attributed_to)
-    except (ResolveError, InvalidDocument) as exc:
+        # Never trust an embedded copy of someone else's post: ask its origin.
+        note, author = await ctx.resolver.fetch_note(uri)
+    except ResolveError as exc:
         log.info("could not fetch announced %s: %s", uri, exc)
-        return None
-    if not same_origin(note.id, author.uri) or note.id != uri:
         return None
     return await posting.store_remote_note(ctx, note, author)
 

@@ -78,7 +78,7 @@ async def create_status(
     )
     await notify(ctx, mentioned, "mention", author, status)
     note = await note_document(ctx, status, author)
-    inboxes = await audience.delivery_inboxes(ctx, author, visibility, mentioned)
+    inboxes = await audience.status_inboxes(ctx, author, status, mentioned)
     await ctx.delivery.enqueue(documents.create_activity(note), author, inboxes, status.id)
     return status
 
@@ -102,7 +102,7 @@ async def edit_status(
     updated = await ctx.store.get_status(status.id)
     assert updated is not None
     note = await note_document(ctx, updated, author)
-    inboxes = await _inboxes_that_have(ctx, author, updated)
+    inboxes = await audience.status_inboxes(ctx, author, updated, mentioned)
     await ctx.delivery.enqueue(
         documents.update_activity(note, edited_at), author, inboxes, status.id
     )
@@ -116,17 +116,11 @@ async def delete_status(ctx: Context, author: Account, status: Status) -> None:
         raise Invalid("this is a boost; undo it with unreblog")
     recipients = await audience.status_recipients(ctx, status)
     addressing = audience.addressing_for(author, status.visibility, recipients)
-    inboxes = await _inboxes_that_have(ctx, author, status)
+    inboxes = await audience.status_inboxes(ctx, author, status, recipients)
     await ctx.store.delete_status(status)
     await ctx.delivery.enqueue(
         documents.delete_activity(status, author, addressing), author, inboxes
     )
-
-
-async def _inboxes_that_have(ctx: Context, author: Account, status: Status) -> set[str]:
-    recipients = await audience.status_recipients(ctx, status)
-    inboxes = await audience.delivery_inboxes(ctx, author, status.visibility, recipients)
-    return inboxes | await ctx.store.remote_reblogger_inboxes(status.id)
 
 
 async def note_document(ctx: Context, status: Status, author: Account) -> dict[str, Any]:

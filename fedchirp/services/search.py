@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fedchirp.federation.resolver import ResolveError
-from fedchirp.federation.vocab import InvalidDocument, is_http_uri, parse_note
+from fedchirp.federation.vocab import is_http_uri
 from fedchirp.services import audience, posting
 from fedchirp.services.accounts import resolve_account
 from fedchirp.services.context import Context
@@ -55,10 +55,7 @@ async def _status_by_url(ctx: Context, url: str, resolve: bool) -> Status | None
     if known is not None or not resolve or ctx.urls.is_local(url):
         return known
     try:
-        note = parse_note(await ctx.resolver.fetch(url))
-        author = await ctx.resolver.actor(note.attributed_to)
-    except (ResolveError, InvalidDocument):
-        return None
-    if note.id != url or author.uri != note.attributed_to:
+        note, author = await ctx.resolver.fetch_note(url, id_is_known=False)
+    except ResolveError:
         return None
     return await posting.store_remote_note(ctx, note, author)

@@ -450,12 +450,14 @@ class SqliteStore:
         )
         return row["created_at"] if row else None
 
-    async def remote_reblogger_inboxes(self, status_id: int) -> set[str]:
+    async def remote_interactor_inboxes(self, status_id: int) -> set[str]:
+        """Delivery inboxes of remote accounts that boosted or liked a status."""
         rows = await self._all(
-            "SELECT DISTINCT COALESCE(a.shared_inbox_url, a.inbox_url) AS inbox"
-            " FROM statuses s JOIN accounts a ON a.id = s.account_id"
-            " WHERE s.reblog_of_id = ? AND a.domain != ''",
-            (status_id,),
+            "SELECT DISTINCT COALESCE(a.shared_inbox_url, a.inbox_url) AS inbox FROM accounts a"
+            " WHERE a.domain != '' AND a.id IN ("
+            " SELECT account_id FROM statuses WHERE reblog_of_id = :id"
+            " UNION SELECT account_id FROM favourites WHERE status_id = :id)",
+            {"id": status_id},
         )
         return {row["inbox"] for row in rows}
 

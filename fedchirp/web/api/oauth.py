@@ -6,7 +6,6 @@ from aiohttp import web
 
 from fedchirp.services import oauth
 from fedchirp.web.api.params import read_params, text
-from fedchirp.web.errors import json_error
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -81,6 +80,6 @@ async def revoke(request: web.Request) -> web.Response:
     try:
         await oauth.client_app(ctx, text(params, "client_id"), text(params, "client_secret"))
     except oauth.InvalidClient as exc:
-        return json_error(403, str(exc))
+        return _oauth_error("unauthorized_client", str(exc), 403)
     await oauth.revoke(ctx, text(params, "token"))
     return web.json_response({})

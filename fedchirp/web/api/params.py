@@ -10,6 +10,7 @@ from aiohttp import web
 
 from fedchirp.store.models import Page
 from fedchirp.web.errors import ApiError
+from fedchirp.web.state import ctx_of
 
 TRUE_WORDS = frozenset({"1", "true", "t", "on", "yes"})
 FALSE_WORDS = frozenset({"0", "false", "f", "off", "no", ""})
@@ -97,10 +98,13 @@ def page_from(request: web.Request, default_limit: int = 20, max_limit: int = 40
 
 
 def paged_response(request: web.Request, body: Any, ids: list[int], page: Page) -> web.Response:
-    """JSON with a Link header for the next (older) and previous (newer) pages."""
+    """JSON with a Link header for the next (older) and previous (newer) pages.
+
+    Links use the configured public base URL, not the request's scheme and host,
+    which behind a TLS-terminating proxy would say http://."""
     response = web.json_response(body)
     if ids:
-        base = f"{request.url.scheme}://{request.host}{request.path}"
+        base = f"{ctx_of(request).urls.base}{request.path}"
         kept = {k: v for k, v in request.query.items() if k not in ("max_id", "since_id", "min_id")}
         newer = urlencode({**kept, "min_id": ids[0]})
         older = urlencode({**kept, "max_id": ids[-1]})
