@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import secrets
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,27 +52,23 @@ async def _open_store(config: Config) -> Store:
 
 
 async def init(args: argparse.Namespace) -> int:
-    """Write a config (if none), create the database, and an admin account on first run."""
+    """Write a config (if none), create the database, and an admin account on first run.
+
+    The database is opened before the config is written, so an init that fails
+    (data_dir unusable, say) leaves no config behind."""
     path = _config_path(args)
-    if path.exists():
-        config = load_config(path)
-        print(f"using existing config {path}")
-    else:
-        settings: dict = {"server": {}}
-        if args.domain:
-            settings["server"]["domain"] = args.domain
-        if args.port:
-            settings["server"]["listen_port"] = args.port
-            settings["server"].setdefault("domain", f"127.0.0.1:{args.port}")
-        config = config_from_dict(settings, base_dir=path.resolve().parent)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_toml(config), encoding="utf-8")
-        print(f"wrote {path}")
+    new_config = not path.exists()
+    config = load_config(path) if not new_config else _initial_config(args, path)
     store = await _open_store(config)
     try:
-        print(
-            f"database {config.database_path} is at schema version {await store.schema_version()}"
-        )
+        if new_config:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render_toml(config), encoding="utf-8")
+            print(f"wrote {path}")
+        else:
+            print(f"using existing config {path}")
+        version = await store.schema_version()
+        print(f"database {config.database_path} is at schema version {version}")
         if await store.count_local_users() == 0:
             password = secrets.token_urlsafe(12)
             await accounts.create_local_account(
@@ -82,6 +79,16 @@ async def init(args: argparse.Namespace) -> int:
     finally:
         await store.close()
     return 0
+
+
+def _initial_config(args: argparse.Namespace, path: Path) -> Config:
+    server: dict = {}
+    if args.domain:
+        server["domain"] = args.domain
+    if args.port:
+        server["listen_port"] = args.port
+        server.setdefault("domain", f"127.0.0.1:{args.port}")
+    return config_from_dict({"server": server}, base_dir=path.resolve().parent)
 
 
 # -- serve --------------------------------------------------------------------
@@ -142,8 +149,7 @@ async def user_create(args: argparse.Namespace) -> int:
 
 async def migrate(args: argparse.Namespace) -> int:
     config = _load(args)
-    store = Store(config.database_path)
-    await store.open()  # opening applies pending migrations
+    store = await _open_store(config)  # opening applies pending migrations
     try:
         print(f"schema version {await store.schema_version()}")
     finally:
@@ -201,8 +207,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.is_async:
             return asyncio.run(args.handler(args))
         return args.handler(args)
-    except (CliError, ConfigError, ServiceError) as exc:
+    except (CliError, ConfigError, ServiceError, sqlite3.Error) as exc:
         print(f"fedchirp: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. port in use, data_dir is a file, permission denied
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"fedchirp: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

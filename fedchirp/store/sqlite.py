@@ -93,18 +93,28 @@ class SqliteStore:
     # -- lifecycle ---------------------------------------------------------
 
     async def open(self) -> None:
+        """Connect and migrate; on any failure nothing is left open (an open aiosqlite
+        connection owns a thread that would keep the process alive)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._write_conn = await self._connect()
-        await self._write_conn.execute("PRAGMA journal_mode=WAL")
-        await self.migrate()
-        self._read_conn = await self._connect()
+        try:
+            self._write_conn = await self._connect()
+            await self._write_conn.execute("PRAGMA journal_mode=WAL")
+            await self.migrate()
+            self._read_conn = await self._connect()
+        except BaseException:
+            await self.close()
+            raise
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=10000")
-        await conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            conn.row_factory = sqlite3.Row
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=10000")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            await conn.close()
+            raise
         return conn
 
     async def close(self) -> None:
