@@ -126,18 +126,22 @@ class ApiClient:
         self.base = instance.base_url
         self.token = ""
 
-    async def call(self, method: str, path: str, expect: int | None = None, **kwargs: Any) -> Any:
-        """Call the API and return the JSON answer; an error status raises unless expected."""
+    async def request(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        """(status, JSON body) of an API call, whatever the status."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         async with self.session.request(
             method, self.base + path, headers=headers, **kwargs
         ) as resp:
-            body = await resp.json()
-            if expect is not None and resp.status != expect:
-                raise AssertionError(f"{method} {path}: {resp.status} (not {expect}) {body}")
-            if expect is None and resp.status >= 400:
-                raise RuntimeError(f"{method} {path}: {resp.status} {body}")
-            return body
+            return resp.status, await resp.json()
+
+    async def call(self, method: str, path: str, expect: int | None = None, **kwargs: Any) -> Any:
+        """Call the API and return the JSON answer; an error status raises unless expected."""
+        status, body = await self.request(method, path, **kwargs)
+        if expect is not None and status != expect:
+            raise AssertionError(f"{method} {path}: {status} (not {expect}) {body}")
+        if expect is None and status >= 400:
+            raise RuntimeError(f"{method} {path}: {status} {body}")
+        return body
 
     async def sign_in(self, username: str, password: str = DEFAULT_PASSWORD) -> None:
         app = await self.call(

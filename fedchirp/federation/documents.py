@@ -107,10 +107,14 @@ def note_document(
     return with_context(note)
 
 
+def create_activity_id(note_id: str) -> str:
+    return f"{note_id}/activity"
+
+
 def create_activity(note: dict[str, Any]) -> dict[str, Any]:
     return activity(
         "Create",
-        f"{note['id']}/activity",
+        create_activity_id(note["id"]),
         note["attributedTo"],
         strip_context(note),
         to=note["to"],

@@ -10,14 +10,14 @@ from fedchirp import html
 from fedchirp.clock import now_iso, to_iso, utcnow
 from fedchirp.federation import documents
 from fedchirp.federation.vocab import Note
-from fedchirp.services import audience
+from fedchirp.services import audience, circles
 from fedchirp.services.accounts import resolve_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Forbidden, Invalid, NotFound, ServiceError
 from fedchirp.services.notifications import notify
 from fedchirp.store.models import Account, Status
 
-LOCAL_VISIBILITIES = ("public", "unlisted", "private", "direct")
+LOCAL_VISIBILITIES = ("public", "unlisted", "private", "direct", "limited")
 URL_LENGTH = 23  # every link counts as 23 characters, as on Mastodon
 MAX_MENTIONS = 30
 MAX_SPOILER = 500
@@ -35,23 +35,34 @@ async def create_status(
     author: Account,
     text: str,
     *,
-    visibility: str = "public",
+    visibility: str | None = None,
     spoiler_text: str = "",
     sensitive: bool = False,
     in_reply_to_id: int | None = None,
     language: str | None = None,
+    circle_id: int | None = None,
 ) -> Status:
-    """Publish a local post and queue it for every remote inbox in its audience."""
+    """Publish a local post and queue it for every remote inbox in its audience.
+
+    With circle_id the post is "limited": addressed to that follower group's
+    members (and anyone it mentions), nobody else. Visibility defaults to public,
+    or to limited when a circle is given."""
     text = text.strip()
     _check_text(ctx, text, spoiler_text)
+    visibility = visibility or ("limited" if circle_id is not None else "public")
     if visibility not in LOCAL_VISIBILITIES:
         raise Invalid(f"visibility must be one of {', '.join(LOCAL_VISIBILITIES)}")
     if language is not None and not re.fullmatch(r"[a-z]{2,3}", language):
         raise Invalid("language must be an ISO 639 code like 'en'")
+    members = await _circle_audience(ctx, author, visibility, circle_id)
+    if members is not None:
+        visibility = "limited"
     parent = await _reply_target(ctx, author, in_reply_to_id)
     mentioned = await _resolve_mentions(ctx, text)
     if visibility == "direct" and not mentioned:
         raise Invalid("a direct post must mention at least one account")
+    mentioned_ids = {a.id for a in mentioned}
+    group_only = [a for a in members or [] if a.id not in mentioned_ids]
     content = _render(ctx, text, mentioned)
     username = author.username
     status = await ctx.store.insert_status(
@@ -67,10 +78,11 @@ async def create_status(
             "in_reply_to_id": parent.id if parent else None,
             "in_reply_to_uri": parent.uri if parent else None,
             "in_reply_to_account_id": parent.account_id if parent else None,
+            "circle_id": circle_id if members is not None else None,
             "created_at": now_iso(),
         },
         utcnow(),
-        recipients=[(a.id, True) for a in mentioned],
+        recipients=[(a.id, True) for a in mentioned] + [(a.id, False) for a in group_only],
         uris_for=lambda sid: {
             "uri": ctx.urls.status(username, sid),
             "url": ctx.urls.status_page(username, sid),
@@ -78,9 +90,25 @@ async def create_status(
     )
     await notify(ctx, mentioned, "mention", author, status)
     note = await note_document(ctx, status, author)
-    inboxes = await audience.status_inboxes(ctx, author, status, mentioned)
+    inboxes = await audience.status_inboxes(ctx, author, status, [*mentioned, *group_only])
     await ctx.delivery.enqueue(documents.create_activity(note), author, inboxes, status.id)
     return status
+
+
+async def _circle_audience(
+    ctx: Context, author: Account, visibility: str, circle_id: int | None
+) -> list[Account] | None:
+    """The members a circle post goes to, or None for a post that is not to a circle."""
+    if circle_id is None:
+        if visibility == "limited":
+            raise Invalid("a limited post needs a circle_id (the follower group to post to)")
+        return None
+    if visibility not in ("limited", "private"):
+        raise Invalid("a post to a follower group cannot also be public, unlisted or direct")
+    members = await circles.members(ctx, author, circle_id)
+    if not members:
+        raise Invalid("this follower group has no members")
+    return members
 
 
 async def edit_status(
@@ -117,6 +145,10 @@ async def delete_status(ctx: Context, author: Account, status: Status) -> None:
     recipients = await audience.status_recipients(ctx, status)
     addressing = audience.addressing_for(author, status.visibility, recipients)
     inboxes = await audience.status_inboxes(ctx, author, status, recipients)
+    # Also every server the post was sent to, including those of group members
+    # removed since: they hold a copy that should go too.
+    sent = await ctx.store.deliveries_for(documents.create_activity_id(status.uri))
+    inboxes |= {delivery.inbox_url for delivery in sent}
     await ctx.store.delete_status(status)
     await ctx.delivery.enqueue(
         documents.delete_activity(status, author, addressing), author, inboxes

@@ -73,6 +73,15 @@ class Status:
     reblog_of_id: int | None
     created_at: str
     edited_at: str | None
+    circle_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Circle:
+    id: int
+    account_id: int
+    title: str
+    created_at: str
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from fedchirp.store.ids import id_for_time
 from fedchirp.store.models import (
     FOLLOWER_VISIBLE,
     Account,
+    Circle,
     Delivery,
     Favourite,
     Follow,
@@ -574,6 +575,73 @@ class SqliteStore:
             (account_id,),
         )
         return {row["inbox"] for row in rows}
+
+    # -- circles -----------------------------------------------------------
+
+    async def insert_circle(self, account_id: int, title: str) -> Circle:
+        async with self.transaction() as db:
+            circle_id = await self._insert_row(
+                db, "circles", {"account_id": account_id, "title": title, "created_at": now_iso()}
+            )
+        found = await self.get_circle(circle_id)
+        assert found is not None
+        return found
+
+    async def get_circle(self, circle_id: int) -> Circle | None:
+        return _record(Circle, await self._one("SELECT * FROM circles WHERE id = ?", (circle_id,)))
+
+    async def find_circle(self, account_id: int, title: str) -> Circle | None:
+        row = await self._one(
+            "SELECT * FROM circles WHERE account_id = ? AND title = ?", (account_id, title)
+        )
+        return _record(Circle, row)
+
+    async def circles_of(self, account_id: int) -> list[Circle]:
+        rows = await self._all(
+            "SELECT * FROM circles WHERE account_id = ? ORDER BY title, id", (account_id,)
+        )
+        return _records(Circle, rows)
+
+    async def rename_circle(self, circle_id: int, title: str) -> None:
+        await self._write("UPDATE circles SET title = ? WHERE id = ?", (title, circle_id))
+
+    async def delete_circle(self, circle_id: int) -> None:
+        """Delete a circle. Its past posts keep the audience they had: they are detached
+        first, so the membership triggers do not take access away from anyone."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE statuses SET circle_id = NULL WHERE circle_id = ?", (circle_id,)
+            )
+            await db.execute("DELETE FROM circles WHERE id = ?", (circle_id,))
+
+    async def circle_members(self, circle_id: int) -> list[Account]:
+        rows = await self._all(
+            "SELECT a.* FROM circle_members m JOIN accounts a ON a.id = m.account_id"
+            " WHERE m.circle_id = ? ORDER BY m.created_at, a.id",
+            (circle_id,),
+        )
+        return _records(Account, rows)
+
+    async def add_circle_members(self, circle_id: int, account_ids: Sequence[int]) -> int:
+        """Add accounts that are accepted followers of the circle's owner; return how many
+        were added (others are skipped)."""
+        async with self.transaction() as db:
+            before = db.total_changes
+            await db.executemany(
+                "INSERT OR IGNORE INTO circle_members (circle_id, account_id, created_at)"
+                " SELECT c.id, f.follower_id, ? FROM circles c JOIN follows f"
+                " ON f.followee_id = c.account_id AND f.state = 'accepted'"
+                " WHERE c.id = ? AND f.follower_id = ?",
+                [(now_iso(), circle_id, account_id) for account_id in account_ids],
+            )
+            return db.total_changes - before
+
+    async def remove_circle_members(self, circle_id: int, account_ids: Sequence[int]) -> None:
+        async with self.transaction() as db:
+            await db.executemany(
+                "DELETE FROM circle_members WHERE circle_id = ? AND account_id = ?",
+                [(circle_id, account_id) for account_id in account_ids],
+            )
 
     # -- favourites --------------------------------------------------------
 

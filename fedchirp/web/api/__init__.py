@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from fedchirp.web.api import accounts, instance, oauth, statuses, timelines
+from fedchirp.web.api import accounts, circles, instance, oauth, statuses, timelines
 
 ROUTE_TABLES: list[web.RouteTableDef] = [
     oauth.routes,
@@ -10,4 +10,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     accounts.routes,
     statuses.routes,
     timelines.routes,
+    circles.routes,
 ]

@@ -168,6 +168,12 @@ class Renderer:
             "bookmarked": False,
             "pinned": False,
             "filtered": [],
+            # Which follower group a limited post went to; shown to its author only.
+            "circle_id": (
+                str(status.circle_id)
+                if status.circle_id and self.viewer and self.viewer.id == status.account_id
+                else None
+            ),
         }
 
     async def _mentions(self, status: Status) -> list[dict[str, Any]]:

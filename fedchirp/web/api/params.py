@@ -22,7 +22,7 @@ async def read_params(request: web.Request) -> dict[str, Any]:
     for key in request.query:
         values = request.query.getall(key)
         params[key] = values if key.endswith("[]") else values[-1]
-    if request.method in ("POST", "PUT", "PATCH") and request.can_read_body:
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.can_read_body:
         content_type = request.content_type
         if content_type == "application/json":
             try:

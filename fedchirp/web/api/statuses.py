@@ -22,11 +22,12 @@ async def create(request: web.Request) -> web.Response:
         ctx,
         author,
         text(params, "status"),
-        visibility=text(params, "visibility", "public") or "public",
+        visibility=text(params, "visibility") or None,
         spoiler_text=text(params, "spoiler_text"),
         sensitive=flag(params, "sensitive"),
         in_reply_to_id=optional_id(params, "in_reply_to_id"),
         language=text(params, "language") or None,
+        circle_id=optional_id(params, "circle_id"),
     )
     return web.json_response(await Renderer(ctx, author).status(status))
 
