@@ -1,9 +1,12 @@
 """Time-ordered 63-bit ids, so ordering by id is ordering by time.
 
-The high bits are milliseconds since the Unix epoch and the low 16 bits are
-random, like Mastodon's snowflake ids. Remote posts get ids from their own
-publication time, so a home timeline merging local and remote posts is simply
-ORDER BY id.
+The high bits are milliseconds since the Unix epoch and the low 16 bits tell
+apart ids of the same millisecond, like Mastodon's snowflake ids. Ids for the
+present are issued in strictly increasing order (two posts written in one
+millisecond keep their order); ids for the past (a remote post published
+earlier) take random low bits, and a collision is retried by the store.
+Remote posts get ids from their own publication time, so a home timeline
+merging local and remote posts is simply ORDER BY id.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ import secrets
 from datetime import datetime
 
 SEQUENCE_BITS = 16
+_last_issued = 0
 
 
 def id_for_time(moment: datetime) -> int:
-    millis = int(moment.timestamp() * 1000)
-    return (millis << SEQUENCE_BITS) | secrets.randbits(SEQUENCE_BITS)
-
-
-def lowest_id_for_time(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000) << SEQUENCE_BITS
+    global _last_issued
+    base = int(moment.timestamp() * 1000) << SEQUENCE_BITS
+    if base >= (_last_issued >> SEQUENCE_BITS) << SEQUENCE_BITS:
+        _last_issued = max(base, _last_issued + 1)
+        return _last_issued
+    return base | secrets.randbits(SEQUENCE_BITS)
