@@ -14,6 +14,27 @@ from fedchirp.localnet import ApiClient, LocalInstance, start_instance
 
 StartInstance = Callable[..., Awaitable[LocalInstance]]
 
+_KEY_POOL: list[tuple[str, str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _pooled_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RSA-2048 generation costs ~0.1 s a key; tests create hundreds of accounts.
+    Keys come from a pool made once per session, and within one test every key
+    handed out is different, so no two actors of a test ever share a key."""
+    from fedchirp.federation.httpsig import generate_key_pair
+    from fedchirp.services import accounts
+
+    handed_out = itertools.count()
+
+    def next_key() -> tuple[str, str]:
+        index = next(handed_out)
+        while len(_KEY_POOL) <= index:
+            _KEY_POOL.append(generate_key_pair())
+        return _KEY_POOL[index]
+
+    monkeypatch.setattr(accounts, "generate_key_pair", next_key)
+
 
 @pytest.fixture
 async def start(tmp_path: Path) -> AsyncIterator[StartInstance]:
