@@ -37,6 +37,8 @@ def create_app(config: Config, run_delivery_worker: bool = True) -> web.Applicat
     for table in API_ROUTE_TABLES:
         app.add_routes(table)
     app.add_routes(pages.routes)
+    config.media_dir.mkdir(parents=True, exist_ok=True)
+    app.router.add_static("/media", config.media_dir, append_version=False)
     return app
 
 

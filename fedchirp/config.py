@@ -55,6 +55,20 @@ class PostsConfig:
 
 
 @dataclass(frozen=True)
+class MediaConfig:
+    max_upload_bytes: int = 16 * 1024 * 1024
+    max_pixels: int = 3840 * 2160  # larger images are scaled down to this many pixels
+    preview_pixels: int = 640 * 360
+    max_attachments: int = 4
+
+    def check(self) -> None:
+        _check_positive("media.max_upload_bytes", self.max_upload_bytes)
+        _check_positive("media.max_pixels", self.max_pixels)
+        _check_positive("media.preview_pixels", self.preview_pixels)
+        _check_positive("media.max_attachments", self.max_attachments)
+
+
+@dataclass(frozen=True)
 class FederationConfig:
     # The SSRF guard: outbound fetches to loopback/private networks are refused
     # unless this is set. Tests and the demo set it; production never should.
@@ -103,6 +117,7 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     posts: PostsConfig = field(default_factory=PostsConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
     federation: FederationConfig = field(default_factory=FederationConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     base_dir: Path = field(default_factory=Path.cwd)  # where relative paths start
@@ -114,6 +129,10 @@ class Config:
     @property
     def data_dir(self) -> Path:
         return (self.base_dir / self.storage.data_dir).resolve()
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
 
     @property
     def database_path(self) -> Path:
@@ -129,6 +148,7 @@ _SECTIONS: dict[str, type] = {
     "server": ServerConfig,
     "storage": StorageConfig,
     "posts": PostsConfig,
+    "media": MediaConfig,
     "federation": FederationConfig,
     "delivery": DeliveryConfig,
 }
@@ -196,6 +216,8 @@ _HELP = {
     "server.max_request_bytes": "largest request body accepted (bigger ones get 413)",
     "storage.data_dir": "database and media; relative to this file",
     "posts.max_chars": "longest post, in characters (links count 23)",
+    "media.max_upload_bytes": "largest upload accepted",
+    "media.max_pixels": "uploads with more pixels are scaled down",
     "federation.allow_private_addresses": "let outbound requests reach loopback/private "
     "networks (the SSRF guard); only for tests and the demo",
     "federation.allow_http": "talk to other servers over plain http; only for tests and the demo",

@@ -76,6 +76,7 @@ def note_document(
     mentions: list[Account],
     in_reply_to_uri: str | None,
     hashtags: Sequence[tuple[str, str]] = (),
+    attachments: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     tags: list[dict[str, Any]] = [
         {
@@ -99,12 +100,35 @@ def note_document(
         "sensitive": status.sensitive,
         "summary": status.spoiler_text or None,
         "tag": tags,
+        "attachment": list(attachments),
     }
     if status.language:
         note["contentMap"] = {status.language: status.content}
     if status.edited_at:
         note["updated"] = status.edited_at
     return with_context(note)
+
+
+def attachment_document(
+    url: str,
+    media_type: str,
+    description: str,
+    blurhash: str | None,
+    size: tuple[int | None, int | None],
+    focus: tuple[float, float],
+) -> dict[str, Any]:
+    """An uploaded image as Mastodon attaches it to a Note."""
+    document: dict[str, Any] = {
+        "type": "Document",
+        "mediaType": media_type,
+        "url": url,
+        "name": description or None,
+        "blurhash": blurhash,
+        "focalPoint": [focus[0], focus[1]],
+    }
+    if size[0] and size[1]:
+        document["width"], document["height"] = size
+    return document
 
 
 def create_activity_id(note_id: str) -> str:

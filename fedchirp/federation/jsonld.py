@@ -21,6 +21,8 @@ EXTENSIONS: dict[str, Any] = {
     "toot": "http://joinmastodon.org/ns#",
     "discoverable": "toot:discoverable",
     "indexable": "toot:indexable",
+    "blurhash": "toot:blurhash",
+    "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
 }
 
 CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT, EXTENSIONS]

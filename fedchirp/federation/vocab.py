@@ -234,6 +234,49 @@ def parse_embedded_activity(document: dict[str, Any]) -> Activity:
 
 
 @dataclass(frozen=True)
+class RemoteAttachment:
+    url: str
+    media_type: str
+    name: str
+    blurhash: str | None
+    width: int | None
+    height: int | None
+    focus: tuple[float, float]
+
+
+def _attachment(value: Any) -> RemoteAttachment | None:
+    """An attachment of a remote post (Document/Image/...), or None if unusable."""
+    if not isinstance(value, dict):
+        return None
+    url = value.get("url")
+    if isinstance(url, list):
+        url = url[0] if url else None
+    media_type = value.get("mediaType")
+    if isinstance(url, dict):
+        media_type = media_type or url.get("mediaType")
+        url = url.get("href")
+    if not is_http_uri(url):
+        return None
+    focus = value.get("focalPoint")
+    if not (
+        isinstance(focus, list)
+        and len(focus) == 2
+        and all(isinstance(f, int | float) and -1 <= f <= 1 for f in focus)
+    ):
+        focus = [0.0, 0.0]
+    width, height = value.get("width"), value.get("height")
+    return RemoteAttachment(
+        url=url,
+        media_type=media_type if isinstance(media_type, str) else "application/octet-stream",
+        name=_text(value.get("name")),
+        blurhash=value.get("blurhash") if isinstance(value.get("blurhash"), str) else None,
+        width=width if isinstance(width, int) else None,
+        height=height if isinstance(height, int) else None,
+        focus=(float(focus[0]), float(focus[1])),
+    )
+
+
+@dataclass(frozen=True)
 class Note:
     id: str
     type: str
@@ -250,6 +293,7 @@ class Note:
     mentions: tuple[str, ...]  # actor ids named by Mention tags
     hashtags: tuple[str, ...]
     language: str | None
+    attachments: tuple[RemoteAttachment, ...] = ()
 
     @property
     def audience(self) -> tuple[str, ...]:
@@ -298,6 +342,9 @@ def parse_note(document: dict[str, Any]) -> Note:
         mentions=tuple(mentions),
         hashtags=tuple(hashtags),
         language=language,
+        attachments=tuple(
+            a for a in (_attachment(v) for v in as_list(document.get("attachment"))[:8]) if a
+        ),
     )
 
 

@@ -7,6 +7,7 @@ and their granular forms (read:statuses, write:follows, ...).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import time
@@ -18,12 +19,50 @@ from fedchirp.services.context import Context
 from fedchirp.services.errors import Invalid
 from fedchirp.store.models import Account, OAuthApp
 
-TOP_SCOPES = ("read", "write", "follow", "push", "profile", "admin")
+TOP_SCOPES = ("read", "write", "follow", "push", "profile")
+GRANULAR_SCOPES = frozenset(
+    [
+        f"read:{part}"
+        for part in (
+            "accounts",
+            "blocks",
+            "bookmarks",
+            "favourites",
+            "filters",
+            "follows",
+            "lists",
+            "mutes",
+            "notifications",
+            "search",
+            "statuses",
+        )
+    ]
+    + [
+        f"write:{part}"
+        for part in (
+            "accounts",
+            "blocks",
+            "bookmarks",
+            "conversations",
+            "favourites",
+            "filters",
+            "follows",
+            "lists",
+            "media",
+            "mutes",
+            "notifications",
+            "reports",
+            "statuses",
+        )
+    ]
+)
 # The legacy "follow" scope stands for these granular ones.
 FOLLOW_SCOPE_GRANTS = frozenset(
     {"read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes", "write:mutes"}
 )
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
+CODE_LIFETIME_SECONDS = 600
+GRANT_TYPES = ("authorization_code", "password", "client_credentials")
 
 
 class InvalidClient(Exception):
@@ -44,7 +83,7 @@ class IssuedToken:
 def parse_scopes(text: str) -> tuple[str, ...]:
     scopes = tuple(dict.fromkeys(text.replace("+", " ").split()))
     for scope in scopes:
-        if scope.split(":", 1)[0] not in TOP_SCOPES:
+        if scope not in TOP_SCOPES and scope not in GRANULAR_SCOPES:
             raise Invalid(f"unknown scope {scope!r}")
     return scopes
 
@@ -113,6 +152,80 @@ async def password_grant(
     if account is None:
         raise InvalidGrant("the username or password is wrong")
     return await issue_token(ctx, app, account, granted_scopes(app, scope))
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """A checked /oauth/authorize request, ready to show to the person signing in."""
+
+    app: OAuthApp
+    redirect_uri: str
+    scopes: str
+    state: str | None
+    code_challenge: str | None
+
+
+async def check_authorization_request(
+    ctx: Context,
+    client_id: str,
+    redirect_uri: str,
+    response_type: str,
+    scope: str | None,
+    state: str | None = None,
+    code_challenge: str | None = None,
+    code_challenge_method: str | None = None,
+) -> AuthorizationRequest:
+    """Validate what an app asks for before anyone is asked to sign in."""
+    app = await ctx.store.get_app_by_client_id(client_id)
+    if app is None:
+        raise InvalidClient("unknown client_id")
+    if response_type != "code":
+        raise InvalidGrant("response_type must be code")
+    if redirect_uri not in app.redirect_uris.split():
+        raise InvalidGrant("redirect_uri is not one the app registered")
+    if code_challenge and (code_challenge_method or "plain") != "S256":
+        raise InvalidGrant("code_challenge_method must be S256")
+    return AuthorizationRequest(
+        app, redirect_uri, granted_scopes(app, scope), state, code_challenge or None
+    )
+
+
+async def issue_code(ctx: Context, request: AuthorizationRequest, account: Account) -> str:
+    """The person approved: a one-time code the app exchanges for a token."""
+    code = secrets.token_urlsafe(32)
+    await ctx.store.insert_code(
+        {
+            "code_hash": token_hash(code),
+            "app_id": request.app.id,
+            "account_id": account.id,
+            "scopes": request.scopes,
+            "redirect_uri": request.redirect_uri,
+            "code_challenge": request.code_challenge,
+            "expires_at": time.time() + CODE_LIFETIME_SECONDS,
+        }
+    )
+    return code
+
+
+async def code_grant(
+    ctx: Context, app: OAuthApp, code: str, redirect_uri: str, code_verifier: str | None
+) -> IssuedToken:
+    found = await ctx.store.take_code(token_hash(code))  # used up, whatever happens next
+    if found is None or found.app_id != app.id or found.expires_at < time.time():
+        raise InvalidGrant("the authorization code is invalid or expired")
+    if found.redirect_uri != redirect_uri:
+        raise InvalidGrant("redirect_uri does not match the authorization request")
+    if found.code_challenge is not None:
+        if not code_verifier:
+            raise InvalidGrant("code_verifier is required")
+        digest = hashlib.sha256(code_verifier.encode("ascii", "replace")).digest()
+        expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+        if not secrets.compare_digest(expected, found.code_challenge):
+            raise InvalidGrant("code_verifier does not match the code_challenge")
+    account = await ctx.store.get_account(found.account_id)
+    if account is None:
+        raise InvalidGrant("the account no longer exists")
+    return await issue_token(ctx, app, account, found.scopes)
 
 
 async def token_owner(ctx: Context, token: str) -> tuple[Account | None, str] | None:

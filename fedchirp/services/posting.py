@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,12 +11,13 @@ from fedchirp import html
 from fedchirp.clock import now_iso, to_iso, utcnow
 from fedchirp.federation import documents
 from fedchirp.federation.vocab import Note
-from fedchirp.services import audience, circles
+from fedchirp.services import audience, circles, media
 from fedchirp.services.accounts import resolve_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Forbidden, Invalid, NotFound, ServiceError
 from fedchirp.services.notifications import notify
 from fedchirp.store.models import Account, Status
+from fedchirp.store.sqlite import MediaUnavailable
 
 LOCAL_VISIBILITIES = ("public", "unlisted", "private", "direct", "limited")
 URL_LENGTH = 23  # every link counts as 23 characters, as on Mastodon
@@ -41,6 +43,7 @@ async def create_status(
     in_reply_to_id: int | None = None,
     language: str | None = None,
     circle_id: int | None = None,
+    media_ids: Sequence[int] = (),
 ) -> Status:
     """Publish a local post and queue it for every remote inbox in its audience.
 
@@ -48,7 +51,8 @@ async def create_status(
     members (and anyone it mentions), nobody else. Visibility defaults to public,
     or to limited when a circle is given."""
     text = text.strip()
-    _check_text(ctx, text, spoiler_text)
+    media_ids = await media.attachable(ctx, author, media_ids)
+    _check_text(ctx, text, spoiler_text, allow_blank=bool(media_ids))
     visibility = visibility or ("limited" if circle_id is not None else "public")
     if visibility not in LOCAL_VISIBILITIES:
         raise Invalid(f"visibility must be one of {', '.join(LOCAL_VISIBILITIES)}")
@@ -65,29 +69,34 @@ async def create_status(
     group_only = [a for a in members or [] if a.id not in mentioned_ids]
     content = _render(ctx, text, mentioned)
     username = author.username
-    status = await ctx.store.insert_status(
-        {
-            "account_id": author.id,
-            "local": 1,
-            "content": content,
-            "source_text": text,
-            "spoiler_text": spoiler_text.strip(),
-            "sensitive": int(sensitive or bool(spoiler_text.strip())),
-            "visibility": visibility,
-            "language": language,
-            "in_reply_to_id": parent.id if parent else None,
-            "in_reply_to_uri": parent.uri if parent else None,
-            "in_reply_to_account_id": parent.account_id if parent else None,
-            "circle_id": circle_id if members is not None else None,
-            "created_at": now_iso(),
-        },
-        utcnow(),
-        recipients=[(a.id, True) for a in mentioned] + [(a.id, False) for a in group_only],
-        uris_for=lambda sid: {
-            "uri": ctx.urls.status(username, sid),
-            "url": ctx.urls.status_page(username, sid),
-        },
-    )
+    try:
+        status = await ctx.store.insert_status(
+            {
+                "account_id": author.id,
+                "local": 1,
+                "content": content,
+                "source_text": text,
+                "spoiler_text": spoiler_text.strip(),
+                "sensitive": int(sensitive or bool(spoiler_text.strip())),
+                "visibility": visibility,
+                "language": language,
+                "in_reply_to_id": parent.id if parent else None,
+                "in_reply_to_uri": parent.uri if parent else None,
+                "in_reply_to_account_id": parent.account_id if parent else None,
+                "circle_id": circle_id if members is not None else None,
+                "created_at": now_iso(),
+            },
+            utcnow(),
+            recipients=[(a.id, True) for a in mentioned] + [(a.id, False) for a in group_only],
+            tags=html.find_hashtags(text),
+            media_ids=media_ids,
+            uris_for=lambda sid: {
+                "uri": ctx.urls.status(username, sid),
+                "url": ctx.urls.status_page(username, sid),
+            },
+        )
+    except MediaUnavailable as exc:  # attached elsewhere meanwhile
+        raise Invalid(str(exc)) from exc
     await notify(ctx, mentioned, "mention", author, status)
     note = await note_document(ctx, status, author)
     inboxes = await audience.status_inboxes(ctx, author, status, [*mentioned, *group_only])
@@ -127,6 +136,7 @@ async def edit_status(
         spoiler_text=spoiler_text.strip(),
         edited_at=edited_at,
     )
+    await ctx.store.replace_tags(status.id, html.find_hashtags(text))
     updated = await ctx.store.get_status(status.id)
     assert updated is not None
     note = await note_document(ctx, updated, author)
@@ -149,7 +159,9 @@ async def delete_status(ctx: Context, author: Account, status: Status) -> None:
     # removed since: they hold a copy that should go too.
     sent = await ctx.store.deliveries_for(documents.create_activity_id(status.uri))
     inboxes |= {delivery.inbox_url for delivery in sent}
+    uploads = (await ctx.store.media_of([status.id]))[status.id]
     await ctx.store.delete_status(status)
+    media.remove_files(ctx, uploads)
     await ctx.delivery.enqueue(
         documents.delete_activity(status, author, addressing), author, inboxes
     )
@@ -159,7 +171,19 @@ async def note_document(ctx: Context, status: Status, author: Account) -> dict[s
     """A local status as the Note other servers receive."""
     recipients = await audience.status_recipients(ctx, status)
     mentioned_ids = {aid for aid, m in await ctx.store.status_recipients(status.id) if m}
-    hashtags = [(tag, ctx.urls.tag(tag)) for tag in html.find_hashtags(status.source_text)]
+    tags = (await ctx.store.tags_of([status.id]))[status.id]
+    hashtags = [(tag, ctx.urls.tag(tag)) for tag in tags]
+    attachments = [
+        documents.attachment_document(
+            media.url_of(ctx, m.file_name) or m.remote_url or "",
+            m.mime_type,
+            m.description,
+            m.blurhash,
+            (m.width, m.height),
+            (m.focus_x, m.focus_y),
+        )
+        for m in (await ctx.store.media_of([status.id]))[status.id]
+    ]
     return documents.note_document(
         status,
         author,
@@ -167,11 +191,12 @@ async def note_document(ctx: Context, status: Status, author: Account) -> dict[s
         [a for a in recipients if a.id in mentioned_ids],
         status.in_reply_to_uri,
         hashtags,
+        attachments,
     )
 
 
-def _check_text(ctx: Context, text: str, spoiler_text: str) -> None:
-    if not text:
+def _check_text(ctx: Context, text: str, spoiler_text: str, allow_blank: bool = False) -> None:
+    if not text and not allow_blank:
         raise Invalid("text can't be blank")
     limit = ctx.config.posts.max_chars
     if counted_length(text) + len(spoiler_text) > limit:
@@ -256,6 +281,8 @@ async def store_remote_note(ctx: Context, note: Note, author: Account) -> Status
         },
         published,
         recipients=[(account.id, mentioned) for account, mentioned in recipients],
+        tags=note.hashtags,
+        remote_media=media.remote_rows(note.attachments),
     )
     await notify(ctx, [a for a, mentioned in recipients if mentioned], "mention", author, status)
     return status
@@ -269,6 +296,7 @@ async def update_remote_note(ctx: Context, note: Note, status: Status) -> None:
         sensitive=int(note.sensitive),
         edited_at=to_iso(note.updated or utcnow()),
     )
+    await ctx.store.replace_tags(status.id, note.hashtags)
 
 
 def _published(moment: datetime | None) -> datetime:

@@ -27,6 +27,11 @@ async def public(ctx: Context, local_only: bool, page: Page) -> list[Status]:
     return await ctx.store.public_timeline(local_only, clamp(page))
 
 
+async def tag(ctx: Context, name: str, local_only: bool, page: Page) -> list[Status]:
+    """Public posts carrying #name."""
+    return await ctx.store.tag_timeline(name.lstrip("#").lower(), local_only, clamp(page))
+
+
 async def account_statuses(
     ctx: Context, viewer: Account | None, account: Account, page: Page
 ) -> list[Status]:

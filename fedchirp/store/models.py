@@ -156,6 +156,40 @@ class OAuthToken:
 
 
 @dataclass(frozen=True)
+class OAuthCode:
+    code_hash: str
+    app_id: int
+    account_id: int
+    scopes: str
+    redirect_uri: str
+    code_challenge: str | None
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class MediaAttachment:
+    id: int
+    account_id: int
+    status_id: int | None
+    type: str
+    mime_type: str
+    file_name: str | None
+    preview_name: str | None
+    remote_url: str | None
+    width: int | None
+    height: int | None
+    preview_width: int | None
+    preview_height: int | None
+    size: int | None
+    description: str
+    blurhash: str | None
+    focus_x: float
+    focus_y: float
+    position: int
+    created_at: str
+
+
+@dataclass(frozen=True)
 class Page:
     """Mastodon-style id paging: newest first, bounded by max_id/since_id/min_id."""
 

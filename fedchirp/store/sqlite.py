@@ -28,8 +28,10 @@ from fedchirp.store.models import (
     Favourite,
     Follow,
     LocalUser,
+    MediaAttachment,
     Notification,
     OAuthApp,
+    OAuthCode,
     OAuthToken,
     Page,
     Status,
@@ -80,6 +82,14 @@ def _newest_first(items: list[T], page: Page) -> list[T]:
 
 class IdCollision(Exception):
     pass
+
+
+class MediaUnavailable(Exception):
+    """An upload to attach is not the author's, or is attached to another post already."""
+
+    def __init__(self, media_id: int) -> None:
+        super().__init__(f"media {media_id} cannot be attached")
+        self.media_id = media_id
 
 
 class SqliteStore:
@@ -315,12 +325,17 @@ class SqliteStore:
         published: datetime,
         recipients: Iterable[tuple[int, bool]] = (),
         uris_for: Callable[[int], dict[str, str]] | None = None,
+        tags: Iterable[str] = (),
+        media_ids: Sequence[int] = (),
+        remote_media: Sequence[dict[str, Any]] = (),
     ) -> Status:
-        """Insert a status with a time-ordered id; recipients are (account_id, mentioned).
+        """Insert a status with a time-ordered id, in one transaction with what belongs to
+        it: recipients (account_id, mentioned), hashtags, local uploads to attach (in
+        order; they must be the author's and unattached) and remote attachment rows.
 
         uris_for(id) supplies uri/url for local statuses, whose ids name them.
         """
-        recipients = list(recipients)
+        recipients, tags = list(recipients), list(dict.fromkeys(tags))
         for _attempt in range(8):
             status_id = id_for_time(published)
             row = {"id": status_id, **status, **(uris_for(status_id) if uris_for else {})}
@@ -332,6 +347,30 @@ class SqliteStore:
                         " VALUES (?, ?, ?)",
                         [(status_id, account_id, int(m)) for account_id, m in recipients],
                     )
+                    await db.executemany(
+                        "INSERT INTO status_tags (status_id, tag) VALUES (?, ?)",
+                        [(status_id, tag) for tag in tags],
+                    )
+                    for position, media_id in enumerate(media_ids):
+                        cur = await db.execute(
+                            "UPDATE media_attachments SET status_id = ?, position = ?"
+                            " WHERE id = ? AND account_id = ? AND status_id IS NULL",
+                            (status_id, position, media_id, status["account_id"]),
+                        )
+                        if cur.rowcount != 1:
+                            raise MediaUnavailable(media_id)
+                    for position, media in enumerate(remote_media):
+                        await self._insert_row(
+                            db,
+                            "media_attachments",
+                            {
+                                **media,
+                                "status_id": status_id,
+                                "position": position,
+                                "account_id": status["account_id"],
+                                "created_at": now_iso(),
+                            },
+                        )
             except sqlite3.IntegrityError as exc:
                 if "statuses.id" in str(exc):
                     continue  # two statuses in the same millisecond drew the same low bits
@@ -479,6 +518,70 @@ class SqliteStore:
             (account_id,),
         )
         return row is not None
+
+    async def tags_of(self, status_ids: Iterable[int]) -> dict[int, list[str]]:
+        ids = list(set(status_ids))
+        found: dict[int, list[str]] = {sid: [] for sid in ids}
+        if not ids:
+            return found
+        marks = ", ".join("?" for _ in ids)
+        rows = await self._all(
+            f"SELECT status_id, tag FROM status_tags WHERE status_id IN ({marks}) ORDER BY rowid",
+            ids,
+        )
+        for row in rows:
+            found[row["status_id"]].append(row["tag"])
+        return found
+
+    async def replace_tags(self, status_id: int, tags: Iterable[str]) -> None:
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM status_tags WHERE status_id = ?", (status_id,))
+            await db.executemany(
+                "INSERT INTO status_tags (status_id, tag) VALUES (?, ?)",
+                [(status_id, tag) for tag in dict.fromkeys(tags)],
+            )
+
+    async def tag_timeline(self, tag: str, local_only: bool, page: Page) -> list[Status]:
+        where = "visibility = 'public' AND id IN (SELECT status_id FROM status_tags WHERE tag = ?)"
+        if local_only:
+            where += " AND local = 1"
+        clause, args = _paged(where, [tag.lower()], page)
+        rows = await self._all(f"SELECT * FROM statuses {clause}", args)
+        return _newest_first(_records(Status, rows), page)
+
+    # -- media -------------------------------------------------------------
+
+    async def insert_media(self, values: dict[str, Any]) -> MediaAttachment:
+        async with self.transaction() as db:
+            media_id = await self._insert_row(db, "media_attachments", values)
+        found = await self.get_media(media_id)
+        assert found is not None
+        return found
+
+    async def get_media(self, media_id: int) -> MediaAttachment | None:
+        row = await self._one("SELECT * FROM media_attachments WHERE id = ?", (media_id,))
+        return _record(MediaAttachment, row)
+
+    async def update_media(self, media_id: int, **fields: Any) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        await self._write(
+            f"UPDATE media_attachments SET {assignments} WHERE id = ?",
+            (*fields.values(), media_id),
+        )
+
+    async def media_of(self, status_ids: Iterable[int]) -> dict[int, list[MediaAttachment]]:
+        ids = list(set(status_ids))
+        found: dict[int, list[MediaAttachment]] = {sid: [] for sid in ids}
+        if not ids:
+            return found
+        marks = ", ".join("?" for _ in ids)
+        rows = await self._all(
+            f"SELECT * FROM media_attachments WHERE status_id IN ({marks}) ORDER BY position",
+            ids,
+        )
+        for media in _records(MediaAttachment, rows):
+            found[media.status_id].append(media)  # type: ignore[index]
+        return found
 
     # -- follows -----------------------------------------------------------
 
@@ -818,6 +921,21 @@ class SqliteStore:
             app_id = await self._insert_row(db, "oauth_apps", values)
         row = await self._one("SELECT * FROM oauth_apps WHERE id = ?", (app_id,))
         return _record(OAuthApp, row)  # type: ignore[return-value]
+
+    async def insert_code(self, values: dict[str, Any]) -> None:
+        async with self.transaction() as db:
+            await self._insert_row(db, "oauth_codes", values)
+
+    async def take_code(self, code_hash: str) -> OAuthCode | None:
+        """Remove and return an authorization code: a code works once."""
+        async with (
+            self.transaction() as db,
+            db.execute(
+                "DELETE FROM oauth_codes WHERE code_hash = ? RETURNING *", (code_hash,)
+            ) as cur,
+        ):
+            row = await cur.fetchone()
+        return _record(OAuthCode, row)
 
     async def get_app_by_client_id(self, client_id: str) -> OAuthApp | None:
         row = await self._one("SELECT * FROM oauth_apps WHERE client_id = ?", (client_id,))

@@ -26,14 +26,14 @@ _STYLE = (
 )
 
 
-def _page(title: str, body: str) -> web.Response:
+def render_page(title: str, body: str, status: int = 200) -> web.Response:
     document = (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
         f"<body>{body}</body></html>"
     )
-    return web.Response(text=document, content_type="text/html")
+    return web.Response(text=document, content_type="text/html", status=status)
 
 
 def _article(status: Status, author: Account) -> str:
@@ -60,7 +60,16 @@ async def landing(request: web.Request) -> web.Response:
         f"<h1>{escape(server.name)}</h1><p>{escape(server.description)}</p>"
         f"<h2>Recent posts</h2>{await _articles(request, statuses) or '<p>Nothing yet.</p>'}"
     )
-    return _page(server.name, body)
+    return render_page(server.name, body)
+
+
+@routes.get("/tags/{name}")
+async def tag_page(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    name = request.match_info["name"]
+    statuses = await timelines.tag(ctx, name, local_only=False, page=Page(limit=20))
+    body = f"<h1>#{escape(name)}</h1>{await _articles(request, statuses) or '<p>No posts.</p>'}"
+    return render_page(f"#{name}", body)
 
 
 @routes.get("/@{username}")
@@ -73,7 +82,7 @@ async def profile(request: web.Request) -> web.Response:
         f"<p class=meta>@{escape(account.username)}@{escape(ctx.config.server.domain)}</p>"
         f"<div>{account.note}</div>{await _articles(request, statuses)}"
     )
-    return _page(f"@{account.username}", body)
+    return render_page(f"@{account.username}", body)
 
 
 @routes.get("/@{username}/{status_id:\\d+}")
@@ -86,4 +95,4 @@ async def status_page(request: web.Request) -> web.Response:
     await require_visible(request, ctx, status)
     if wants_activity_json(request):
         return activity_response(await posting.note_document(ctx, status, account))
-    return _page(f"@{account.username}", _article(status, account))
+    return render_page(f"@{account.username}", _article(status, account))

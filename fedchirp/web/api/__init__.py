@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from fedchirp.web.api import accounts, circles, instance, oauth, statuses, timelines
+from fedchirp.web.api import accounts, circles, instance, media, oauth, statuses, timelines
 
 ROUTE_TABLES: list[web.RouteTableDef] = [
     oauth.routes,
@@ -11,4 +11,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     statuses.routes,
     timelines.routes,
     circles.routes,
+    media.routes,
 ]

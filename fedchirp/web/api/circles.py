@@ -12,8 +12,7 @@ from fedchirp.services import circles
 from fedchirp.store.models import Circle
 from fedchirp.web.api.auth import require_user
 from fedchirp.web.api.entities import Renderer
-from fedchirp.web.api.params import path_id, read_params, text
-from fedchirp.web.errors import ApiError
+from fedchirp.web.api.params import id_list, path_id, read_params, text
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -21,15 +20,6 @@ routes = web.RouteTableDef()
 
 def _circle(circle: Circle) -> dict[str, Any]:
     return {"id": str(circle.id), "title": circle.title}
-
-
-def _account_ids(params: dict[str, Any]) -> list[int]:
-    raw = params.get("account_ids[]", params.get("account_ids", []))
-    values = raw if isinstance(raw, list) else [raw]
-    try:
-        return [int(str(value)) for value in values]
-    except ValueError:
-        raise ApiError(422, "account_ids must be account ids") from None
 
 
 @routes.get("/api/v1/circles")
@@ -86,7 +76,9 @@ async def accounts(request: web.Request) -> web.Response:
 async def add_accounts(request: web.Request) -> web.Response:
     owner = await require_user(request, "write:lists")
     params = await read_params(request)
-    await circles.add_members(ctx_of(request), owner, path_id(request), _account_ids(params))
+    await circles.add_members(
+        ctx_of(request), owner, path_id(request), id_list(params, "account_ids")
+    )
     return web.json_response({})
 
 
@@ -94,5 +86,7 @@ async def add_accounts(request: web.Request) -> web.Response:
 async def remove_accounts(request: web.Request) -> web.Response:
     owner = await require_user(request, "write:lists")
     params = await read_params(request)
-    await circles.remove_members(ctx_of(request), owner, path_id(request), _account_ids(params))
+    await circles.remove_members(
+        ctx_of(request), owner, path_id(request), id_list(params, "account_ids")
+    )
     return web.json_response({})

@@ -10,9 +10,11 @@ from typing import Any
 
 from fedchirp import html
 from fedchirp.services.context import Context
-from fedchirp.store.models import Account, Notification, Status
+from fedchirp.services.media import url_of as media_url
+from fedchirp.store.models import Account, MediaAttachment, Notification, Status
 
 DEFAULT_AVATAR_PATH = "/static/avatar.png"
+DEFAULT_HEADER_PATH = "/static/header.png"
 # Our "limited" (follower group) posts have no Mastodon API equivalent yet; clients
 # understand "private" as "not public", which is the honest approximation.
 API_VISIBILITY = {"limited": "private"}
@@ -23,6 +25,8 @@ class Renderer:
         self.ctx = ctx
         self.viewer = viewer
         self._accounts: dict[int, dict[str, Any]] = {}
+        self._tags: dict[int, list[str]] = {}
+        self._media: dict[int, list[MediaAttachment]] = {}
 
     # -- accounts ------------------------------------------------------------
 
@@ -48,8 +52,8 @@ class Renderer:
             "uri": account.uri,
             "avatar": avatar,
             "avatar_static": avatar,
-            "header": "",
-            "header_static": "",
+            "header": f"{self.ctx.urls.base}{DEFAULT_HEADER_PATH}",
+            "header_static": f"{self.ctx.urls.base}{DEFAULT_HEADER_PATH}",
             "followers_count": followers,
             "following_count": following,
             "statuses_count": await store.count_statuses(account.id),
@@ -110,6 +114,8 @@ class Renderer:
             if self.viewer
             else {}
         )
+        self._tags.update(await store.tags_of(s.id for s in everything))
+        self._media.update(await store.media_of(s.id for s in everything))
         rendered = []
         for status in statuses:
             reblog = None
@@ -145,10 +151,10 @@ class Renderer:
             "visibility": API_VISIBILITY.get(status.visibility, status.visibility),
             "sensitive": status.sensitive,
             "spoiler_text": status.spoiler_text,
-            "media_attachments": [],
+            "media_attachments": [self.media(m) for m in self._media.get(status.id, [])],
             "application": None,
             "mentions": await self._mentions(status),
-            "tags": self._tags(status),
+            "tags": self._tag_entities(status),
             "emojis": [],
             "reblogs_count": counts["reblogs"],
             "favourites_count": counts["favourites"],
@@ -184,11 +190,40 @@ class Renderer:
             for a in accounts.values()
         ]
 
-    def _tags(self, status: Status) -> list[dict[str, str]]:
+    def _tag_entities(self, status: Status) -> list[dict[str, str]]:
         return [
-            {"name": tag, "url": self.ctx.urls.tag(tag)}
-            for tag in html.find_hashtags(status.source_text)
+            {"name": tag, "url": self.ctx.urls.tag(tag)} for tag in self._tags.get(status.id, [])
         ]
+
+    # -- media -----------------------------------------------------------------
+
+    def media(self, media: MediaAttachment) -> dict[str, Any]:
+        url = media_url(self.ctx, media.file_name) or media.remote_url
+        preview = media_url(self.ctx, media.preview_name) or media.remote_url
+        meta: dict[str, Any] = {"focus": {"x": media.focus_x, "y": media.focus_y}}
+        for key, width, height in (
+            ("original", media.width, media.height),
+            ("small", media.preview_width, media.preview_height),
+        ):
+            if width and height:
+                meta[key] = {
+                    "width": width,
+                    "height": height,
+                    "size": f"{width}x{height}",
+                    "aspect": width / height,
+                }
+        return {
+            "id": str(media.id),
+            "type": media.type,
+            "url": url,
+            "preview_url": preview,
+            "remote_url": media.remote_url,
+            "preview_remote_url": None,
+            "text_url": None,
+            "meta": meta,
+            "description": media.description or None,
+            "blurhash": media.blurhash,
+        }
 
     # -- notifications -------------------------------------------------------
 

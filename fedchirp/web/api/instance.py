@@ -8,9 +8,10 @@ import zlib
 from aiohttp import web
 
 from fedchirp import __version__
+from fedchirp.config import Config
 from fedchirp.services import search as search_service
 from fedchirp.web.api.auth import optional_user
-from fedchirp.web.api.entities import DEFAULT_AVATAR_PATH, Renderer
+from fedchirp.web.api.entities import DEFAULT_AVATAR_PATH, DEFAULT_HEADER_PATH, Renderer
 from fedchirp.web.api.params import flag
 from fedchirp.web.errors import ApiError
 from fedchirp.web.state import ctx_of
@@ -39,24 +40,26 @@ def _grey_png(size: int = 48, shade: int = 0xC8) -> bytes:
 
 
 _AVATAR_PNG = _grey_png()
+_HEADER_PNG = _grey_png(shade=0xE6)
 
 
 def _version() -> str:
     return f"{MASTODON_COMPATIBILITY} (compatible; FedChirp {__version__})"
 
 
-def _configuration(max_chars: int) -> dict:
+def _configuration(config: Config) -> dict:
+    media = config.media
     return {
         "statuses": {
-            "max_characters": max_chars,
-            "max_media_attachments": 4,
+            "max_characters": config.posts.max_chars,
+            "max_media_attachments": media.max_attachments,
             "characters_reserved_per_url": 23,
         },
         "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
         "media_attachments": {
-            "supported_mime_types": [],
-            "image_size_limit": 0,
-            "image_matrix_limit": 0,
+            "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+            "image_size_limit": media.max_upload_bytes,
+            "image_matrix_limit": media.max_pixels,
             "video_size_limit": 0,
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,
@@ -94,7 +97,7 @@ async def instance_v1(request: web.Request) -> web.Response:
             "registrations": False,
             "approval_required": False,
             "invites_enabled": False,
-            "configuration": _configuration(ctx.config.posts.max_chars),
+            "configuration": _configuration(ctx.config),
             "contact_account": None,
             "rules": [],
         }
@@ -102,10 +105,11 @@ async def instance_v1(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v2/instance")
+@routes.get("/api/v2/instance/")
 async def instance_v2(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     server = ctx.config.server
-    configuration = _configuration(ctx.config.posts.max_chars)
+    configuration = _configuration(ctx.config)
     configuration["urls"] = {"streaming": None}
     configuration["translation"] = {"enabled": False}
     return web.json_response(
@@ -156,6 +160,15 @@ async def search(request: web.Request) -> web.Response:
 async def default_avatar(request: web.Request) -> web.Response:
     return web.Response(
         body=_AVATAR_PNG,
+        content_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@routes.get(DEFAULT_HEADER_PATH)
+async def default_header(request: web.Request) -> web.Response:
+    return web.Response(
+        body=_HEADER_PNG,
         content_type="image/png",
         headers={"Cache-Control": "public, max-age=86400"},
     )

@@ -1,14 +1,31 @@
-"""POST /api/v1/apps, POST /oauth/token and /oauth/revoke, and the OAuth metadata."""
+"""OAuth 2: app registration, the authorize page, tokens, revocation, server metadata."""
 
 from __future__ import annotations
+
+import base64
+from html import escape
+from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from fedchirp.services import oauth
+from fedchirp.services.accounts import authenticate
+from fedchirp.services.errors import Invalid
 from fedchirp.web.api.params import read_params, text
+from fedchirp.web.pages import render_page
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
+AUTHORIZE_FIELDS = (
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
 
 
 @routes.post("/api/v1/apps")
@@ -43,15 +60,35 @@ def _oauth_error(error: str, description: str, status: int = 400) -> web.Respons
     return web.json_response({"error": error, "error_description": description}, status=status)
 
 
+def _client_credentials(request: web.Request, params: dict[str, Any]) -> tuple[str, str]:
+    """client_id/secret from the body, or from HTTP Basic auth (client_secret_basic)."""
+    header = request.headers.get("Authorization", "")
+    if header[:6].lower() == "basic ":
+        try:
+            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return "", ""
+        return client_id, secret
+    return text(params, "client_id"), text(params, "client_secret")
+
+
 @routes.post("/oauth/token")
 async def token(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     params = await read_params(request)
     grant = text(params, "grant_type")
     try:
-        app = await oauth.client_app(ctx, text(params, "client_id"), text(params, "client_secret"))
+        app = await oauth.client_app(ctx, *_client_credentials(request, params))
         scope = text(params, "scope") or None
-        if grant == "password":
+        if grant == "authorization_code":
+            issued = await oauth.code_grant(
+                ctx,
+                app,
+                text(params, "code"),
+                text(params, "redirect_uri"),
+                text(params, "code_verifier") or None,
+            )
+        elif grant == "password":
             issued = await oauth.password_grant(
                 ctx, app, text(params, "username"), text(params, "password"), scope
             )
@@ -69,6 +106,116 @@ async def token(request: web.Request) -> web.Response:
             "token_type": "Bearer",
             "scope": issued.scopes,
             "created_at": issued.created_at,
+        }
+    )
+
+
+# -- the authorize page --------------------------------------------------------
+
+
+@routes.get("/oauth/authorize")
+async def authorize_form(request: web.Request) -> web.Response:
+    params = {k: request.query.get(k, "") for k in AUTHORIZE_FIELDS}
+    checked = await _check(request, params)
+    if isinstance(checked, web.Response):
+        return checked
+    return _form(checked, params)
+
+
+@routes.post("/oauth/authorize")
+async def authorize(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    form = await request.post()
+    params = {k: str(form.get(k, "")) for k in AUTHORIZE_FIELDS}
+    checked = await _check(request, params)
+    if isinstance(checked, web.Response):
+        return checked
+    if form.get("decision") == "deny":
+        return _redirect_back(checked, {"error": "access_denied"})
+    account = await authenticate(
+        ctx.store, str(form.get("username", "")), str(form.get("password", ""))
+    )
+    if account is None:
+        return _form(checked, params, "The username or password is wrong.", status=401)
+    code = await oauth.issue_code(ctx, checked, account)
+    if checked.redirect_uri == oauth.OOB_REDIRECT:
+        body = (
+            f"<h1>Authorization code</h1><p>Copy this code into "
+            f"{escape(checked.app.name)}:</p><p><code id=code>{escape(code)}</code></p>"
+        )
+        return render_page("Authorization code", body)
+    return _redirect_back(checked, {"code": code})
+
+
+async def _check(
+    request: web.Request, params: dict[str, str]
+) -> oauth.AuthorizationRequest | web.Response:
+    try:
+        return await oauth.check_authorization_request(
+            ctx_of(request),
+            params["client_id"],
+            params["redirect_uri"],
+            params["response_type"] or "code",
+            params["scope"] or None,
+            params["state"] or None,
+            params["code_challenge"] or None,
+            params["code_challenge_method"] or None,
+        )
+    except (oauth.InvalidClient, oauth.InvalidGrant, Invalid) as exc:
+        # Never redirect to an unchecked redirect_uri: show the error here.
+        return render_page(
+            "Authorization failed", f"<h1>Authorization failed</h1><p>{escape(str(exc))}</p>", 400
+        )
+
+
+def _redirect_back(checked: oauth.AuthorizationRequest, values: dict[str, str]) -> web.Response:
+    if checked.state:
+        values["state"] = checked.state
+    separator = "&" if "?" in checked.redirect_uri else "?"
+    raise web.HTTPFound(f"{checked.redirect_uri}{separator}{urlencode(values)}")
+
+
+def _form(
+    checked: oauth.AuthorizationRequest,
+    params: dict[str, str],
+    error: str = "",
+    status: int = 200,
+) -> web.Response:
+    hidden = "".join(
+        f'<input type=hidden name="{k}" value="{escape(v)}">' for k, v in params.items() if v
+    )
+    scopes = "".join(f"<li>{escape(scope)}</li>" for scope in checked.scopes.split())
+    body = (
+        f"<h1>Sign in to authorize {escape(checked.app.name)}</h1>"
+        + (f"<p role=alert><strong>{escape(error)}</strong></p>" if error else "")
+        + f"<p>It asks for:</p><ul>{scopes}</ul>"
+        f'<form method=post action="/oauth/authorize">{hidden}'
+        "<p><label>Username <input name=username autocomplete=username required></label></p>"
+        "<p><label>Password <input name=password type=password "
+        "autocomplete=current-password required></label></p>"
+        "<p><button name=decision value=allow>Authorize</button> "
+        "<button name=decision value=deny formnovalidate>Deny</button></p></form>"
+    )
+    return render_page(f"Authorize {checked.app.name}", body, status)
+
+
+@routes.get("/.well-known/oauth-authorization-server")
+async def metadata(request: web.Request) -> web.Response:
+    base = ctx_of(request).urls.base
+    return web.json_response(
+        {
+            "issuer": f"{base}/",
+            "authorization_endpoint": f"{base}/oauth/authorize",
+            "token_endpoint": f"{base}/oauth/token",
+            "revocation_endpoint": f"{base}/oauth/revoke",
+            "app_registration_endpoint": f"{base}/api/v1/apps",
+            "scopes_supported": [*oauth.TOP_SCOPES, *sorted(oauth.GRANULAR_SCOPES)],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": list(oauth.GRANT_TYPES),
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "service_documentation": "https://docs.joinmastodon.org/",
         }
     )
 

@@ -74,6 +74,16 @@ def optional_id(params: dict[str, Any], name: str) -> int | None:
         raise ApiError(422, f"{name} must be an id") from None
 
 
+def id_list(params: dict[str, Any], name: str) -> list[int]:
+    """An array of ids, sent as name[]=1&name[]=2 (forms) or "name": [1, 2] (JSON)."""
+    raw = params.get(f"{name}[]", params.get(name, []))
+    values = raw if isinstance(raw, list) else [raw]
+    try:
+        return [int(str(value)) for value in values if str(value) != ""]
+    except ValueError:
+        raise ApiError(422, f"{name} must be a list of ids") from None
+
+
 def path_id(request: web.Request, name: str = "id") -> int:
     raw = request.match_info[name]
     if not raw.isdigit():

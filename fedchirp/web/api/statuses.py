@@ -7,7 +7,7 @@ from aiohttp import web
 from fedchirp.services import interactions, posting, threads, timelines
 from fedchirp.web.api.auth import optional_user, require_user
 from fedchirp.web.api.entities import Renderer
-from fedchirp.web.api.params import flag, optional_id, path_id, read_params, text
+from fedchirp.web.api.params import flag, id_list, optional_id, path_id, read_params, text
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -28,6 +28,7 @@ async def create(request: web.Request) -> web.Response:
         in_reply_to_id=optional_id(params, "in_reply_to_id"),
         language=text(params, "language") or None,
         circle_id=optional_id(params, "circle_id"),
+        media_ids=id_list(params, "media_ids"),
     )
     return web.json_response(await Renderer(ctx, author).status(status))
 

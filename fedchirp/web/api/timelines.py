@@ -34,6 +34,18 @@ async def public(request: web.Request) -> web.Response:
     return paged_response(request, body, [s.id for s in found], page)
 
 
+@routes.get("/api/v1/timelines/tag/{hashtag}")
+async def tag(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    viewer = await optional_user(request, "read:statuses")
+    page = page_from(request)
+    found = await timelines.tag(
+        ctx, request.match_info["hashtag"], flag(dict(request.query), "local"), page
+    )
+    body = await Renderer(ctx, viewer).statuses(found)
+    return paged_response(request, body, [s.id for s in found], page)
+
+
 @routes.get("/api/v1/notifications")
 async def notification_list(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
