@@ -578,3 +578,38 @@ async def test_group_post_through_mastodon_py(pair):
     await settle(a, b)
     assert [s["uri"] for s in await sync(bob.timeline_home)] == [post["uri"]]
     assert await sync(bea.timeline_home) == []
+
+
+async def test_account_statuses_filters(start):
+    a = await start("a")
+    await a.create_user("alice")
+    await a.create_user("amy")
+    alice, amy = await login(a, "alice"), await login(a, "amy")
+    by_amy = await sync(amy.status_post, "amy's post")
+    plain = await sync(alice.status_post, "plain #cats")
+    thread = await sync(alice.status_post, "more", in_reply_to_id=plain)
+    reply = await sync(alice.status_post, "@amy replying", in_reply_to_id=by_amy)
+    boost = await sync(alice.status_reblog, by_amy)
+    media = await sync(alice.media_post, _photo_with_exif(8, 8), mime_type="image/jpeg")
+    pictured = await sync(alice.status_post, "picture", media_ids=[media])
+    me = await sync(alice.me)
+
+    async def ids(**filters) -> list[str]:
+        return [s["id"] for s in await sync(alice.account_statuses, me, **filters)]
+
+    assert await ids() == [pictured["id"], boost["id"], reply["id"], thread["id"], plain["id"]]
+    assert await ids(pinned=True) == []
+    assert await ids(only_media=True) == [pictured["id"]]
+    assert await ids(exclude_reblogs=True) == [
+        pictured["id"],
+        reply["id"],
+        thread["id"],
+        plain["id"],
+    ]
+    assert await ids(exclude_replies=True) == [
+        pictured["id"],
+        boost["id"],
+        thread["id"],
+        plain["id"],
+    ]
+    assert await ids(tagged="Cats") == [plain["id"]]

@@ -9,7 +9,7 @@ from fedchirp.federation.vocab import strip_context
 from fedchirp.services import audience, posting
 from fedchirp.services.context import Context
 from fedchirp.services.errors import NotFound
-from fedchirp.store.models import FOLLOWER_VISIBLE, Account, Page, Status
+from fedchirp.store.models import FOLLOWER_VISIBLE, Account, Page, Status, StatusFilters
 
 MAX_LIMIT = 40
 
@@ -33,7 +33,11 @@ async def tag(ctx: Context, name: str, local_only: bool, page: Page) -> list[Sta
 
 
 async def account_statuses(
-    ctx: Context, viewer: Account | None, account: Account, page: Page
+    ctx: Context,
+    viewer: Account | None,
+    account: Account,
+    page: Page,
+    filters: StatusFilters | None = None,
 ) -> list[Status]:
     """An account's posts that this viewer may see."""
     visibilities: tuple[str, ...] = audience.PUBLICLY_LISTED
@@ -43,7 +47,7 @@ async def account_statuses(
         follow = await ctx.store.get_follow(viewer.id, account.id)
         if follow is not None and follow.state == "accepted":
             visibilities = FOLLOWER_VISIBLE
-    return await ctx.store.account_statuses(account.id, visibilities, clamp(page))
+    return await ctx.store.account_statuses(account.id, visibilities, clamp(page), filters)
 
 
 async def visible_status(ctx: Context, viewer: Account | None, status_id: int) -> Status:

@@ -190,6 +190,16 @@ class MediaAttachment:
 
 
 @dataclass(frozen=True)
+class StatusFilters:
+    """Narrowing of an account's posts, as the Mastodon API offers."""
+
+    exclude_replies: bool = False
+    exclude_reblogs: bool = False
+    only_media: bool = False
+    tagged: str | None = None
+
+
+@dataclass(frozen=True)
 class Page:
     """Mastodon-style id paging: newest first, bounded by max_id/since_id/min_id."""
 

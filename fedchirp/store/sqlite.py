@@ -35,6 +35,7 @@ from fedchirp.store.models import (
     OAuthToken,
     Page,
     Status,
+    StatusFilters,
 )
 
 T = TypeVar("T")
@@ -439,12 +440,27 @@ class SqliteStore:
         return row is not None
 
     async def account_statuses(
-        self, account_id: int, visibilities: Sequence[str], page: Page
+        self,
+        account_id: int,
+        visibilities: Sequence[str],
+        page: Page,
+        filters: StatusFilters | None = None,
     ) -> list[Status]:
         marks = ", ".join("?" for _ in visibilities)
-        clause, args = _paged(
-            f"account_id = ? AND visibility IN ({marks})", [account_id, *visibilities], page
-        )
+        where, params = [f"account_id = ? AND visibility IN ({marks})"], [account_id, *visibilities]
+        filters = filters or StatusFilters()
+        if filters.exclude_replies:  # threads of one's own posts are not "replies"
+            where.append("(in_reply_to_id IS NULL OR in_reply_to_account_id = account_id)")
+        if filters.exclude_reblogs:
+            where.append("reblog_of_id IS NULL")
+        if filters.only_media:
+            where.append(
+                "id IN (SELECT status_id FROM media_attachments WHERE status_id IS NOT NULL)"
+            )
+        if filters.tagged:
+            where.append("id IN (SELECT status_id FROM status_tags WHERE tag = ?)")
+            params.append(filters.tagged.lower())
+        clause, args = _paged(" AND ".join(where), params, page)
         rows = await self._all(f"SELECT * FROM statuses {clause}", args)
         return _newest_first(_records(Status, rows), page)
 

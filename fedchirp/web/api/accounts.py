@@ -6,9 +6,10 @@ from aiohttp import web
 
 from fedchirp.services import follows, timelines
 from fedchirp.services.accounts import account_by_id, resolve_account
+from fedchirp.store.models import StatusFilters
 from fedchirp.web.api.auth import optional_user, require_user
 from fedchirp.web.api.entities import Renderer
-from fedchirp.web.api.params import page_from, paged_response, path_id
+from fedchirp.web.api.params import flag, page_from, paged_response, path_id
 from fedchirp.web.errors import ApiError
 from fedchirp.web.state import ctx_of
 
@@ -59,7 +60,16 @@ async def statuses(request: web.Request) -> web.Response:
     viewer = await optional_user(request, "read:statuses")
     account = await account_by_id(ctx, path_id(request))
     page = page_from(request)
-    found = await timelines.account_statuses(ctx, viewer, account, page)
+    query = dict(request.query)
+    if flag(query, "pinned"):
+        return web.json_response([])  # pinning is not supported yet: nothing is pinned
+    filters = StatusFilters(
+        exclude_replies=flag(query, "exclude_replies"),
+        exclude_reblogs=flag(query, "exclude_reblogs"),
+        only_media=flag(query, "only_media"),
+        tagged=query.get("tagged") or None,
+    )
+    found = await timelines.account_statuses(ctx, viewer, account, page, filters)
     body = await Renderer(ctx, viewer).statuses(found)
     return paged_response(request, body, [s.id for s in found], page)
 
