@@ -13,6 +13,7 @@ from fedchirp.config import Config
 from fedchirp.federation.delivery import DeliveryQueue
 from fedchirp.federation.http import HttpClient
 from fedchirp.federation.resolver import Resolver
+from fedchirp.services import scheduling
 from fedchirp.services.accounts import instance_signer
 from fedchirp.services.context import Context
 from fedchirp.store import Store
@@ -52,12 +53,15 @@ def _services(run_delivery_worker: bool) -> Callable[[web.Application], AsyncIte
         signer, _ = await instance_signer(store, urls)
         resolver = Resolver(config, store, http, signer)
         delivery = DeliveryQueue(config, store, http)
-        app[CTX] = Context(config, store, urls, http, resolver, delivery)
-        worker = asyncio.create_task(delivery.run_forever()) if run_delivery_worker else None
+        ctx = Context(config, store, urls, http, resolver, delivery)
+        app[CTX] = ctx
+        workers = [asyncio.create_task(scheduling.run_forever(ctx))]
+        if run_delivery_worker:
+            workers.append(asyncio.create_task(delivery.run_forever()))
         try:
             yield
         finally:
-            if worker is not None:
+            for worker in workers:
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker

@@ -613,3 +613,66 @@ async def test_account_statuses_filters(start):
         plain["id"],
     ]
     assert await ids(tagged="Cats") == [plain["id"]]
+
+
+async def test_scheduled_posts_publish_once_when_due(pair):
+    from datetime import UTC, timedelta
+
+    from fedchirp.services import scheduling
+
+    a, b = pair
+    await a.create_user("alice")
+    await b.create_user("bob")
+    alice, bob = await login(a, "alice"), await login(b, "bob")
+    await sync(
+        bob.account_follow,
+        (await sync(bob.search_v2, a.handle("alice"), resolve=True))["accounts"][0],
+    )
+    await settle(a, b)
+    when = datetime.now(UTC) + timedelta(hours=1)
+    scheduled = await sync(alice.status_post, "from the past", scheduled_at=when)
+    assert scheduled["params"]["text"] == "from the past"
+    assert [s["id"] for s in await sync(alice.scheduled_statuses)] == [scheduled["id"]]
+    with pytest.raises(MastodonAPIError, match="5 minutes"):
+        await sync(alice.status_post, "too soon", scheduled_at=datetime.now(UTC))
+    with pytest.raises(MastodonAPIError, match="longer than"):
+        await sync(alice.status_post, "x" * 600, scheduled_at=when)
+
+    assert await scheduling.publish_due(a.ctx) == 0  # not yet
+    assert await scheduling.publish_due(a.ctx, now=when + timedelta(seconds=1)) == 1
+    assert await scheduling.publish_due(a.ctx, now=when + timedelta(seconds=2)) == 0
+    assert await sync(alice.scheduled_statuses) == []
+    await settle(a, b)
+    assert [s["content"] for s in await sync(bob.timeline_home)] == ["<p>from the past</p>"]
+
+
+async def test_scheduled_post_is_not_doubled_by_a_crash_after_publishing(start):
+    """The schedule entry outlives the post (crash before it was removed): publishing
+    again finds the post by its idempotency key instead of writing a second one."""
+    from datetime import UTC, timedelta
+
+    from fedchirp.services import scheduling
+
+    a = await start("a")
+    alice_account = await a.create_user("alice")
+    when = datetime.now(UTC) + timedelta(hours=1)
+    scheduled = await scheduling.schedule(a.ctx, alice_account, when, {"text": "once"})
+    await scheduling.publish_due(a.ctx, now=when)
+    # Put the entry back, as if the process died before deleting it.
+    await a.ctx.store.insert_scheduled(alice_account.id, scheduled.scheduled_at, scheduled.params)
+    row = (await a.ctx.store.scheduled_of(alice_account.id))[0]
+    await a.ctx.store._write(
+        "UPDATE scheduled_statuses SET id = ? WHERE id = ?", (scheduled.id, row.id)
+    )
+    await scheduling.publish_due(a.ctx, now=when)
+    assert await a.ctx.store.count_statuses(alice_account.id) == 1
+
+
+async def test_idempotency_key_makes_a_retried_post_a_no_op(start):
+    a = await start("a")
+    await a.create_user("alice")
+    alice = await login(a, "alice")
+    first = await sync(alice.status_post, "only once", idempotency_key="abc-123")
+    again = await sync(alice.status_post, "only once", idempotency_key="abc-123")
+    other = await sync(alice.status_post, "only once", idempotency_key="def-456")
+    assert first["id"] == again["id"] != other["id"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from fedchirp.services.context import Context
 from fedchirp.services.errors import Forbidden, Invalid, NotFound, ServiceError
 from fedchirp.services.notifications import notify
 from fedchirp.store.models import Account, Status
-from fedchirp.store.sqlite import MediaUnavailable
+from fedchirp.store.sqlite import DuplicateIdempotencyKey, MediaUnavailable
 
 LOCAL_VISIBILITIES = ("public", "unlisted", "private", "direct", "limited")
 URL_LENGTH = 23  # every link counts as 23 characters, as on Mastodon
@@ -32,6 +33,43 @@ def counted_length(text: str) -> int:
     return len(text)
 
 
+@dataclass(frozen=True)
+class Draft:
+    """What a post will be, checked, before anything is written."""
+
+    text: str
+    visibility: str
+    spoiler_text: str
+    media_ids: list[int]
+    circle_members: list[Account] | None
+
+
+async def check_draft(
+    ctx: Context,
+    author: Account,
+    text: str,
+    *,
+    visibility: str | None = None,
+    spoiler_text: str = "",
+    language: str | None = None,
+    circle_id: int | None = None,
+    media_ids: Sequence[int] = (),
+) -> Draft:
+    """Every rule a new post must pass (also used before scheduling one)."""
+    text = text.strip()
+    media_ids = await media.attachable(ctx, author, media_ids)
+    _check_text(ctx, text, spoiler_text, allow_blank=bool(media_ids))
+    visibility = visibility or ("limited" if circle_id is not None else "public")
+    if visibility not in LOCAL_VISIBILITIES:
+        raise Invalid(f"visibility must be one of {', '.join(LOCAL_VISIBILITIES)}")
+    if language is not None and not re.fullmatch(r"[a-z]{2,3}", language):
+        raise Invalid("language must be an ISO 639 code like 'en'")
+    members = await _circle_audience(ctx, author, visibility, circle_id)
+    if members is not None:
+        visibility = "limited"
+    return Draft(text, visibility, spoiler_text.strip(), media_ids, members)
+
+
 async def create_status(
     ctx: Context,
     author: Account,
@@ -44,52 +82,57 @@ async def create_status(
     language: str | None = None,
     circle_id: int | None = None,
     media_ids: Sequence[int] = (),
+    idempotency_key: str | None = None,
 ) -> Status:
     """Publish a local post and queue it for every remote inbox in its audience.
 
     With circle_id the post is "limited": addressed to that follower group's
     members (and anyone it mentions), nobody else. Visibility defaults to public,
-    or to limited when a circle is given."""
-    text = text.strip()
-    media_ids = await media.attachable(ctx, author, media_ids)
-    _check_text(ctx, text, spoiler_text, allow_blank=bool(media_ids))
-    visibility = visibility or ("limited" if circle_id is not None else "public")
-    if visibility not in LOCAL_VISIBILITIES:
-        raise Invalid(f"visibility must be one of {', '.join(LOCAL_VISIBILITIES)}")
-    if language is not None and not re.fullmatch(r"[a-z]{2,3}", language):
-        raise Invalid("language must be an ISO 639 code like 'en'")
-    members = await _circle_audience(ctx, author, visibility, circle_id)
-    if members is not None:
-        visibility = "limited"
+    or to limited when a circle is given. A request repeated with the same
+    idempotency_key returns the post the first one made."""
+    if idempotency_key:
+        earlier = await ctx.store.status_for_idempotency_key(author.id, idempotency_key)
+        if earlier is not None:
+            return earlier
+    draft = await check_draft(
+        ctx,
+        author,
+        text,
+        visibility=visibility,
+        spoiler_text=spoiler_text,
+        language=language,
+        circle_id=circle_id,
+        media_ids=media_ids,
+    )
     parent = await _reply_target(ctx, author, in_reply_to_id)
-    mentioned = await _resolve_mentions(ctx, text)
-    if visibility == "direct" and not mentioned:
+    mentioned = await _resolve_mentions(ctx, draft.text)
+    if draft.visibility == "direct" and not mentioned:
         raise Invalid("a direct post must mention at least one account")
     mentioned_ids = {a.id for a in mentioned}
-    group_only = [a for a in members or [] if a.id not in mentioned_ids]
-    content = _render(ctx, text, mentioned)
+    group_only = [a for a in draft.circle_members or [] if a.id not in mentioned_ids]
     username = author.username
     try:
         status = await ctx.store.insert_status(
             {
                 "account_id": author.id,
                 "local": 1,
-                "content": content,
-                "source_text": text,
-                "spoiler_text": spoiler_text.strip(),
-                "sensitive": int(sensitive or bool(spoiler_text.strip())),
-                "visibility": visibility,
+                "content": _render(ctx, draft.text, mentioned),
+                "source_text": draft.text,
+                "spoiler_text": draft.spoiler_text,
+                "sensitive": int(sensitive or bool(draft.spoiler_text)),
+                "visibility": draft.visibility,
                 "language": language,
                 "in_reply_to_id": parent.id if parent else None,
                 "in_reply_to_uri": parent.uri if parent else None,
                 "in_reply_to_account_id": parent.account_id if parent else None,
-                "circle_id": circle_id if members is not None else None,
+                "circle_id": circle_id if draft.circle_members is not None else None,
                 "created_at": now_iso(),
             },
             utcnow(),
             recipients=[(a.id, True) for a in mentioned] + [(a.id, False) for a in group_only],
-            tags=html.find_hashtags(text),
-            media_ids=media_ids,
+            tags=html.find_hashtags(draft.text),
+            media_ids=draft.media_ids,
+            idempotency_key=idempotency_key,
             uris_for=lambda sid: {
                 "uri": ctx.urls.status(username, sid),
                 "url": ctx.urls.status_page(username, sid),
@@ -97,6 +140,10 @@ async def create_status(
         )
     except MediaUnavailable as exc:  # attached elsewhere meanwhile
         raise Invalid(str(exc)) from exc
+    except DuplicateIdempotencyKey:  # the same request, twice at once
+        earlier = await ctx.store.status_for_idempotency_key(author.id, idempotency_key or "")
+        assert earlier is not None
+        return earlier
     await notify(ctx, mentioned, "mention", author, status)
     note = await note_document(ctx, status, author)
     inboxes = await audience.status_inboxes(ctx, author, status, [*mentioned, *group_only])

@@ -190,6 +190,24 @@ class MediaAttachment:
 
 
 @dataclass(frozen=True)
+class WebSession:
+    token_hash: str
+    account_id: int
+    csrf_token: str
+    created_at: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class ScheduledStatus:
+    id: int
+    account_id: int
+    scheduled_at: str
+    params: str
+    created_at: str
+
+
+@dataclass(frozen=True)
 class StatusFilters:
     """Narrowing of an account's posts, as the Mastodon API offers."""
 

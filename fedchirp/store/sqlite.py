@@ -34,8 +34,10 @@ from fedchirp.store.models import (
     OAuthCode,
     OAuthToken,
     Page,
+    ScheduledStatus,
     Status,
     StatusFilters,
+    WebSession,
 )
 
 T = TypeVar("T")
@@ -83,6 +85,10 @@ def _newest_first(items: list[T], page: Page) -> list[T]:
 
 class IdCollision(Exception):
     pass
+
+
+class DuplicateIdempotencyKey(Exception):
+    """A post with this Idempotency-Key was written meanwhile."""
 
 
 class MediaUnavailable(Exception):
@@ -329,6 +335,7 @@ class SqliteStore:
         tags: Iterable[str] = (),
         media_ids: Sequence[int] = (),
         remote_media: Sequence[dict[str, Any]] = (),
+        idempotency_key: str | None = None,
     ) -> Status:
         """Insert a status with a time-ordered id, in one transaction with what belongs to
         it: recipients (account_id, mentioned), hashtags, local uploads to attach (in
@@ -360,6 +367,12 @@ class SqliteStore:
                         )
                         if cur.rowcount != 1:
                             raise MediaUnavailable(media_id)
+                    if idempotency_key is not None:
+                        await db.execute(
+                            "INSERT INTO status_idempotency (account_id, key, status_id,"
+                            " created_at) VALUES (?, ?, ?, ?)",
+                            (status["account_id"], idempotency_key, status_id, now_iso()),
+                        )
                     for position, media in enumerate(remote_media):
                         await self._insert_row(
                             db,
@@ -375,11 +388,21 @@ class SqliteStore:
             except sqlite3.IntegrityError as exc:
                 if "statuses.id" in str(exc):
                     continue  # two statuses in the same millisecond drew the same low bits
+                if "status_idempotency" in str(exc):
+                    raise DuplicateIdempotencyKey(idempotency_key) from exc
                 raise
             found = await self.get_status(status_id)
             assert found is not None
             return found
         raise IdCollision("could not allocate a status id")
+
+    async def status_for_idempotency_key(self, account_id: int, key: str) -> Status | None:
+        row = await self._one(
+            "SELECT s.* FROM status_idempotency k JOIN statuses s ON s.id = k.status_id"
+            " WHERE k.account_id = ? AND k.key = ?",
+            (account_id, key),
+        )
+        return _record(Status, row)
 
     async def get_status(self, status_id: int) -> Status | None:
         return _record(Status, await self._one("SELECT * FROM statuses WHERE id = ?", (status_id,)))
@@ -929,6 +952,109 @@ class SqliteStore:
             " WHERE state = 'queued'"
         )
         return row["t"] if row else None
+
+    # -- web sessions --------------------------------------------------------
+
+    async def insert_session(self, values: dict[str, Any]) -> None:
+        async with self.transaction() as db:
+            await self._insert_row(db, "web_sessions", values)
+
+    async def get_session(self, token_hash: str, now: float) -> WebSession | None:
+        row = await self._one(
+            "SELECT * FROM web_sessions WHERE token_hash = ? AND expires_at > ?",
+            (token_hash, now),
+        )
+        return _record(WebSession, row)
+
+    async def delete_session(self, token_hash: str) -> None:
+        await self._write("DELETE FROM web_sessions WHERE token_hash = ?", (token_hash,))
+
+    # -- analytics -----------------------------------------------------------
+
+    async def follower_history(self, account_id: int) -> list[tuple[str, int]]:
+        """(day, net change in followers) for each day with a change, oldest first."""
+        rows = await self._all(
+            "SELECT substr(occurred_at, 1, 10) AS day, SUM(delta) AS change"
+            " FROM follower_events WHERE account_id = ? GROUP BY day ORDER BY day",
+            (account_id,),
+        )
+        return [(row["day"], row["change"]) for row in rows]
+
+    async def delivery_stats(self, signer_id: int, status_id: int | None = None) -> dict[str, int]:
+        """How many deliveries are delivered, failed or still queued (for one post, or all
+        of an account's)."""
+        where, args = "signer_id = ?", [signer_id]
+        if status_id is not None:
+            where += " AND status_id = ?"
+            args.append(status_id)
+        rows = await self._all(
+            f"SELECT state, COUNT(*) AS n FROM deliveries WHERE {where} GROUP BY state", args
+        )
+        stats = {"delivered": 0, "failed": 0, "queued": 0}
+        stats.update({row["state"]: row["n"] for row in rows})
+        return stats
+
+    async def interactions_received(self, account_id: int) -> dict[str, int]:
+        """Boosts, likes and replies others gave an account's posts."""
+        row = await self._one(
+            "SELECT"
+            " (SELECT COUNT(*) FROM statuses b JOIN statuses s ON s.id = b.reblog_of_id"
+            "  WHERE s.account_id = :id AND b.account_id != :id) AS reblogs,"
+            " (SELECT COUNT(*) FROM favourites f JOIN statuses s ON s.id = f.status_id"
+            "  WHERE s.account_id = :id AND f.account_id != :id) AS favourites,"
+            " (SELECT COUNT(*) FROM statuses r WHERE r.in_reply_to_account_id = :id"
+            "  AND r.account_id != :id) AS replies",
+            {"id": account_id},
+        )
+        assert row is not None
+        return dict(row)
+
+    # -- scheduled posts -----------------------------------------------------
+
+    async def insert_scheduled(self, account_id: int, scheduled_at: str, params: str) -> int:
+        async with self.transaction() as db:
+            return await self._insert_row(
+                db,
+                "scheduled_statuses",
+                {
+                    "account_id": account_id,
+                    "scheduled_at": scheduled_at,
+                    "params": params,
+                    "created_at": now_iso(),
+                },
+            )
+
+    async def get_scheduled(self, scheduled_id: int) -> ScheduledStatus | None:
+        row = await self._one("SELECT * FROM scheduled_statuses WHERE id = ?", (scheduled_id,))
+        return _record(ScheduledStatus, row)
+
+    async def scheduled_of(self, account_id: int) -> list[ScheduledStatus]:
+        rows = await self._all(
+            "SELECT * FROM scheduled_statuses WHERE account_id = ? ORDER BY scheduled_at, id",
+            (account_id,),
+        )
+        return _records(ScheduledStatus, rows)
+
+    async def due_scheduled(self, now_iso_text: str, limit: int) -> list[ScheduledStatus]:
+        rows = await self._all(
+            "SELECT * FROM scheduled_statuses WHERE scheduled_at <= ? ORDER BY scheduled_at, id"
+            " LIMIT ?",
+            (now_iso_text, limit),
+        )
+        return _records(ScheduledStatus, rows)
+
+    async def next_scheduled_at(self) -> str | None:
+        row = await self._one("SELECT MIN(scheduled_at) AS t FROM scheduled_statuses")
+        return row["t"] if row else None
+
+    async def reschedule(self, scheduled_id: int, scheduled_at: str) -> None:
+        await self._write(
+            "UPDATE scheduled_statuses SET scheduled_at = ? WHERE id = ?",
+            (scheduled_at, scheduled_id),
+        )
+
+    async def delete_scheduled(self, scheduled_id: int) -> None:
+        await self._write("DELETE FROM scheduled_statuses WHERE id = ?", (scheduled_id,))
 
     # -- oauth -------------------------------------------------------------
 

@@ -6,12 +6,19 @@ them; ids are strings. A Renderer caches what it loads for one response.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fedchirp import html
 from fedchirp.services.context import Context
 from fedchirp.services.media import url_of as media_url
-from fedchirp.store.models import Account, MediaAttachment, Notification, Status
+from fedchirp.store.models import (
+    Account,
+    MediaAttachment,
+    Notification,
+    ScheduledStatus,
+    Status,
+)
 
 DEFAULT_AVATAR_PATH = "/static/avatar.png"
 DEFAULT_HEADER_PATH = "/static/header.png"
@@ -194,6 +201,39 @@ class Renderer:
         return [
             {"name": tag, "url": self.ctx.urls.tag(tag)} for tag in self._tags.get(status.id, [])
         ]
+
+    async def scheduled_status(self, scheduled: ScheduledStatus) -> dict[str, Any]:
+        params = json.loads(scheduled.params)
+        visibility = params.get("visibility") or (
+            "limited" if params.get("circle_id") else "public"
+        )
+        attachments = [
+            self.media(m)
+            for m in [await self.ctx.store.get_media(i) for i in params.get("media_ids", [])]
+            if m is not None
+        ]
+        return {
+            "id": str(scheduled.id),
+            "scheduled_at": scheduled.scheduled_at,
+            "params": {
+                "text": params.get("text", ""),
+                "visibility": API_VISIBILITY.get(visibility, visibility),
+                "spoiler_text": params.get("spoiler_text") or None,
+                "sensitive": params.get("sensitive", False),
+                "in_reply_to_id": (
+                    str(params["in_reply_to_id"]) if params.get("in_reply_to_id") else None
+                ),
+                "language": params.get("language"),
+                "media_ids": [str(i) for i in params.get("media_ids", [])] or None,
+                "poll": None,
+                "scheduled_at": None,
+                "application_id": None,
+                "idempotency": None,
+                "with_rate_limit": False,
+                "circle_id": str(params["circle_id"]) if params.get("circle_id") else None,
+            },
+            "media_attachments": attachments,
+        }
 
     # -- media -----------------------------------------------------------------
 

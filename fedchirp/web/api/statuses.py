@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fedchirp.services import interactions, posting, threads, timelines
+from fedchirp.clock import parse_iso
+from fedchirp.services import interactions, posting, scheduling, threads, timelines
 from fedchirp.web.api.auth import optional_user, require_user
 from fedchirp.web.api.entities import Renderer
 from fedchirp.web.api.params import flag, id_list, optional_id, path_id, read_params, text
+from fedchirp.web.errors import ApiError
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -18,19 +20,68 @@ async def create(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     author = await require_user(request, "write:statuses")
     params = await read_params(request)
+    post = {
+        "text": text(params, "status"),
+        "visibility": text(params, "visibility") or None,
+        "spoiler_text": text(params, "spoiler_text"),
+        "sensitive": flag(params, "sensitive"),
+        "in_reply_to_id": optional_id(params, "in_reply_to_id"),
+        "language": text(params, "language") or None,
+        "circle_id": optional_id(params, "circle_id"),
+        "media_ids": id_list(params, "media_ids"),
+    }
+    when = text(params, "scheduled_at")
+    if when:
+        moment = parse_iso(when)
+        if moment is None:
+            raise ApiError(422, "scheduled_at must be an ISO 8601 date and time")
+        scheduled = await scheduling.schedule(ctx, author, moment, post)
+        return web.json_response(await Renderer(ctx, author).scheduled_status(scheduled))
     status = await posting.create_status(
         ctx,
         author,
-        text(params, "status"),
-        visibility=text(params, "visibility") or None,
-        spoiler_text=text(params, "spoiler_text"),
-        sensitive=flag(params, "sensitive"),
-        in_reply_to_id=optional_id(params, "in_reply_to_id"),
-        language=text(params, "language") or None,
-        circle_id=optional_id(params, "circle_id"),
-        media_ids=id_list(params, "media_ids"),
+        post.pop("text"),
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        **post,
     )
     return web.json_response(await Renderer(ctx, author).status(status))
+
+
+@routes.get("/api/v1/scheduled_statuses")
+async def scheduled_index(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    author = await require_user(request, "read:statuses")
+    renderer = Renderer(ctx, author)
+    found = await scheduling.list_scheduled(ctx, author)
+    return web.json_response([await renderer.scheduled_status(s) for s in found])
+
+
+@routes.get("/api/v1/scheduled_statuses/{id}")
+async def scheduled_show(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    author = await require_user(request, "read:statuses")
+    found = await scheduling.owned(ctx, author, path_id(request))
+    return web.json_response(await Renderer(ctx, author).scheduled_status(found))
+
+
+@routes.put("/api/v1/scheduled_statuses/{id}")
+async def scheduled_update(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    author = await require_user(request, "write:statuses")
+    params = await read_params(request)
+    moment = parse_iso(text(params, "scheduled_at"))
+    if moment is None:
+        raise ApiError(422, "scheduled_at must be an ISO 8601 date and time")
+    found = await scheduling.reschedule(ctx, author, path_id(request), moment)
+    return web.json_response(await Renderer(ctx, author).scheduled_status(found))
+
+
+@routes.delete("/api/v1/scheduled_statuses/{id}")
+async def scheduled_cancel(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    author = await require_user(request, "write:statuses")
+    await scheduling.cancel(ctx, author, path_id(request))
+    return web.json_response({})
 
 
 @routes.get("/api/v1/statuses/{id}")
