@@ -18,9 +18,11 @@ from fedchirp.services.accounts import instance_signer
 from fedchirp.services.context import Context
 from fedchirp.store import Store
 from fedchirp.urls import Urls
-from fedchirp.web import activitypub, pages, wellknown
+from fedchirp.web import activitypub, wellknown
 from fedchirp.web.api import ROUTE_TABLES as API_ROUTE_TABLES
 from fedchirp.web.errors import error_middleware
+from fedchirp.web.pages import ROUTE_TABLES as PAGE_ROUTE_TABLES
+from fedchirp.web.pages import setup_templates
 from fedchirp.web.state import ACTIVITY_OBSERVERS, CONFIG, CTX
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,9 @@ def create_app(config: Config, run_delivery_worker: bool = True) -> web.Applicat
     app.add_routes(activitypub.routes)
     for table in API_ROUTE_TABLES:
         app.add_routes(table)
-    app.add_routes(pages.routes)
+    setup_templates(app)
+    for table in PAGE_ROUTE_TABLES:
+        app.add_routes(table)
     config.media_dir.mkdir(parents=True, exist_ok=True)
     app.router.add_static("/media", config.media_dir, append_version=False)
     return app

@@ -38,6 +38,16 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class BrandingConfig:
+    accent_color: str = "#5b4bdb"
+    logo: str = ""  # an image file, relative to the config file; empty for none
+
+    def check(self) -> None:
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", self.accent_color):
+            raise ConfigError("branding.accent_color must look like #5b4bdb")
+
+
+@dataclass(frozen=True)
 class StorageConfig:
     data_dir: str = "data"  # relative paths are relative to the config file
 
@@ -115,6 +125,7 @@ class DeliveryConfig:
 @dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
+    branding: BrandingConfig = field(default_factory=BrandingConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     posts: PostsConfig = field(default_factory=PostsConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
@@ -129,6 +140,10 @@ class Config:
     @property
     def data_dir(self) -> Path:
         return (self.base_dir / self.storage.data_dir).resolve()
+
+    @property
+    def logo_path(self) -> Path | None:
+        return (self.base_dir / self.branding.logo).resolve() if self.branding.logo else None
 
     @property
     def media_dir(self) -> Path:
@@ -146,6 +161,7 @@ class Config:
 
 _SECTIONS: dict[str, type] = {
     "server": ServerConfig,
+    "branding": BrandingConfig,
     "storage": StorageConfig,
     "posts": PostsConfig,
     "media": MediaConfig,
@@ -214,6 +230,9 @@ _HELP = {
     "server.listen_host": "address to listen on",
     "server.listen_port": "port to listen on",
     "server.max_request_bytes": "largest request body accepted (bigger ones get 413)",
+    "server.name": "shown on every page and to other servers",
+    "branding.accent_color": "colour of links and buttons on the web pages",
+    "branding.logo": "image shown in the page header (PNG, JPEG, GIF, WebP or SVG file)",
     "storage.data_dir": "database and media; relative to this file",
     "posts.max_chars": "longest post, in characters (links count 23)",
     "media.max_upload_bytes": "largest upload accepted",

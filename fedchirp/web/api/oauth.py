@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,7 +12,7 @@ from fedchirp.services import oauth
 from fedchirp.services.accounts import authenticate
 from fedchirp.services.errors import Invalid
 from fedchirp.web.api.params import read_params, text
-from fedchirp.web.pages import render_page
+from fedchirp.web.pages.common import render
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -119,7 +118,7 @@ async def authorize_form(request: web.Request) -> web.Response:
     checked = await _check(request, params)
     if isinstance(checked, web.Response):
         return checked
-    return _form(checked, params)
+    return await _form(request, checked, params)
 
 
 @routes.post("/oauth/authorize")
@@ -136,14 +135,16 @@ async def authorize(request: web.Request) -> web.Response:
         ctx.store, str(form.get("username", "")), str(form.get("password", ""))
     )
     if account is None:
-        return _form(checked, params, "The username or password is wrong.", status=401)
+        return await _form(request, checked, params, "The username or password is wrong.", 401)
     code = await oauth.issue_code(ctx, checked, account)
     if checked.redirect_uri == oauth.OOB_REDIRECT:
-        body = (
-            f"<h1>Authorization code</h1><p>Copy this code into "
-            f"{escape(checked.app.name)}:</p><p><code id=code>{escape(code)}</code></p>"
+        return await render(
+            request,
+            "message.html",
+            heading="Authorization code",
+            message=f"Copy this code into {checked.app.name}:",
+            code=code,
         )
-        return render_page("Authorization code", body)
     return _redirect_back(checked, {"code": code})
 
 
@@ -163,8 +164,13 @@ async def _check(
         )
     except (oauth.InvalidClient, oauth.InvalidGrant, Invalid) as exc:
         # Never redirect to an unchecked redirect_uri: show the error here.
-        return render_page(
-            "Authorization failed", f"<h1>Authorization failed</h1><p>{escape(str(exc))}</p>", 400
+        return await render(
+            request,
+            "message.html",
+            status=400,
+            heading="Authorization failed",
+            message=str(exc),
+            code="",
         )
 
 
@@ -175,28 +181,22 @@ def _redirect_back(checked: oauth.AuthorizationRequest, values: dict[str, str]) 
     raise web.HTTPFound(f"{checked.redirect_uri}{separator}{urlencode(values)}")
 
 
-def _form(
+async def _form(
+    request: web.Request,
     checked: oauth.AuthorizationRequest,
     params: dict[str, str],
     error: str = "",
     status: int = 200,
 ) -> web.Response:
-    hidden = "".join(
-        f'<input type=hidden name="{k}" value="{escape(v)}">' for k, v in params.items() if v
+    return await render(
+        request,
+        "authorize.html",
+        status=status,
+        app_name=checked.app.name,
+        error=error,
+        scopes=checked.scopes.split(),
+        hidden={k: v for k, v in params.items() if v},
     )
-    scopes = "".join(f"<li>{escape(scope)}</li>" for scope in checked.scopes.split())
-    body = (
-        f"<h1>Sign in to authorize {escape(checked.app.name)}</h1>"
-        + (f"<p role=alert><strong>{escape(error)}</strong></p>" if error else "")
-        + f"<p>It asks for:</p><ul>{scopes}</ul>"
-        f'<form method=post action="/oauth/authorize">{hidden}'
-        "<p><label>Username <input name=username autocomplete=username required></label></p>"
-        "<p><label>Password <input name=password type=password "
-        "autocomplete=current-password required></label></p>"
-        "<p><button name=decision value=allow>Authorize</button> "
-        "<button name=decision value=deny formnovalidate>Deny</button></p></form>"
-    )
-    return render_page(f"Authorize {checked.app.name}", body, status)
 
 
 @routes.get("/.well-known/oauth-authorization-server")

@@ -1,0 +1,37 @@
+"""Server-rendered HTML pages (Jinja2 templates in fedchirp/templates)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from fedchirp.clock import parse_iso
+from fedchirp.web.pages import analytics, feeds, home, public, signin
+
+# Feeds first: /@alice.rss must not be taken for a profile named "alice.rss".
+ROUTE_TABLES: list[web.RouteTableDef] = [
+    feeds.routes,
+    signin.routes,
+    home.routes,
+    analytics.routes,
+    public.routes,
+]
+
+
+def when(value: str | None) -> str:
+    """A stored timestamp as people read it."""
+    moment: datetime | None = parse_iso(value)
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
+def setup_templates(app: web.Application) -> None:
+    environment = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.PackageLoader("fedchirp", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.filters["when"] = when

@@ -1,0 +1,87 @@
+"""What every page handler shares: who is signed in, CSRF checks, rendering."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import aiohttp_jinja2
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from fedchirp.services import sessions
+from fedchirp.services.context import Context
+from fedchirp.store.models import Account
+from fedchirp.web.api.entities import Renderer
+from fedchirp.web.state import ctx_of
+
+SESSION_COOKIE = "fedchirp_session"
+_SIGNED_IN = web.RequestKey("signed_in", object)
+
+
+async def signed_in(request: web.Request) -> sessions.SignedIn | None:
+    """The signed-in session of this request, if any (looked up once per request)."""
+    if _SIGNED_IN not in request:
+        token = request.cookies.get(SESSION_COOKIE)
+        found = await sessions.session_for(ctx_of(request), token) if token else None
+        request[_SIGNED_IN] = found
+    return request[_SIGNED_IN]  # type: ignore[return-value]
+
+
+async def viewer_of(request: web.Request) -> Account | None:
+    session = await signed_in(request)
+    return session.account if session else None
+
+
+async def require_signed_in(request: web.Request) -> sessions.SignedIn:
+    session = await signed_in(request)
+    if session is None:
+        raise web.HTTPFound(f"/login?{urlencode({'next': request.path_qs})}")
+    return session
+
+
+async def checked_form(request: web.Request) -> tuple[sessions.SignedIn, MultiDictProxy[Any]]:
+    """The posted form of a signed-in person, after checking its CSRF token."""
+    session = await require_signed_in(request)
+    form = await request.post()
+    if not sessions.csrf_matches(session, str(form.get("csrf", ""))):
+        raise web.HTTPForbidden(reason="the form has expired; reload the page and try again")
+    return session, form
+
+
+def go(location: str, notice: str = "") -> web.HTTPFound:
+    """Redirect after a form (POST/redirect/GET), with a one-line notice to show."""
+    if notice:
+        location += ("&" if "?" in location else "?") + f"notice={quote(notice)}"
+    return web.HTTPFound(location)
+
+
+def safe_next(target: str | None, default: str = "/home") -> str:
+    """Only local paths: a login link must not bounce people to another site."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return default
+
+
+async def render(
+    request: web.Request, template: str, status: int = 200, **context: Any
+) -> web.Response:
+    ctx = ctx_of(request)
+    session = await signed_in(request)
+    base = {
+        "server": ctx.config.server,
+        "branding": ctx.config.branding,
+        "has_logo": ctx.config.logo_path is not None,
+        "me": await Renderer(ctx, session.account).account(session.account) if session else None,
+        "csrf": session.csrf_token if session else "",
+        "notice": request.query.get("notice", ""),
+        "path": request.path_qs,
+    }
+    response = aiohttp_jinja2.render_template(template, request, {**base, **context})
+    response.set_status(status)
+    return response
+
+
+async def render_statuses(ctx: Context, viewer: Account | None, statuses: list) -> list[dict]:
+    """Mastodon Status entities: the same shape the API serves, for the templates."""
+    return await Renderer(ctx, viewer).statuses(statuses)
