@@ -154,3 +154,41 @@ async def test_follower_history_and_delivery_numbers(pair):
     other = await a.create_user("other")
     with pytest.raises(Exception, match="not found"):
         await analytics.post_report(a.ctx, other, post)
+
+
+async def test_compose_form_schedules_and_cancels(start, web):
+    from datetime import UTC, datetime, timedelta
+
+    a = await start("a")
+    alice = await a.create_user("alice")
+    csrf = await _sign_in(web, a, "alice")
+    later = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    async with web.post(
+        f"{a.base_url}/compose",
+        data={
+            "csrf": csrf,
+            "status": "see you later",
+            "audience": "unlisted",
+            "scheduled_at": later,
+        },
+    ) as resp:
+        assert "notice=Scheduled" in str(resp.url)
+        assert "see you later" in await resp.text()  # listed under Scheduled on the home page
+    [scheduled] = await a.ctx.store.scheduled_of(alice.id)
+    assert scheduled.scheduled_at.startswith(later)
+    assert await a.ctx.store.count_statuses() == 0
+    async with web.post(
+        f"{a.base_url}/compose",
+        data={
+            "csrf": csrf,
+            "status": "too soon",
+            "audience": "public",
+            "scheduled_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        },
+    ) as resp:
+        assert "5 minutes" in await resp.text()
+    async with web.post(
+        f"{a.base_url}/scheduled/{scheduled.id}/cancel", data={"csrf": csrf}
+    ) as resp:
+        assert "notice=Cancelled" in str(resp.url)
+    assert await a.ctx.store.scheduled_of(alice.id) == []
