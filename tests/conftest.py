@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from fedchirp.localnet import ApiClient, LocalInstance, start_instance
+from tests.stubs import StubActorServer
 
 StartInstance = Callable[..., Awaitable[LocalInstance]]
 
@@ -71,6 +72,27 @@ async def pair(start: StartInstance) -> tuple[LocalInstance, LocalInstance]:
 @pytest.fixture
 async def trio(start: StartInstance) -> tuple[LocalInstance, LocalInstance, LocalInstance]:
     return await start("a"), await start("b"), await start("c")
+
+
+async def _stub_actor_server() -> AsyncIterator[StubActorServer]:
+    server = StubActorServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def remote() -> AsyncIterator[StubActorServer]:
+    """A stand-in remote server whose actors' keys the test holds."""
+    async for server in _stub_actor_server():
+        yield server
+
+
+@pytest.fixture
+async def evil() -> AsyncIterator[StubActorServer]:
+    """A second stand-in server, for what one server claims about another."""
+    async for server in _stub_actor_server():
+        yield server
 
 
 @pytest.fixture

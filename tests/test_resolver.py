@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -12,26 +11,9 @@ from fedchirp.federation.resolver import ResolveError
 from fedchirp.localnet import settle
 from fedchirp.services import posting
 from fedchirp.services.search import search
-from tests.stubs import StubActorServer
 
 AS2 = "application/activity+json"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-
-
-@pytest.fixture
-async def remote() -> AsyncIterator[StubActorServer]:
-    server = StubActorServer()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def evil() -> AsyncIterator[StubActorServer]:
-    server = StubActorServer()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def _note(note_id: str, author: str) -> dict:

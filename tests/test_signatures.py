@@ -12,7 +12,6 @@ import base64
 import hashlib
 import json
 import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from urllib.parse import urlsplit
@@ -27,14 +26,6 @@ from fedchirp.localnet import settle
 from fedchirp.services import follows
 from fedchirp.services.accounts import instance_signer
 from tests.stubs import StubActorServer
-
-
-@pytest.fixture
-async def remote() -> AsyncIterator[StubActorServer]:
-    server = StubActorServer()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def _pem(server: StubActorServer, name: str) -> str:

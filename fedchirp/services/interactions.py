@@ -156,3 +156,12 @@ async def receive_announce(
 async def receive_unannounce(ctx: Context, booster: Account, boost: Status) -> None:
     if boost.account_id == booster.id and boost.reblog_of_id is not None:
         await ctx.store.delete_status(boost)
+
+
+# The four reversible actions on a post, by the names the API and the pages use.
+ACTIONS = {
+    "favourite": favourite,
+    "unfavourite": unfavourite,
+    "reblog": reblog,
+    "unreblog": unreblog,
+}

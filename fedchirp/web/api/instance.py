@@ -156,19 +156,17 @@ async def search(request: web.Request) -> web.Response:
     )
 
 
+def _png(body: bytes) -> web.Response:
+    return web.Response(
+        body=body, content_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
 @routes.get(DEFAULT_AVATAR_PATH)
 async def default_avatar(request: web.Request) -> web.Response:
-    return web.Response(
-        body=_AVATAR_PNG,
-        content_type="image/png",
-        headers={"Cache-Control": "public, max-age=86400"},
-    )
+    return _png(_AVATAR_PNG)
 
 
 @routes.get(DEFAULT_HEADER_PATH)
 async def default_header(request: web.Request) -> web.Response:
-    return web.Response(
-        body=_HEADER_PNG,
-        content_type="image/png",
-        headers={"Cache-Control": "public, max-age=86400"},
-    )
+    return _png(_HEADER_PNG)

@@ -130,14 +130,6 @@ async def context(request: web.Request) -> web.Response:
     )
 
 
-_ACTIONS = {
-    "favourite": interactions.favourite,
-    "unfavourite": interactions.unfavourite,
-    "reblog": interactions.reblog,
-    "unreblog": interactions.unreblog,
-}
-
-
 @routes.post("/api/v1/statuses/{id}/{action:favourite|unfavourite|reblog|unreblog}")
 async def act(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
@@ -146,5 +138,5 @@ async def act(request: web.Request) -> web.Response:
     account = await require_user(request, scope)
     status = await timelines.visible_status(ctx, account, path_id(request))
     # reblog answers with the new boost; the others with the post acted on.
-    result = await _ACTIONS[action](ctx, account, status)
+    result = await interactions.ACTIONS[action](ctx, account, status)
     return web.json_response(await Renderer(ctx, account).status(result))

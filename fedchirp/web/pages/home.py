@@ -131,14 +131,6 @@ async def follow_button(request: web.Request) -> web.Response:
     raise go(f"/@{target.acct()}", notice)
 
 
-_ACTIONS = {
-    "favourite": interactions.favourite,
-    "unfavourite": interactions.unfavourite,
-    "reblog": interactions.reblog,
-    "unreblog": interactions.unreblog,
-}
-
-
 @routes.post("/statuses/{id:\\d+}/{action:favourite|unfavourite|reblog|unreblog|delete}")
 async def status_action(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
@@ -151,7 +143,7 @@ async def status_action(request: web.Request) -> web.Response:
         if action == "delete":
             await posting.delete_status(ctx, session.account, status)
             raise go("/home", "Deleted.")
-        await _ACTIONS[action](ctx, session.account, status)
+        await interactions.ACTIONS[action](ctx, session.account, status)
     except ServiceError as exc:
         raise go(back, str(exc)) from exc
     raise go(back)
