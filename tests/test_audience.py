@@ -463,3 +463,25 @@ def _page():
     from fedchirp.store.models import Page
 
     return Page(limit=40)
+
+
+async def test_edit_does_not_reach_a_removed_member_who_liked_the_post(world):
+    post = await world.post(status="plan A", circle_id=world.circle)
+    copy = await _status_on(world.b, post["uri"])
+    await world.api["bob"].call("POST", f"/api/v1/statuses/{copy.id}/favourite")
+    await world.settle()
+    await world.api["alice"].call(
+        "DELETE",
+        f"/api/v1/circles/{world.circle}/accounts",
+        json={"account_ids": [world.ids_on_a["bob"]]},
+    )
+    await world.api["alice"].call(
+        "PUT", f"/api/v1/statuses/{post['id']}", json={"status": "SECRET plan B, bob is out"}
+    )
+    await world.settle()
+    assert "SECRET" not in (await _status_on(world.b, post["uri"])).content
+    assert "SECRET" in (await _status_on(world.c, post["uri"])).content  # carl is still in
+    # But deleting it still reaches bob's server, which holds the old copy.
+    await world.api["alice"].call("DELETE", f"/api/v1/statuses/{post['id']}")
+    await world.settle()
+    assert await _status_on(world.b, post["uri"]) is None

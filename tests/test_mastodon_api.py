@@ -676,3 +676,43 @@ async def test_idempotency_key_makes_a_retried_post_a_no_op(start):
     again = await sync(alice.status_post, "only once", idempotency_key="abc-123")
     other = await sync(alice.status_post, "only once", idempotency_key="def-456")
     assert first["id"] == again["id"] != other["id"]
+
+
+async def test_retry_after_a_failed_queueing_federates_the_post(pair):
+    """The post was written but queueing its delivery failed (500). The client retries
+    with the same Idempotency-Key: it gets the same post, and now it is delivered."""
+    a, b = pair
+    await a.create_user("alice")
+    await b.create_user("bob")
+    alice, bob = await login(a, "alice"), await login(b, "bob")
+    await sync(
+        bob.account_follow,
+        (await sync(bob.search_v2, a.handle("alice"), resolve=True))["accounts"][0],
+    )
+    await settle(a, b)
+    real_enqueue = a.ctx.delivery.enqueue
+    calls = []
+
+    async def failing_once(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("database is locked")
+        return await real_enqueue(*args, **kwargs)
+
+    a.ctx.delivery.enqueue = failing_once
+    with pytest.raises(MastodonAPIError):
+        await sync(alice.status_post, "made it", idempotency_key="k1")
+    posted = await sync(alice.status_post, "made it", idempotency_key="k1")
+    assert len(await sync(alice.account_statuses, await sync(alice.me))) == 1
+    await settle(a, b)
+    assert [s["uri"] for s in await sync(bob.timeline_home)] == [posted["uri"]]
+
+
+async def test_a_boost_cannot_be_edited(start):
+    a = await start("a")
+    await a.create_user("alice")
+    alice = await login(a, "alice")
+    post = await sync(alice.status_post, "original")
+    boost = await sync(alice.status_reblog, post)
+    with pytest.raises(MastodonAPIError, match="boost"):
+        await sync(alice.status_update, boost, "rewritten")

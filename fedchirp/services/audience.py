@@ -44,11 +44,14 @@ async def delivery_inboxes(
 async def status_inboxes(
     ctx: Context, author: Account, status: Status, recipients: Iterable[Account]
 ) -> set[str]:
-    """Remote inboxes a local post goes to, and that later hear of its edit or delete:
-    its audience, the author of the post it replies to (if publicly listed), and
-    whoever boosted or liked it since."""
+    """Remote inboxes a local post (or its edit) goes to: its current audience, and for
+    a publicly listed post also the author it replies to and whoever boosted or liked
+    it. A restricted post reaches its audience as it is now: someone who left it (a
+    removed group member, a former follower) is not sent edits, even if they liked it."""
     inboxes = await delivery_inboxes(ctx, author, status.visibility, recipients)
-    if status.visibility in PUBLICLY_LISTED and status.in_reply_to_account_id is not None:
+    if status.visibility not in PUBLICLY_LISTED:
+        return inboxes
+    if status.in_reply_to_account_id is not None:
         parent_author = await ctx.store.get_account(status.in_reply_to_account_id)
         if parent_author is not None and not parent_author.is_local:
             inboxes.add(parent_author.delivery_inbox)

@@ -93,6 +93,9 @@ async def create_status(
     if idempotency_key:
         earlier = await ctx.store.status_for_idempotency_key(author.id, idempotency_key)
         if earlier is not None:
+            # The first attempt may have died between writing the post and queueing
+            # it; queueing again is harmless (a queued or sent delivery is kept once).
+            await _federate_create(ctx, author, earlier)
             return earlier
     draft = await check_draft(
         ctx,
@@ -145,10 +148,16 @@ async def create_status(
         assert earlier is not None
         return earlier
     await notify(ctx, mentioned, "mention", author, status)
-    note = await note_document(ctx, status, author)
-    inboxes = await audience.status_inboxes(ctx, author, status, [*mentioned, *group_only])
-    await ctx.delivery.enqueue(documents.create_activity(note), author, inboxes, status.id)
+    await _federate_create(ctx, author, status)
     return status
+
+
+async def _federate_create(ctx: Context, author: Account, status: Status) -> None:
+    """Queue the Create of a local post for every remote inbox in its audience."""
+    recipients = await audience.status_recipients(ctx, status)
+    note = await note_document(ctx, status, author)
+    inboxes = await audience.status_inboxes(ctx, author, status, recipients)
+    await ctx.delivery.enqueue(documents.create_activity(note), author, inboxes, status.id)
 
 
 async def _circle_audience(
@@ -170,10 +179,13 @@ async def _circle_audience(
 async def edit_status(
     ctx: Context, author: Account, status: Status, text: str, spoiler_text: str = ""
 ) -> Status:
-    """Change a local post's text and send an Update to everyone who got it."""
+    """Change a local post's text and send an Update to its audience."""
     _require_own(author, status)
+    if status.reblog_of_id is not None:
+        raise Invalid("a boost has no text to edit")
     text = text.strip()
-    _check_text(ctx, text, spoiler_text)
+    has_media = bool((await ctx.store.media_of([status.id]))[status.id])
+    _check_text(ctx, text, spoiler_text, allow_blank=has_media)
     mentioned = await audience.status_recipients(ctx, status)
     edited_at = now_iso()
     await ctx.store.update_status(
@@ -202,10 +214,11 @@ async def delete_status(ctx: Context, author: Account, status: Status) -> None:
     recipients = await audience.status_recipients(ctx, status)
     addressing = audience.addressing_for(author, status.visibility, recipients)
     inboxes = await audience.status_inboxes(ctx, author, status, recipients)
-    # Also every server the post was sent to, including those of group members
-    # removed since: they hold a copy that should go too.
+    # Also every server the post was ever sent to or that acted on it (removed group
+    # members, former followers): they hold a copy that should go too.
     sent = await ctx.store.deliveries_for(documents.create_activity_id(status.uri))
     inboxes |= {delivery.inbox_url for delivery in sent}
+    inboxes |= await ctx.store.remote_interactor_inboxes(status.id)
     uploads = (await ctx.store.media_of([status.id]))[status.id]
     await ctx.store.delete_status(status)
     media.remove_files(ctx, uploads)
