@@ -228,6 +228,21 @@ async def test_background_worker_delivers_without_being_asked(start, inbox):
     assert _verifies(request, alice.public_key_pem)
 
 
+async def test_a_later_activity_waits_behind_one_being_retried(start, inbox):
+    """Follow fails (503) and is retried later; the Undo made meanwhile must not go first."""
+    a, clock = await _setup(start)
+    inbox.replies.append((503, {}))
+    await _queued(a, inbox.url, 1)
+    assert await a.ctx.delivery.run_due() == 1  # attempt 1 of activity 1: 503
+    await _queued(a, inbox.url, 2)
+    assert await a.ctx.delivery.run_due() == 0  # 2 is due, but 1 is waiting: 2 waits too
+    assert await a.ctx.delivery.store.next_delivery_due() > clock.now
+    clock.now += 3600
+    await a.ctx.delivery.drain()
+    order = [json.loads(r.body)["id"].rsplit("-", 1)[1] for r in inbox.received]
+    assert order == ["1", "1", "2"]
+
+
 async def test_one_inbox_gets_activities_in_order(start, inbox):
     """Two activities for one inbox are never sent at once, so a Follow precedes its Undo."""
     a, _ = await _setup(start)

@@ -22,6 +22,7 @@ from mastodon import Mastodon, MastodonAPIError, MastodonUnauthorizedError
 from PIL import Image
 
 from fedchirp.localnet import DEFAULT_PASSWORD, settle
+from fedchirp.store.models import Page
 
 SCOPES = ["read", "write", "follow"]
 OOB = "urn:ietf:wg:oauth:2.0:oob"
@@ -659,13 +660,28 @@ async def test_scheduled_post_is_not_doubled_by_a_crash_after_publishing(start):
     scheduled = await scheduling.schedule(a.ctx, alice_account, when, {"text": "once"})
     await scheduling.publish_due(a.ctx, now=when)
     # Put the entry back, as if the process died before deleting it.
-    await a.ctx.store.insert_scheduled(alice_account.id, scheduled.scheduled_at, scheduled.params)
-    row = (await a.ctx.store.scheduled_of(alice_account.id))[0]
-    await a.ctx.store._write(
-        "UPDATE scheduled_statuses SET id = ? WHERE id = ?", (scheduled.id, row.id)
+    await a.ctx.store.insert_scheduled(
+        alice_account.id, scheduled.scheduled_at, scheduled.params, scheduled.idempotency_key
     )
     await scheduling.publish_due(a.ctx, now=when)
     assert await a.ctx.store.count_statuses(alice_account.id) == 1
+
+
+async def test_scheduled_posts_are_not_confused_when_ids_are_reused(start):
+    """SQLite hands the id of a deleted newest row to the next insert; two scheduled posts
+    published one after the other must both appear."""
+    from datetime import UTC, timedelta
+
+    from fedchirp.services import scheduling
+
+    a = await start("a")
+    alice = await a.create_user("alice")
+    for text in ("first", "second"):
+        when = datetime.now(UTC) + timedelta(minutes=10)
+        await scheduling.schedule(a.ctx, alice, when, {"text": text})
+        assert await scheduling.publish_due(a.ctx, now=when + timedelta(seconds=1)) == 1
+    statuses = await a.ctx.store.account_statuses(alice.id, ["public"], Page())
+    assert sorted(s.source_text for s in statuses) == ["first", "second"]
 
 
 async def test_idempotency_key_makes_a_retried_post_a_no_op(start):

@@ -196,3 +196,28 @@ async def test_delete_reaches_remote_accounts_that_liked_it(pair, client):
     await posting.delete_status(a.ctx, alice, post)
     await settle(a, b)
     assert await b.ctx.store.get_status_by_uri(post.uri) is None
+
+
+async def test_a_strangers_boost_is_ignored_without_fetching_anything(start, remote, evil, http):
+    a = await start("a")
+    await a.create_user("alice")
+    mallory = remote.add_actor("mallory")
+    spam = f"{evil.base}/notes/1"
+    evil.documents["/notes/1"] = (_note(spam, f"{evil.base}/users/x"), AS2)
+    body = json.dumps(
+        {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{mallory}#boost-1",
+            "type": "Announce",
+            "actor": mallory,
+            "object": spam,
+            "to": [PUBLIC],
+        }
+    ).encode()
+    url = f"{a.base_url}/inbox"
+    headers = sign_request("POST", url, f"{mallory}#main-key", remote.keys["mallory"], body)
+    headers["Content-Type"] = AS2
+    async with http.post(url, data=body, headers=headers) as resp:
+        assert resp.status == 202
+    assert evil.fetches == []
+    assert await a.ctx.store.count_statuses() == 0

@@ -504,3 +504,30 @@ def test_private_key_pem_is_pkcs8():
     key = serialization.load_pem_private_key(private.encode(), None)
     assert key.key_size == 2048
     assert public.startswith("-----BEGIN PUBLIC KEY-----")
+
+
+async def test_activity_that_failed_half_way_is_processed_on_retry(
+    start, remote, http, monkeypatch
+):
+    """The handler dies (a crash, a full disk): the sender sees an error and retries; the
+    retry must be processed, not dismissed as a duplicate."""
+    from fedchirp.services import inbox
+
+    a = await start("a")
+    alice = await a.create_user("alice")
+    zed = remote.add_actor("zed")
+    url = f"{a.base_url}/inbox"
+    body = json.dumps(_follow(zed, alice.uri)).encode()
+    real = inbox.HANDLERS["Follow"]
+
+    async def dies(*args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(inbox.HANDLERS, "Follow", dies)
+    status, _ = await _post(http, url, body, sign_with_apsig(remote, "zed", url, body))
+    assert status == 500
+    monkeypatch.setitem(inbox.HANDLERS, "Follow", real)
+    status, _ = await _post(http, url, body, sign_with_apsig(remote, "zed", url, body))
+    assert status == 202
+    follower = await a.ctx.store.get_account_by_uri(zed)
+    assert await a.ctx.store.get_follow(follower.id, alice.id) is not None

@@ -33,18 +33,22 @@ Handler = Callable[[Context, Activity, Account], Awaitable[str]]
 
 
 async def dispatch(ctx: Context, activity: Activity, actor: Account) -> str:
-    """Apply an activity once; return a short outcome for logs and the demo."""
-    if not await ctx.store.mark_activity_seen(activity.id, activity.type, actor.uri):
+    """Apply an activity once; return a short outcome for logs and the demo.
+
+    The id is recorded only after its handler succeeded: if the process dies
+    half-way, the sender's retry is processed again rather than taken for a
+    duplicate (handlers are idempotent, so a concurrent repeat is harmless too).
+    """
+    if await ctx.store.activity_seen(activity.id):
         return "duplicate, ignored"
     handler = HANDLERS.get(activity.type)
-    if handler is None:
-        return f"{activity.type} is not handled, ignored"
-    try:
-        return await handler(ctx, activity, actor)
-    except BaseException:
-        # Let the sender's retry process it again instead of it being lost.
-        await ctx.store.forget_activity(activity.id)
-        raise
+    outcome = (
+        await handler(ctx, activity, actor)
+        if handler is not None
+        else f"{activity.type} is not handled, ignored"
+    )
+    await ctx.store.mark_activity_seen(activity.id, activity.type, actor.uri)
+    return outcome
 
 
 # -- helpers ------------------------------------------------------------------
@@ -241,11 +245,16 @@ async def on_delete(ctx: Context, activity: Activity, actor: Account) -> str:
 
 
 async def on_announce(ctx: Context, activity: Activity, actor: Account) -> str:
-    original = await _announced_status(ctx, activity)
+    uri = activity.object_id
+    if uri is None:
+        return "Announce without an object, ignored"
+    # Decided before fetching anything: a stranger's boosts are nobody's business here
+    # (and must not make us fetch whatever URL they name).
+    if not ctx.urls.is_local(uri) and not await ctx.store.has_local_follower(actor.id):
+        return "Announce by an account nobody here follows, ignored"
+    original = await _announced_status(ctx, uri)
     if original is None:
         return "Announce of an unknown or unavailable post, ignored"
-    if not original.local and not await ctx.store.has_local_follower(actor.id):
-        return "Announce by an account nobody here follows, ignored"
     published = activity.raw.get("published")
     visibility = audience.visibility_from_addressing(activity.to, activity.cc, actor.followers_url)
     await interactions.receive_announce(
@@ -259,10 +268,7 @@ async def on_announce(ctx: Context, activity: Activity, actor: Account) -> str:
     return f"{actor.acct()} boosted {original.uri}"
 
 
-async def _announced_status(ctx: Context, activity: Activity) -> Status | None:
-    uri = activity.object_id
-    if uri is None:
-        return None
+async def _announced_status(ctx: Context, uri: str) -> Status | None:
     known = await ctx.store.get_status_by_uri(uri)
     if known is not None or ctx.urls.is_local(uri):
         return known

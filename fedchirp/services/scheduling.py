@@ -1,8 +1,8 @@
 """Scheduled posts: checked when scheduled, published when due.
 
-Publishing uses the Idempotency-Key "scheduled:<id>", and the schedule entry is
-removed only after the post exists, so a crash between the two publishes
-nothing twice and loses nothing.
+Each entry carries its own random idempotency key, used when it is published,
+and the entry is removed only after the post exists, so a crash between the
+two publishes nothing twice and loses nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,7 +60,9 @@ async def schedule(
         circle_id=params.get("circle_id"),
         media_ids=params.get("media_ids", ()),
     )
-    scheduled_id = await ctx.store.insert_scheduled(author.id, to_iso(when), json.dumps(params))
+    scheduled_id = await ctx.store.insert_scheduled(
+        author.id, to_iso(when), json.dumps(params), f"scheduled:{secrets.token_hex(16)}"
+    )
     found = await ctx.store.get_scheduled(scheduled_id)
     assert found is not None
     return found
@@ -106,7 +109,7 @@ async def publish_due(ctx: Context, now: datetime | None = None) -> int:
         text = params.pop("text", "")
         try:
             await posting.create_status(
-                ctx, author, text, idempotency_key=f"scheduled:{scheduled.id}", **params
+                ctx, author, text, idempotency_key=scheduled.idempotency_key, **params
             )
             published += 1
         except ServiceError as exc:

@@ -205,6 +205,7 @@ class ScheduledStatus:
     scheduled_at: str
     params: str
     created_at: str
+    idempotency_key: str
 
 
 @dataclass(frozen=True)

@@ -849,18 +849,17 @@ class SqliteStore:
 
     # -- inbox -------------------------------------------------------------
 
-    async def mark_activity_seen(self, activity_uri: str, type_: str, actor_uri: str) -> bool:
-        """Remember an incoming activity id; False if it was seen before."""
-        changed = await self._write(
+    async def activity_seen(self, activity_uri: str) -> bool:
+        row = await self._one("SELECT 1 FROM inbox_seen WHERE activity_uri = ?", (activity_uri,))
+        return row is not None
+
+    async def mark_activity_seen(self, activity_uri: str, type_: str, actor_uri: str) -> None:
+        """Remember an incoming activity id, so a repeat delivery changes nothing."""
+        await self._write(
             "INSERT OR IGNORE INTO inbox_seen (activity_uri, type, actor_uri, received_at)"
             " VALUES (?, ?, ?, ?)",
             (activity_uri, type_, actor_uri, now_iso()),
         )
-        return bool(changed)
-
-    async def forget_activity(self, activity_uri: str) -> None:
-        """Let an activity be processed again (its handling failed part-way)."""
-        await self._write("DELETE FROM inbox_seen WHERE activity_uri = ?", (activity_uri,))
 
     # -- delivery queue ----------------------------------------------------
 
@@ -895,18 +894,19 @@ class SqliteStore:
     ) -> list[Delivery]:
         """Lease up to `limit` due deliveries so no other worker sends them meanwhile.
 
-        At most one per inbox, oldest first, and none for an inbox with a send in
-        flight, so a Follow and its Undo reach a server in the order they were made.
+        Only the oldest queued delivery of each inbox may go, and only when it is due
+        and not in flight: a later activity never overtakes an earlier one that is
+        waiting to be retried, so a Follow and its Undo (or a Create and its Update)
+        reach a server in the order they were made.
         """
         async with (
             self.transaction() as db,
             db.execute(
                 "UPDATE deliveries SET lease_until = :lease WHERE id IN ("
-                " SELECT MIN(id) FROM deliveries"
-                " WHERE state = 'queued' AND next_attempt_at <= :now AND lease_until <= :now"
-                " AND inbox_url NOT IN (SELECT inbox_url FROM deliveries"
-                "  WHERE state = 'queued' AND lease_until > :now)"
-                " GROUP BY inbox_url ORDER BY MIN(id) LIMIT :limit) RETURNING *",
+                " SELECT d.id FROM deliveries d JOIN (SELECT MIN(id) AS head FROM deliveries"
+                "  WHERE state = 'queued' GROUP BY inbox_url) h ON d.id = h.head"
+                " WHERE d.next_attempt_at <= :now AND d.lease_until <= :now"
+                " ORDER BY d.id LIMIT :limit) RETURNING *",
                 {"lease": now + lease_seconds, "now": now, "limit": limit},
             ) as cur,
         ):
@@ -946,10 +946,12 @@ class SqliteStore:
         return row["n"] if row else 0
 
     async def next_delivery_due(self) -> float | None:
-        """When the next queued delivery may be claimed (after its lease, if leased)."""
+        """When the next delivery may be claimed: the earliest time any inbox's oldest
+        queued delivery is due and out of its lease (later ones wait behind it)."""
         row = await self._one(
-            "SELECT MIN(MAX(next_attempt_at, lease_until)) AS t FROM deliveries"
-            " WHERE state = 'queued'"
+            "SELECT MIN(MAX(d.next_attempt_at, d.lease_until)) AS t FROM deliveries d"
+            " JOIN (SELECT MIN(id) AS head FROM deliveries WHERE state = 'queued'"
+            " GROUP BY inbox_url) h ON d.id = h.head"
         )
         return row["t"] if row else None
 
@@ -1011,7 +1013,9 @@ class SqliteStore:
 
     # -- scheduled posts -----------------------------------------------------
 
-    async def insert_scheduled(self, account_id: int, scheduled_at: str, params: str) -> int:
+    async def insert_scheduled(
+        self, account_id: int, scheduled_at: str, params: str, idempotency_key: str
+    ) -> int:
         async with self.transaction() as db:
             return await self._insert_row(
                 db,
@@ -1021,6 +1025,7 @@ class SqliteStore:
                     "scheduled_at": scheduled_at,
                     "params": params,
                     "created_at": now_iso(),
+                    "idempotency_key": idempotency_key,
                 },
             )
 
@@ -1042,10 +1047,6 @@ class SqliteStore:
             (now_iso_text, limit),
         )
         return _records(ScheduledStatus, rows)
-
-    async def next_scheduled_at(self) -> str | None:
-        row = await self._one("SELECT MIN(scheduled_at) AS t FROM scheduled_statuses")
-        return row["t"] if row else None
 
     async def reschedule(self, scheduled_id: int, scheduled_at: str) -> None:
         await self._write(

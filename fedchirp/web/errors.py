@@ -64,3 +64,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow",)}
         return json_error(exc.status, exc.reason, headers)
+    except Exception:
+        # A bug or a failing disk: log it whole, tell the client only that it happened.
+        log.exception("%s %s failed", request.method, request.path)
+        return json_error(500, "internal error")
