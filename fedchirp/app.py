@@ -20,7 +20,7 @@ from fedchirp.store import Store
 from fedchirp.urls import Urls
 from fedchirp.web import activitypub, wellknown
 from fedchirp.web.api import ROUTE_TABLES as API_ROUTE_TABLES
-from fedchirp.web.errors import error_middleware
+from fedchirp.web.errors import error_middleware, frame_guard_middleware
 from fedchirp.web.pages import ROUTE_TABLES as PAGE_ROUTE_TABLES
 from fedchirp.web.pages import setup_templates
 from fedchirp.web.state import ACTIVITY_OBSERVERS, CONFIG, CTX
@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 def create_app(config: Config, run_delivery_worker: bool = True) -> web.Application:
     app = web.Application(
-        client_max_size=config.server.max_request_bytes, middlewares=[error_middleware]
+        client_max_size=config.server.max_request_bytes,
+        middlewares=[frame_guard_middleware, error_middleware],
     )
     app[CONFIG] = config
     app[ACTIVITY_OBSERVERS] = []

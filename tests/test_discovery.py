@@ -232,8 +232,10 @@ async def test_post_permalink_negotiates_and_hides_restricted_posts(start, http)
     status, _, body = await _get(http, public.url, AS2)
     assert status == 200 and json.loads(body)["id"] == public.uri
 
-    # Unsigned, or signed by someone outside the audience: as if it did not exist.
+    # Unsigned, or signed by someone outside the audience: as if it did not exist,
+    # also for a browser (no tell-tale redirect).
     assert (await _get(http, private.uri))[0] == 404
+    assert (await _get(http, private.uri, "text/html"))[0] == 404
     assert (await _get(http, private.url, "text/html"))[0] == 404
 
     async def signed_get(user, pem):

@@ -282,7 +282,17 @@ async def test_bad_tokens_and_missing_scopes_are_refused(start, http):
         }
     async with http.get(f"{a.base_url}/api/v1/timelines/home") as resp:
         assert resp.status == 401 and "error" in await resp.json()
-    # A revoked token stops working.
+    # Another app cannot revoke alice's token...
+    other_id, other_secret = await sync(
+        Mastodon.create_app, "other", api_base_url=a.base_url, scopes=["read"], redirect_uris=OOB
+    )
+    async with http.post(
+        f"{a.base_url}/oauth/revoke",
+        data={"client_id": other_id, "client_secret": other_secret, "token": reader.access_token},
+    ) as resp:
+        assert resp.status == 200
+    assert (await sync(reader.me))["username"] == "alice"
+    # ...but her own app can: a revoked token stops working.
     token = reader.access_token
     await sync(reader.revoke_access_token, allow_http=True)
     async with http.get(

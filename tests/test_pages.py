@@ -19,11 +19,23 @@ async def web():
         yield session
 
 
+async def _login_token(web, instance) -> str:
+    """Open the login page, as a browser would, for the token its form carries."""
+    async with web.get(f"{instance.base_url}/login") as resp:
+        return re.search(r'name="login_csrf" value="([^"]+)"', await resp.text()).group(1)
+
+
 async def _sign_in(web, instance, username: str) -> str:
     """Sign in; return the CSRF token the pages' forms carry."""
+    token = await _login_token(web, instance)
     async with web.post(
         f"{instance.base_url}/login",
-        data={"username": username, "password": DEFAULT_PASSWORD, "next": "/home"},
+        data={
+            "username": username,
+            "password": DEFAULT_PASSWORD,
+            "next": "/home",
+            "login_csrf": token,
+        },
     ) as resp:
         assert resp.status == 200 and resp.url.path == "/home"
         return re.search(r'name="csrf" value="([^"]+)"', await resp.text()).group(1)
@@ -83,16 +95,21 @@ async def test_login_logout_and_safe_redirects(start, web, http):
     await a.create_user("alice")
     async with http.get(f"{a.base_url}/home", allow_redirects=False) as resp:
         assert resp.status == 302 and resp.headers["Location"] == "/login?next=/home"
-    async with web.post(
-        f"{a.base_url}/login", data={"username": "alice", "password": "wrong"}
-    ) as resp:
+    wrong = {"username": "alice", "password": "wrong", "login_csrf": await _login_token(web, a)}
+    async with web.post(f"{a.base_url}/login", data=wrong) as resp:
         assert resp.status == 401 and "wrong" in await resp.text()
-    assert not web.cookie_jar.filter_cookies(a.base_url)
-    async with web.post(
-        f"{a.base_url}/login",
-        allow_redirects=False,
-        data={"username": "alice", "password": DEFAULT_PASSWORD, "next": "//evil.example/"},
-    ) as r:
+    assert "fedchirp_session" not in {c.key for c in web.cookie_jar}
+    # A login posted from elsewhere (without the token of our login page) is refused.
+    forged = {"username": "alice", "password": DEFAULT_PASSWORD}
+    async with http.post(f"{a.base_url}/login", data=forged, allow_redirects=False) as resp:
+        assert resp.status == 403 and "fedchirp_session" not in resp.cookies
+    good = {
+        "username": "alice",
+        "password": DEFAULT_PASSWORD,
+        "next": "//evil.example/",
+        "login_csrf": await _login_token(web, a),
+    }
+    async with web.post(f"{a.base_url}/login", allow_redirects=False, data=good) as r:
         assert r.headers["Location"] == "/home"  # never off-site
         cookie = r.cookies["fedchirp_session"]
         assert cookie["httponly"] and cookie["samesite"] == "Lax"
@@ -102,6 +119,14 @@ async def test_login_logout_and_safe_redirects(start, web, http):
         assert resp.url.path == "/"
     async with web.get(f"{a.base_url}/home", allow_redirects=False) as resp:
         assert resp.status == 302
+
+
+async def test_pages_refuse_to_be_framed(start, http):
+    a = await start("a")
+    for path in ("/", "/login", "/api/v1/instance"):
+        async with http.get(f"{a.base_url}{path}") as resp:
+            assert resp.headers["X-Frame-Options"] == "DENY"
+            assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
 
 
 async def test_pages_escape_what_people_write(start, http):

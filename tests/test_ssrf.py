@@ -28,6 +28,11 @@ BLOCKED = [
     "https://[fc00::1]/x",
     "https://[fe80::1]/x",
     "https://[::ffff:127.0.0.1]/x",
+    "https://[64:ff9b::7f00:1]/x",  # NAT64 of 127.0.0.1
+    "https://[64:ff9b:1::a00:1]/x",
+    "https://[2002:a9fe:a9fe::]/x",  # 6to4 of 169.254.169.254
+    "https://[::127.0.0.1]/x",  # IPv4-compatible
+    "https://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/x",  # Teredo, client 10.0.0.1
     "https://localhost/x",
     "https://api.localhost/x",
 ]
@@ -50,6 +55,8 @@ def test_plain_http_and_odd_schemes_are_blocked_by_default():
             check_url(url, allow_http=False, allow_private=False)
     check_url("https://example.com/x", allow_http=False, allow_private=False)
     check_url("https://93.184.216.34/x", allow_http=False, allow_private=False)
+    check_url("https://[2606:4700:4700::1111]/x", allow_http=False, allow_private=False)
+    check_url("https://[64:ff9b::5db8:d822]/x", allow_http=False, allow_private=False)
 
 
 def test_test_settings_open_loopback_explicitly():

@@ -237,5 +237,6 @@ async def token_owner(ctx: Context, token: str) -> tuple[Account | None, str] | 
     return account, found.scopes
 
 
-async def revoke(ctx: Context, token: str) -> None:
-    await ctx.store.revoke_token(token_hash(token))
+async def revoke(ctx: Context, app: OAuthApp, token: str) -> None:
+    """Revoke a token issued to this app (RFC 7009: nobody else's)."""
+    await ctx.store.revoke_token(token_hash(token), app.id)

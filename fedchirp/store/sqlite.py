@@ -1099,9 +1099,10 @@ class SqliteStore:
         )
         return _record(OAuthToken, row)
 
-    async def revoke_token(self, token_hash: str) -> None:
+    async def revoke_token(self, token_hash: str, app_id: int) -> None:
         await self._write(
-            "UPDATE oauth_tokens SET revoked_at = ? WHERE token_hash = ?", (now_iso(), token_hash)
+            "UPDATE oauth_tokens SET revoked_at = ? WHERE token_hash = ? AND app_id = ?",
+            (now_iso(), token_hash, app_id),
         )
 
 

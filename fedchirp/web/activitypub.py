@@ -167,6 +167,10 @@ async def status_object(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     account, status = await _local_status(request)
     if not wants_activity_json(request):
+        # Browsers go to the post's page, which applies the visibility rules for
+        # whoever is signed in; a 302 here must not reveal that a hidden post exists.
+        if status.visibility not in audience.PUBLICLY_LISTED:
+            raise NotFound("post not found")
         raise web.HTTPFound(status.url)
     await require_visible(request, ctx, status)
     return activity_response(await posting.note_document(ctx, status, account))

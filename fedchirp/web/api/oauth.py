@@ -225,8 +225,8 @@ async def revoke(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     params = await read_params(request)
     try:
-        await oauth.client_app(ctx, text(params, "client_id"), text(params, "client_secret"))
+        app = await oauth.client_app(ctx, *_client_credentials(request, params))
     except oauth.InvalidClient as exc:
         return _oauth_error("unauthorized_client", str(exc), 403)
-    await oauth.revoke(ctx, text(params, "token"))
+    await oauth.revoke(ctx, app, text(params, "token"))
     return web.json_response({})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from aiohttp import web
 
 from fedchirp.services import sessions
@@ -11,11 +13,31 @@ from fedchirp.web.state import ctx_of
 routes = web.RouteTableDef()
 
 
+LOGIN_CSRF_COOKIE = "fedchirp_login_csrf"
+
+
+async def _login_page(
+    request: web.Request, target: str, username: str = "", error: str = "", status: int = 200
+) -> web.Response:
+    """The form, with a fresh token in both a cookie and the form: a login posted from
+    another site cannot know it (so nobody can sign you into their account)."""
+    token = secrets.token_urlsafe(24)
+    response = await render(
+        request,
+        "login.html",
+        status=status,
+        next=target,
+        username=username,
+        error=error,
+        login_csrf=token,
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Lax", path="/login")
+    return response
+
+
 @routes.get("/login")
 async def login_form(request: web.Request) -> web.Response:
-    return await render(
-        request, "login.html", next=safe_next(request.query.get("next")), username="", error=""
-    )
+    return await _login_page(request, safe_next(request.query.get("next")))
 
 
 @routes.post("/login")
@@ -23,15 +45,15 @@ async def login(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     form = await request.post()
     username, target = str(form.get("username", "")), safe_next(str(form.get("next", "")))
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, str(form.get("login_csrf", ""))):
+        return await _login_page(
+            request, target, username, "The form had expired; please try again.", 403
+        )
     signed = await sessions.sign_in(ctx, username, str(form.get("password", "")))
     if signed is None:
-        return await render(
-            request,
-            "login.html",
-            status=401,
-            next=target,
-            username=username,
-            error="The username or password is wrong.",
+        return await _login_page(
+            request, target, username, "The username or password is wrong.", 401
         )
     token, _ = signed
     response = web.HTTPFound(target)
