@@ -742,3 +742,29 @@ async def test_a_boost_cannot_be_edited(start):
     boost = await sync(alice.status_reblog, post)
     with pytest.raises(MastodonAPIError, match="boost"):
         await sync(alice.status_update, boost, "rewritten")
+
+
+async def test_notification_type_filters(start):
+    a = await start("a")
+    await a.create_user("alice")
+    await a.create_user("amy")
+    alice, amy = await login(a, "alice"), await login(a, "amy")
+    await sync(amy.account_follow, await sync(alice.me))
+    post = await sync(alice.status_post, "hello")
+    await sync(amy.status_favourite, post)
+    await sync(amy.status_post, "@alice hi")
+    kinds = [n["type"] for n in await sync(alice.notifications)]
+    assert sorted(kinds) == ["favourite", "follow", "mention"]
+    assert [n["type"] for n in await sync(alice.notifications, types=["mention"])] == ["mention"]
+    assert sorted(
+        n["type"] for n in await sync(alice.notifications, exclude_types=["mention", "follow"])
+    ) == ["favourite"]
+
+
+async def test_search_finds_a_local_post_by_its_page_address(start):
+    a = await start("a")
+    await a.create_user("alice")
+    alice = await login(a, "alice")
+    post = await sync(alice.status_post, "find me")
+    found = await sync(alice.search_v2, post["url"], resolve=True)
+    assert [s["id"] for s in found["statuses"]] == [post["id"]]

@@ -181,7 +181,6 @@ class Activity:
     actor: str
     object_id: str | None
     object: dict[str, Any] | None  # embedded object, when the activity carried one
-    target: str | None
     to: tuple[str, ...]
     cc: tuple[str, ...]
     raw: dict[str, Any]
@@ -212,7 +211,6 @@ def parse_activity(document: dict[str, Any]) -> Activity:
         actor=actor,
         object_id=object_id,
         object=embedded,
-        target=id_of(document.get("target")),
         to=normalize_audience(document.get("to")),
         cc=normalize_audience(document.get("cc")),
         raw=document,

@@ -81,6 +81,24 @@ async def local_account(ctx: Context, username: str) -> Account:
     return account
 
 
+async def local_account_for_resource(ctx: Context, resource: str) -> Account | None:
+    """The local account a WebFinger resource names: acct:user@ourdomain, or the URL of
+    its actor or profile page."""
+    domain = ctx.config.server.domain.lower()
+    if resource.startswith("acct:") or ("@" in resource and "://" not in resource):
+        user, _, host = resource.removeprefix("acct:").removeprefix("@").partition("@")
+        if host.lower() != domain:
+            return None
+        account = await ctx.store.find_account(user, "")
+    elif ctx.urls.is_local(resource):
+        account = await ctx.store.get_account_by_uri(resource)
+        if account is None and resource.startswith(f"{ctx.urls.base}/@"):
+            account = await ctx.store.find_account(resource.split("/@", 1)[1], "")
+    else:
+        return None
+    return account if account is not None and account.is_local else None
+
+
 async def account_by_id(ctx: Context, account_id: int) -> Account:
     account = await ctx.store.get_account(account_id)
     if account is None:

@@ -53,6 +53,11 @@ async def follow_list(
     return await ctx.store.follow_page(account.id, direction, page)
 
 
+async def counts(ctx: Context, account: Account) -> tuple[int, int]:
+    """(followers, following), accepted follows only."""
+    return await ctx.store.follow_counts(account.id)
+
+
 async def pending_requests(ctx: Context, followee: Account) -> list[tuple[Follow, Account]]:
     follows = await ctx.store.pending_follows(followee.id)
     accounts = await ctx.store.get_accounts(f.follower_id for f in follows)

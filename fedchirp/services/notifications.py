@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from fedchirp.services.context import Context
 from fedchirp.store.models import Account, Notification, Page, Status
 
-KINDS = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "update")
+KINDS = ("mention", "reblog", "follow", "follow_request", "favourite")
 
 
 async def notify(
@@ -26,5 +26,12 @@ async def notify(
             )
 
 
-async def list_notifications(ctx: Context, account: Account, page: Page) -> list[Notification]:
-    return await ctx.store.notifications(account.id, page)
+async def list_notifications(
+    ctx: Context,
+    account: Account,
+    page: Page,
+    types: Sequence[str] = (),
+    exclude_types: Sequence[str] = (),
+) -> list[Notification]:
+    """Newest first; types keeps only those kinds, exclude_types drops them."""
+    return await ctx.store.notifications(account.id, page, types, exclude_types)

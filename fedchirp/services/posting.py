@@ -17,8 +17,8 @@ from fedchirp.services.accounts import resolve_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Forbidden, Invalid, NotFound, ServiceError
 from fedchirp.services.notifications import notify
+from fedchirp.store.errors import DuplicateIdempotencyKey, MediaUnavailable
 from fedchirp.store.models import Account, Status
-from fedchirp.store.sqlite import DuplicateIdempotencyKey, MediaUnavailable
 
 LOCAL_VISIBILITIES = ("public", "unlisted", "private", "direct", "limited")
 URL_LENGTH = 23  # every link counts as 23 characters, as on Mastodon

@@ -51,7 +51,7 @@ async def _accounts(ctx: Context, query: str, resolve: bool, limit: int) -> list
 
 
 async def _status_by_url(ctx: Context, url: str, resolve: bool) -> Status | None:
-    known = await ctx.store.get_status_by_uri(url)
+    known = await ctx.store.get_status_by_uri(url) or await ctx.store.get_status_by_url(url)
     if known is not None or not resolve or ctx.urls.is_local(url):
         return known
     try:

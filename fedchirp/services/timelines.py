@@ -50,6 +50,18 @@ async def account_statuses(
     return await ctx.store.account_statuses(account.id, visibilities, clamp(page), filters)
 
 
+async def post_count(ctx: Context, account: Account) -> int:
+    return await ctx.store.count_statuses(account.id)
+
+
+async def local_post(ctx: Context, author: Account, status_id: int) -> Status:
+    """A post (not a boost) by this local author, whoever may see it; NotFound otherwise."""
+    status = await ctx.store.get_status(status_id)
+    if status is None or status.account_id != author.id or status.reblog_of_id is not None:
+        raise NotFound("post not found")
+    return status
+
+
 async def visible_status(ctx: Context, viewer: Account | None, status_id: int) -> Status:
     status = await ctx.store.get_status(status_id)
     if status is None or not await audience.can_see(ctx, viewer, status):

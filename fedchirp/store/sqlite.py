@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from fedchirp.clock import now_iso
+from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
 from fedchirp.store.ids import id_for_time
 from fedchirp.store.models import (
     FOLLOWER_VISIBLE,
@@ -81,22 +82,6 @@ def _paged(sql_where: str, params: list[Any], page: Page, column: str = "id") ->
 
 def _newest_first(items: list[T], page: Page) -> list[T]:
     return list(reversed(items)) if page.min_id is not None else items
-
-
-class IdCollision(Exception):
-    pass
-
-
-class DuplicateIdempotencyKey(Exception):
-    """A post with this Idempotency-Key was written meanwhile."""
-
-
-class MediaUnavailable(Exception):
-    """An upload to attach is not the author's, or is attached to another post already."""
-
-    def __init__(self, media_id: int) -> None:
-        super().__init__(f"media {media_id} cannot be attached")
-        self.media_id = media_id
 
 
 class SqliteStore:
@@ -315,12 +300,6 @@ class SqliteStore:
         row = await self._one("SELECT COUNT(*) AS n FROM local_users")
         return row["n"] if row else 0
 
-    async def update_account(self, account_id: int, **fields: Any) -> None:
-        assignments = ", ".join(f"{name} = ?" for name in fields)
-        await self._write(
-            f"UPDATE accounts SET {assignments} WHERE id = ?", (*fields.values(), account_id)
-        )
-
     async def delete_account(self, account_id: int) -> None:
         await self._write("DELETE FROM accounts WHERE id = ?", (account_id,))
 
@@ -417,6 +396,13 @@ class SqliteStore:
 
     async def get_status_by_uri(self, uri: str) -> Status | None:
         return _record(Status, await self._one("SELECT * FROM statuses WHERE uri = ?", (uri,)))
+
+    async def get_status_by_url(self, url: str) -> Status | None:
+        """A post by the address of its web page (posts are found by uri first)."""
+        row = await self._one(
+            "SELECT * FROM statuses WHERE url = ? AND reblog_of_id IS NULL LIMIT 1", (url,)
+        )
+        return _record(Status, row)
 
     async def find_reblog(self, account_id: int, status_id: int) -> Status | None:
         row = await self._one(
@@ -842,8 +828,19 @@ class SqliteStore:
             (account_id, type_, from_account_id, status_id, now_iso()),
         )
 
-    async def notifications(self, account_id: int, page: Page) -> list[Notification]:
-        clause, args = _paged("account_id = ?", [account_id], page)
+    async def notifications(
+        self,
+        account_id: int,
+        page: Page,
+        types: Sequence[str] = (),
+        exclude_types: Sequence[str] = (),
+    ) -> list[Notification]:
+        where, params = ["account_id = ?"], [account_id]
+        for names, operator in ((types, "IN"), (exclude_types, "NOT IN")):
+            if names:
+                where.append(f"type {operator} ({', '.join('?' for _ in names)})")
+                params.extend(names)
+        clause, args = _paged(" AND ".join(where), params, page)
         rows = await self._all(f"SELECT * FROM notifications {clause}", args)
         return _newest_first(_records(Notification, rows), page)
 
@@ -940,10 +937,6 @@ class SqliteStore:
             "SELECT * FROM deliveries WHERE activity_uri = ? ORDER BY inbox_url", (activity_uri,)
         )
         return _records(Delivery, rows)
-
-    async def queued_delivery_count(self) -> int:
-        row = await self._one("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'queued'")
-        return row["n"] if row else 0
 
     async def next_delivery_due(self) -> float | None:
         """When the next delivery may be claimed: the earliest time any inbox's oldest

@@ -111,7 +111,7 @@ async def outbox(request: web.Request) -> web.Response:
     account = await _account(request)
     base = account.outbox_url
     if "page" not in request.query:
-        total = await ctx.store.count_statuses(account.id)
+        total = await timelines.post_count(ctx, account)
         return activity_response(ordered_collection(base, total, f"{base}?page=true"))
     max_id = _int_query(request, "max_id")
     items, next_max_id = await timelines.outbox_page(
@@ -136,7 +136,7 @@ async def _follow_collection(request: web.Request, direction: str) -> web.Respon
     ctx = ctx_of(request)
     account = await _account(request)
     base = account.followers_url if direction == "followers" else account.following_url
-    follower_count, following_count = await ctx.store.follow_counts(account.id)
+    follower_count, following_count = await follows.counts(ctx, account)
     total = follower_count if direction == "followers" else following_count
     if "page" not in request.query:
         return activity_response(ordered_collection(base, total, f"{base}?page=true"))
@@ -186,13 +186,11 @@ async def status_activity(request: web.Request) -> web.Response:
 
 
 async def _local_status(request: web.Request) -> tuple[Account, Status]:
-    ctx = ctx_of(request)
     account = await _account(request)
     raw_id = request.match_info["status_id"]
-    status = await ctx.store.get_status(int(raw_id)) if raw_id.isdigit() else None
-    if status is None or status.account_id != account.id or status.reblog_of_id is not None:
+    if not raw_id.isdigit():
         raise NotFound("post not found")
-    return account, status
+    return account, await timelines.local_post(ctx_of(request), account, int(raw_id))
 
 
 async def require_visible(request: web.Request, ctx: Context, status: Status) -> None:

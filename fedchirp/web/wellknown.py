@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from xml.sax.saxutils import quoteattr
 
 from aiohttp import web
 
 from fedchirp import SOFTWARE_NAME, __version__
-from fedchirp.clock import to_iso, utcnow
-from fedchirp.store.models import Account
+from fedchirp.services import instance
+from fedchirp.services.accounts import local_account_for_resource
 from fedchirp.web.errors import ApiError
 from fedchirp.web.state import ctx_of
 
@@ -26,7 +25,7 @@ async def webfinger(request: web.Request) -> web.Response:
     resource = request.query.get("resource", "").strip()
     if not resource:
         raise ApiError(400, "the resource parameter is required")
-    account = await _account_for_resource(request, resource)
+    account = await local_account_for_resource(ctx, resource)
     if account is None:
         if _names_instance_actor(request, resource):
             return _jrd(
@@ -36,23 +35,6 @@ async def webfinger(request: web.Request) -> web.Response:
             )
         raise ApiError(404, f"no account here for {resource}")
     return _jrd(f"acct:{account.username}@{ctx.config.server.domain}", account.uri, account.url)
-
-
-async def _account_for_resource(request: web.Request, resource: str) -> Account | None:
-    ctx = ctx_of(request)
-    domain = ctx.config.server.domain.lower()
-    if resource.startswith("acct:") or ("@" in resource and "://" not in resource):
-        user, _, host = resource.removeprefix("acct:").removeprefix("@").partition("@")
-        if host.lower() != domain:
-            return None
-        account = await ctx.store.find_account(user, "")
-    elif ctx.urls.is_local(resource):
-        account = await ctx.store.get_account_by_uri(resource)
-        if account is None and resource.startswith(f"{ctx.urls.base}/@"):
-            account = await ctx.store.find_account(resource.split("/@", 1)[1], "")
-    else:
-        return None
-    return account if account is not None and account.is_local else None
 
 
 def _names_instance_actor(request: web.Request, resource: str) -> bool:
@@ -86,8 +68,7 @@ async def nodeinfo_links(request: web.Request) -> web.Response:
 @routes.get("/nodeinfo/2.1")
 async def nodeinfo(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    now = utcnow()
-    store = ctx.store
+    counts = await instance.usage(ctx)
     document = {
         "version": "2.1",
         "software": {
@@ -100,15 +81,11 @@ async def nodeinfo(request: web.Request) -> web.Response:
         "openRegistrations": False,
         "usage": {
             "users": {
-                "total": await store.count_local_users(),
-                "activeMonth": await store.count_active_local_users(
-                    to_iso(now - timedelta(days=30))
-                ),
-                "activeHalfyear": await store.count_active_local_users(
-                    to_iso(now - timedelta(days=180))
-                ),
+                "total": counts.users,
+                "activeMonth": counts.active_month,
+                "activeHalfyear": counts.active_halfyear,
             },
-            "localPosts": await store.count_statuses(local_only=True),
+            "localPosts": counts.local_posts,
         },
         "metadata": {
             "nodeName": ctx.config.server.name,

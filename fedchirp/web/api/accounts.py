@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiohttp import web
 
 from fedchirp.services import follows, timelines
 from fedchirp.services.accounts import account_by_id, resolve_account
+from fedchirp.services.errors import NotFound
 from fedchirp.store.models import StatusFilters
 from fedchirp.web.api.auth import optional_user, require_user
 from fedchirp.web.api.entities import Renderer
@@ -41,8 +44,9 @@ async def relationships(request: web.Request) -> web.Response:
     renderer = Renderer(ctx, viewer)
     result = []
     for raw in ids:
-        if raw.isdigit() and (target := await ctx.store.get_account(int(raw))) is not None:
-            result.append(await renderer.relationship(target))
+        if raw.isdigit():
+            with contextlib.suppress(NotFound):
+                result.append(await renderer.relationship(await account_by_id(ctx, int(raw))))
     return web.json_response(result)
 
 

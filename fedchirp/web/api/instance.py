@@ -9,6 +9,7 @@ from aiohttp import web
 
 from fedchirp import __version__
 from fedchirp.config import Config
+from fedchirp.services import instance
 from fedchirp.services import search as search_service
 from fedchirp.web.api.auth import optional_user
 from fedchirp.web.api.entities import DEFAULT_AVATAR_PATH, DEFAULT_HEADER_PATH, Renderer
@@ -77,6 +78,7 @@ def _configuration(config: Config) -> dict:
 @routes.get("/api/v1/instance/")
 async def instance_v1(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
+    counts = await instance.usage(ctx)
     server = ctx.config.server
     return web.json_response(
         {
@@ -88,8 +90,8 @@ async def instance_v1(request: web.Request) -> web.Response:
             "version": _version(),
             "urls": {"streaming_api": ""},
             "stats": {
-                "user_count": await ctx.store.count_local_users(),
-                "status_count": await ctx.store.count_statuses(local_only=True),
+                "user_count": counts.users,
+                "status_count": counts.local_posts,
                 "domain_count": 0,
             },
             "thumbnail": None,
@@ -108,6 +110,7 @@ async def instance_v1(request: web.Request) -> web.Response:
 @routes.get("/api/v2/instance/")
 async def instance_v2(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
+    counts = await instance.usage(ctx)
     server = ctx.config.server
     configuration = _configuration(ctx.config)
     configuration["urls"] = {"streaming": None}
@@ -119,7 +122,7 @@ async def instance_v2(request: web.Request) -> web.Response:
             "version": _version(),
             "source_url": "",
             "description": server.description,
-            "usage": {"users": {"active_month": await ctx.store.count_local_users()}},
+            "usage": {"users": {"active_month": counts.active_month}},
             "thumbnail": {"url": f"{ctx.urls.base}{DEFAULT_AVATAR_PATH}"},
             "languages": ["en"],
             "configuration": configuration,

@@ -51,6 +51,12 @@ async def notification_list(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     viewer = await require_user(request, "read:notifications")
     page = page_from(request, default_limit=40, max_limit=80)
-    found = await notifications.list_notifications(ctx, viewer, page)
+    found = await notifications.list_notifications(
+        ctx,
+        viewer,
+        page,
+        request.query.getall("types[]", []),
+        request.query.getall("exclude_types[]", []),
+    )
     body = await Renderer(ctx, viewer).notifications(found)
     return paged_response(request, body, [n.id for n in found], page)

@@ -61,9 +61,7 @@ async def local_status_page(request: web.Request) -> web.Response:
     """The public permalink of a local post (AS2 clients get the Note)."""
     ctx = ctx_of(request)
     account = await local_account(ctx, request.match_info["username"])
-    status = await ctx.store.get_status(int(request.match_info["status_id"]))
-    if status is None or status.account_id != account.id or status.reblog_of_id is not None:
-        raise NotFound("post not found")
+    status = await timelines.local_post(ctx, account, int(request.match_info["status_id"]))
     if wants_activity_json(request):
         await require_visible(request, ctx, status)
         return activity_response(await posting.note_document(ctx, status, account))
