@@ -61,6 +61,13 @@ async def login(instance, username: str, scopes: list[str] = SCOPES) -> Mastodon
     return await sync(_login, instance.base_url, username, scopes)
 
 
+async def follow_remote(api: Mastodon, handle: str) -> dict:
+    """Find user@host (resolving it through WebFinger) and follow it; the account."""
+    account = (await sync(api.search_v2, handle, resolve=True))["accounts"][0]
+    await sync(api.account_follow, account)
+    return account
+
+
 # -- what Mastodon documents -----------------------------------------------------
 
 ACCOUNT = {
@@ -487,8 +494,7 @@ async def test_media_upload_strips_exif_resizes_and_federates(start, http):
     await a.create_user("alice")
     await b.create_user("bob")
     alice, bob = await login(a, "alice"), await login(b, "bob")
-    alice_on_b = (await sync(bob.search_v2, a.handle("alice"), resolve=True))["accounts"][0]
-    await sync(bob.account_follow, alice_on_b)
+    await follow_remote(bob, a.handle("alice"))
     await settle(a, b)
 
     original = _photo_with_exif(400, 200)
@@ -570,8 +576,7 @@ async def test_group_post_through_mastodon_py(pair):
     await b.create_user("bea")
     alice, bob, bea = await login(a, "alice"), await login(b, "bob"), await login(b, "bea")
     for api in (bob, bea):
-        found = await sync(api.search_v2, a.handle("alice"), resolve=True)
-        await sync(api.account_follow, found["accounts"][0])
+        await follow_remote(api, a.handle("alice"))
     await settle(a, b)
     followers = {f["acct"]: f for f in await sync(alice.account_followers, await sync(alice.me))}
     request = alice._Mastodon__api_request  # generic call: same auth and entity parsing
@@ -635,10 +640,7 @@ async def test_scheduled_posts_publish_once_when_due(pair):
     await a.create_user("alice")
     await b.create_user("bob")
     alice, bob = await login(a, "alice"), await login(b, "bob")
-    await sync(
-        bob.account_follow,
-        (await sync(bob.search_v2, a.handle("alice"), resolve=True))["accounts"][0],
-    )
+    await follow_remote(bob, a.handle("alice"))
     await settle(a, b)
     when = datetime.now(UTC) + timedelta(hours=1)
     scheduled = await sync(alice.status_post, "from the past", scheduled_at=when)
@@ -711,10 +713,7 @@ async def test_retry_after_a_failed_queueing_federates_the_post(pair):
     await a.create_user("alice")
     await b.create_user("bob")
     alice, bob = await login(a, "alice"), await login(b, "bob")
-    await sync(
-        bob.account_follow,
-        (await sync(bob.search_v2, a.handle("alice"), resolve=True))["accounts"][0],
-    )
+    await follow_remote(bob, a.handle("alice"))
     await settle(a, b)
     real_enqueue = a.ctx.delivery.enqueue
     calls = []
