@@ -11,6 +11,7 @@ Visibility mapping (the same as Mastodon's, so other servers show it right):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from fedchirp.federation.documents import Addressing
 from fedchirp.federation.vocab import PUBLIC, Note
@@ -58,11 +59,19 @@ async def status_inboxes(
     return inboxes | await ctx.store.remote_interactor_inboxes(status.id)
 
 
-async def status_recipients(ctx: Context, status: Status) -> list[Account]:
-    """The accounts a status was explicitly addressed to."""
+@dataclass(frozen=True)
+class Recipients:
+    """The accounts a status was explicitly addressed to, and those of them it mentions."""
+
+    all: list[Account]
+    mentioned: list[Account]
+
+
+async def status_recipients(ctx: Context, status: Status) -> Recipients:
     pairs = await ctx.store.status_recipients(status.id)
     accounts = await ctx.store.get_accounts(account_id for account_id, _ in pairs)
-    return [accounts[account_id] for account_id, _ in pairs if account_id in accounts]
+    found = [(accounts[aid], mentioned) for aid, mentioned in pairs if aid in accounts]
+    return Recipients([a for a, _ in found], [a for a, mentioned in found if mentioned])
 
 
 async def can_see(ctx: Context, viewer: Account | None, status: Status) -> bool:

@@ -155,8 +155,8 @@ async def create_status(
 async def _federate_create(ctx: Context, author: Account, status: Status) -> None:
     """Queue the Create of a local post for every remote inbox in its audience."""
     recipients = await audience.status_recipients(ctx, status)
-    note = await note_document(ctx, status, author)
-    inboxes = await audience.status_inboxes(ctx, author, status, recipients)
+    note = await note_document(ctx, status, author, recipients)
+    inboxes = await audience.status_inboxes(ctx, author, status, recipients.all)
     await ctx.delivery.enqueue(documents.create_activity(note), author, inboxes, status.id)
 
 
@@ -186,11 +186,11 @@ async def edit_status(
     text = text.strip()
     has_media = bool((await ctx.store.media_of([status.id]))[status.id])
     _check_text(ctx, text, spoiler_text, allow_blank=has_media)
-    mentioned = await audience.status_recipients(ctx, status)
+    recipients = await audience.status_recipients(ctx, status)
     edited_at = now_iso()
     await ctx.store.update_status(
         status.id,
-        content=_render(ctx, text, mentioned),
+        content=_render(ctx, text, recipients.all),
         source_text=text,
         spoiler_text=spoiler_text.strip(),
         edited_at=edited_at,
@@ -198,8 +198,8 @@ async def edit_status(
     await ctx.store.replace_tags(status.id, html.find_hashtags(text))
     updated = await ctx.store.get_status(status.id)
     assert updated is not None
-    note = await note_document(ctx, updated, author)
-    inboxes = await audience.status_inboxes(ctx, author, updated, mentioned)
+    note = await note_document(ctx, updated, author, recipients)
+    inboxes = await audience.status_inboxes(ctx, author, updated, recipients.all)
     await ctx.delivery.enqueue(
         documents.update_activity(note, edited_at), author, inboxes, status.id
     )
@@ -211,7 +211,7 @@ async def delete_status(ctx: Context, author: Account, status: Status) -> None:
     _require_own(author, status)
     if status.reblog_of_id is not None:
         raise Invalid("this is a boost; undo it with unreblog")
-    recipients = await audience.status_recipients(ctx, status)
+    recipients = (await audience.status_recipients(ctx, status)).all
     addressing = audience.addressing_for(author, status.visibility, recipients)
     inboxes = await audience.status_inboxes(ctx, author, status, recipients)
     # Also every server the post was ever sent to or that acted on it (removed group
@@ -227,10 +227,11 @@ async def delete_status(ctx: Context, author: Account, status: Status) -> None:
     )
 
 
-async def note_document(ctx: Context, status: Status, author: Account) -> dict[str, Any]:
-    """A local status as the Note other servers receive."""
-    recipients = await audience.status_recipients(ctx, status)
-    mentioned_ids = {aid for aid, m in await ctx.store.status_recipients(status.id) if m}
+async def note_document(
+    ctx: Context, status: Status, author: Account, recipients: audience.Recipients | None = None
+) -> dict[str, Any]:
+    """A local status as the Note other servers receive (recipients: if already read)."""
+    recipients = recipients or await audience.status_recipients(ctx, status)
     tags = (await ctx.store.tags_of([status.id]))[status.id]
     hashtags = [(tag, ctx.urls.tag(tag)) for tag in tags]
     attachments = [
@@ -247,8 +248,8 @@ async def note_document(ctx: Context, status: Status, author: Account) -> dict[s
     return documents.note_document(
         status,
         author,
-        audience.addressing_for(author, status.visibility, recipients),
-        [a for a in recipients if a.id in mentioned_ids],
+        audience.addressing_for(author, status.visibility, recipients.all),
+        recipients.mentioned,
         status.in_reply_to_uri,
         hashtags,
         attachments,
