@@ -51,7 +51,7 @@ def create_app(config: Config, run_delivery_worker: bool = True) -> web.Applicat
 def _services(run_delivery_worker: bool) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         config = app[CONFIG]
-        store = Store(config.database_path)
+        store = Store(config.database_url)
         await store.open()
         http = HttpClient.create(config)
         urls = Urls(config.base_url)

@@ -11,16 +11,18 @@ import asyncio
 import logging
 import os
 import secrets
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from fedchirp import __version__
 from fedchirp.config import Config, ConfigError, config_from_dict, load_config, render_toml
 from fedchirp.services import accounts
 from fedchirp.services.errors import ServiceError
-from fedchirp.store import Store
+from fedchirp.store import SchemaError, Store
 from fedchirp.urls import Urls
 
 DEFAULT_CONFIG = "config.toml"
@@ -43,9 +45,16 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 async def _open_store(config: Config) -> Store:
-    store = Store(config.database_path)
+    store = Store(config.database_url)
     await store.open()
     return store
+
+
+def _shown_url(config: Config) -> str:
+    """Where the database is, without its password."""
+    if not config.database.url:
+        return str(config.database_path)
+    return make_url(config.database.url).render_as_string(hide_password=True)
 
 
 # -- init ---------------------------------------------------------------------
@@ -68,7 +77,7 @@ async def init(args: argparse.Namespace) -> int:
         else:
             print(f"using existing config {path}")
         version = await store.schema_version()
-        print(f"database {config.database_path} is at schema version {version}")
+        print(f"database {_shown_url(config)} is at schema version {version}")
         if await store.count_local_users() == 0:
             password = secrets.token_urlsafe(12)
             await accounts.create_local_account(
@@ -207,8 +216,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.is_async:
             return asyncio.run(args.handler(args))
         return args.handler(args)
-    except (CliError, ConfigError, ServiceError, sqlite3.Error) as exc:
+    except (CliError, ConfigError, ServiceError, SchemaError) as exc:
         print(f"fedchirp: {exc}", file=sys.stderr)
+        return 2
+    except DBAPIError as exc:  # the driver's own words, without SQLAlchemy's wrapping
+        print(f"fedchirp: database: {exc.orig}", file=sys.stderr)
         return 2
     except OSError as exc:  # e.g. port in use, data_dir is a file, permission denied
         where = f"{exc.filename}: " if exc.filename else ""

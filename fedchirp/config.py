@@ -56,6 +56,33 @@ class StorageConfig:
             raise ConfigError("storage.data_dir must not be empty")
 
 
+DATABASE_URL_PREFIXES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    # Empty: the SQLite file fedchirp.sqlite3 in storage.data_dir. Otherwise a
+    # SQLAlchemy URL: postgresql+asyncpg://user:password@host:5432/dbname, or
+    # sqlite+aiosqlite:////absolute/path.sqlite3 for a SQLite file elsewhere.
+    url: str = ""
+
+    def check(self) -> None:
+        if not self.url:
+            return
+        if not self.url.startswith(DATABASE_URL_PREFIXES):
+            raise ConfigError(
+                "database.url must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
+                f"(or be empty for SQLite in storage.data_dir), got {self.url.split(':')[0]!r}"
+            )
+        if self.url.startswith("sqlite+aiosqlite://") and not self.url.startswith(
+            "sqlite+aiosqlite:////"
+        ):
+            raise ConfigError(
+                "database.url must name an absolute SQLite path, "
+                "as in sqlite+aiosqlite:////var/lib/fedchirp/fedchirp.sqlite3"
+            )
+
+
 @dataclass(frozen=True)
 class PostsConfig:
     max_chars: int = 500
@@ -127,6 +154,7 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     branding: BrandingConfig = field(default_factory=BrandingConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
     posts: PostsConfig = field(default_factory=PostsConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
     federation: FederationConfig = field(default_factory=FederationConfig)
@@ -151,7 +179,13 @@ class Config:
 
     @property
     def database_path(self) -> Path:
+        """The SQLite file used when database.url is empty."""
         return self.data_dir / "fedchirp.sqlite3"
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL of the database: database.url, or the SQLite file in data_dir."""
+        return self.database.url or f"sqlite+aiosqlite:///{self.database_path}"
 
     def check(self) -> Config:
         for section in _SECTIONS:
@@ -163,6 +197,7 @@ _SECTIONS: dict[str, type] = {
     "server": ServerConfig,
     "branding": BrandingConfig,
     "storage": StorageConfig,
+    "database": DatabaseConfig,
     "posts": PostsConfig,
     "media": MediaConfig,
     "federation": FederationConfig,
@@ -233,7 +268,10 @@ _HELP = {
     "server.name": "shown on every page and to other servers",
     "branding.accent_color": "colour of links and buttons on the web pages",
     "branding.logo": "image shown in the page header (PNG, JPEG, GIF, WebP or SVG file)",
-    "storage.data_dir": "database and media; relative to this file",
+    "storage.data_dir": "media, and the SQLite database unless database.url is set; "
+    "relative to this file",
+    "database.url": 'empty for SQLite (fedchirp.sqlite3 in storage.data_dir), or PostgreSQL: '
+    '"postgresql+asyncpg://user:password@host:5432/dbname"',
     "posts.max_chars": "longest post, in characters (links count 23)",
     "media.max_upload_bytes": "largest upload accepted",
     "media.max_pixels": "uploads with more pixels are scaled down",

@@ -1,7 +1,8 @@
 """Several FedChirp instances on 127.0.0.1 in one process: for the demo and the tests.
 
-Each instance gets its own data directory and a socket bound before its config
-is written (so the port in its domain is the port it really listens on). They
+Each instance gets its own data directory (holding its SQLite database, unless
+its settings name another database) and a socket bound before its config is
+written (so the port in its domain is the port it really listens on). They
 federate over real HTTP with real signatures; the SSRF guard is turned off for
 them explicitly, as it must be to reach loopback.
 """
@@ -96,7 +97,11 @@ async def start_instance(
     settings: dict[str, Any] | None = None,
     run_delivery_worker: bool = True,
 ) -> LocalInstance:
-    """Start an instance on 127.0.0.1 (a free port unless one is given, e.g. to restart)."""
+    """Start an instance on 127.0.0.1 (a free port unless one is given, e.g. to restart).
+
+    settings are config sections laid over the instance's own, key by key: e.g.
+    {"database": {"url": "postgresql+asyncpg://..."}} keeps its data in PostgreSQL
+    instead of the SQLite file in data_dir (media stay in data_dir either way)."""
     sock = _bind(port)
     port = sock.getsockname()[1]
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,9 @@ from fedchirp.federation.httpsig import sign_request
 from fedchirp.federation.vocab import PUBLIC
 from fedchirp.localnet import ApiClient, LocalInstance, settle
 
+# Run on SQLite and on PostgreSQL (see tests/conftest.py).
+pytestmark = pytest.mark.backends
+
 AS2 = "application/activity+json"
 
 

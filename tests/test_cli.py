@@ -27,6 +27,7 @@ from fedchirp.cli import main
 from fedchirp.config import load_config
 from fedchirp.services.accounts import authenticate
 from fedchirp.store import Store
+from fedchirp.store.migrate import head_revision
 from fedchirp.store.models import Account, LocalUser
 
 ADMIN_PASSWORD_RE = re.compile(r"created account 'admin' with password (\S+)")
@@ -365,10 +366,10 @@ def test_migrate_prints_the_schema_version(config: Path, cli) -> None:
     result = cli("--config", str(config), "migrate")
 
     assert result.code == 0, result.err
-    match = re.fullmatch(r"schema version (\d+)\n", result.out)
+    match = re.fullmatch(r"schema version (\d{4})\n", result.out)
     assert match, result.out
-    version = int(match.group(1))
-    assert version >= 1
+    version = match.group(1)
+    assert version == head_revision()
     assert asyncio.run(_with_store(db_path, lambda store: store.schema_version())) == version
     assert count_local_users(db_path) == 1
 

@@ -42,6 +42,11 @@ def test_defaults_are_safe_for_the_internet():
             "backoff_max_seconds",
         ),
         ({"server": []}, "[server] must be a table"),
+        ({"database": {"url": "postgres://db.example/fedchirp"}}, "database.url must start with"),
+        ({"database": {"url": "postgresql://db.example/fedchirp"}}, "postgresql+asyncpg://"),
+        ({"database": {"url": "mysql+aiomysql://db/fedchirp"}}, "database.url must start with"),
+        ({"database": {"url": "sqlite+aiosqlite:///data.db"}}, "absolute SQLite path"),
+        ({"database": {"url": 5432}}, "database.url must be str"),
     ],
 )
 def test_bad_settings_are_refused_with_a_reason(data, message):
@@ -62,6 +67,34 @@ def test_relative_data_dir_is_relative_to_the_config_file(tmp_path):
     path.write_text('[storage]\ndata_dir = "state"\n')
     config = load_config(path)
     assert config.database_path == (tmp_path / "conf" / "state" / "fedchirp.sqlite3")
+
+
+def test_database_url_defaults_to_the_sqlite_file_in_data_dir(tmp_path):
+    config = config_from_dict({"storage": {"data_dir": "state"}}, base_dir=tmp_path)
+    assert config.database.url == ""
+    path = tmp_path / "state" / "fedchirp.sqlite3"
+    assert config.database_url == f"sqlite+aiosqlite:///{path}"
+    assert config.database_url.startswith("sqlite+aiosqlite:////")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://fedchirp:secret@127.0.0.1:5432/fedchirp",
+        "postgresql+asyncpg:///fedchirp?host=/run/postgresql",
+        "sqlite+aiosqlite:////var/lib/fedchirp/fedchirp.sqlite3",
+    ],
+)
+def test_a_configured_database_url_is_used_as_given(tmp_path, url):
+    config = config_from_dict({"database": {"url": url}}, base_dir=tmp_path)
+    assert config.database_url == url
+    assert config.database_path == tmp_path / "data" / "fedchirp.sqlite3"  # still there
+
+
+def test_a_refused_database_url_is_not_echoed_with_its_password():
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict({"database": {"url": "postgres://fedchirp:hunter2@db/fedchirp"}})
+    assert "hunter2" not in str(caught.value)
 
 
 def test_unreadable_or_invalid_files_are_refused(tmp_path):

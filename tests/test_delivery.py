@@ -13,6 +13,9 @@ import pytest
 from fedchirp.federation.delivery import is_final_failure
 from tests.stubs import RecordingInbox
 
+# Run on SQLite and on PostgreSQL (see tests/conftest.py).
+pytestmark = pytest.mark.backends
+
 FAST = {"delivery": {"backoff_base_seconds": 10.0, "backoff_max_seconds": 80.0, "max_attempts": 5}}
 
 

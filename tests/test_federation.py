@@ -8,6 +8,9 @@ from fedchirp.localnet import settle
 from fedchirp.services import follows, interactions, posting
 from fedchirp.store.models import Page
 
+# Run on SQLite and on PostgreSQL (see tests/conftest.py).
+pytestmark = pytest.mark.backends
+
 
 async def _follow_via_api(client, a, b, follower: str, followee: str) -> tuple:
     """follower@a follows followee@b using only the client API; returns (api, remote id)."""

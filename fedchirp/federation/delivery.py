@@ -66,7 +66,7 @@ class DeliveryQueue:
         queued = await self.store.enqueue_deliveries(
             activity["id"], activity["type"], body, signer.id, inboxes, self.clock(), status_id
         )
-        self._wake.set()
+        self.store.db.on_commit(self._wake.set)
         return queued
 
     # -- consuming -----------------------------------------------------------

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from fedchirp.federation.documents import Addressing
 from fedchirp.federation.vocab import PUBLIC, Note
 from fedchirp.services.context import Context
-from fedchirp.store.models import Account, Status
-
-PUBLICLY_LISTED = ("public", "unlisted")
+from fedchirp.store.models import PUBLICLY_LISTED, Account, Status
 
 
 def addressing_for(author: Account, visibility: str, recipients: Iterable[Account]) -> Addressing:
@@ -75,19 +73,19 @@ async def status_recipients(ctx: Context, status: Status) -> Recipients:
 
 
 async def can_see(ctx: Context, viewer: Account | None, status: Status) -> bool:
-    """The one visibility rule: may this viewer (None = anonymous) see this status?"""
-    if status.visibility in PUBLICLY_LISTED:
-        return True
-    if viewer is None:
-        return False
-    if viewer.id == status.account_id:
-        return True
-    if await ctx.store.is_status_recipient(status.id, viewer.id):
-        return True
-    if status.visibility == "private":
-        follow = await ctx.store.get_follow(viewer.id, status.account_id)
-        return follow is not None and follow.state == "accepted"
-    return False
+    """May this viewer (None = anonymous) see this status? The rule is the store's one
+    visibility predicate (store/visibility.py), the same that filters every timeline."""
+    return status.id in await ctx.store.visible_status_ids(_id(viewer), [status.id])
+
+
+async def visible_only(ctx: Context, viewer: Account | None, found: list[Status]) -> list[Status]:
+    """The statuses of the list this viewer may see, in order."""
+    visible = await ctx.store.visible_status_ids(_id(viewer), (s.id for s in found))
+    return [s for s in found if s.id in visible]
+
+
+def _id(viewer: Account | None) -> int | None:
+    return viewer.id if viewer is not None else None
 
 
 def visibility_from_addressing(

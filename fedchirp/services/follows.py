@@ -19,15 +19,16 @@ async def follow(ctx: Context, follower: Account, target: Account) -> Follow:
     if existing is not None:
         return existing
     uri = ctx.urls.activity(follower.username, "follows", secrets.token_hex(8))
-    if target.is_local:
-        state = "pending" if target.locked else "accepted"
-        created = await ctx.store.insert_follow(follower.id, target.id, uri, state)
-        await notify(ctx, [target], "follow_request" if target.locked else "follow", follower)
-        return created
-    created = await ctx.store.insert_follow(follower.id, target.id, uri, "pending")
-    await ctx.delivery.enqueue(
-        documents.follow_activity(created.uri, follower, target), follower, [target.inbox_url]
-    )
+    async with ctx.store.atomic():  # the follow with its notification or its delivery
+        if target.is_local:
+            state = "pending" if target.locked else "accepted"
+            created = await ctx.store.insert_follow(follower.id, target.id, uri, state)
+            await notify(ctx, [target], "follow_request" if target.locked else "follow", follower)
+            return created
+        created = await ctx.store.insert_follow(follower.id, target.id, uri, "pending")
+        await ctx.delivery.enqueue(
+            documents.follow_activity(created.uri, follower, target), follower, [target.inbox_url]
+        )
     return created
 
 
@@ -36,12 +37,13 @@ async def unfollow(ctx: Context, follower: Account, target: Account) -> None:
     existing = await ctx.store.get_follow(follower.id, target.id)
     if existing is None:
         return
-    await ctx.store.delete_follow(existing.id)
-    if not target.is_local:
-        undo = documents.undo_activity(
-            follower, documents.follow_activity(existing.uri, follower, target)
-        )
-        await ctx.delivery.enqueue(undo, follower, [target.inbox_url])
+    async with ctx.store.atomic():
+        await ctx.store.delete_follow(existing.id)
+        if not target.is_local:
+            undo = documents.undo_activity(
+                follower, documents.follow_activity(existing.uri, follower, target)
+            )
+            await ctx.delivery.enqueue(undo, follower, [target.inbox_url])
 
 
 async def follow_list(
@@ -67,10 +69,11 @@ async def pending_requests(ctx: Context, followee: Account) -> list[tuple[Follow
 async def authorize(ctx: Context, followee: Account, follower: Account) -> Follow:
     """Approve a pending request to a locked account."""
     request = await _pending(ctx, followee, follower)
-    await ctx.store.accept_follow(request.id)
-    if not follower.is_local:
-        await _respond(ctx, "Accept", followee, follower, request.uri)
-    await notify(ctx, [followee], "follow", follower)
+    async with ctx.store.atomic():
+        await ctx.store.accept_follow(request.id)
+        if not follower.is_local:
+            await _respond(ctx, "Accept", followee, follower, request.uri)
+        await notify(ctx, [followee], "follow", follower)
     accepted = await ctx.store.get_follow_by_id(request.id)
     assert accepted is not None
     return accepted
@@ -78,9 +81,10 @@ async def authorize(ctx: Context, followee: Account, follower: Account) -> Follo
 
 async def reject(ctx: Context, followee: Account, follower: Account) -> None:
     request = await _pending(ctx, followee, follower)
-    await ctx.store.delete_follow(request.id)
-    if not follower.is_local:
-        await _respond(ctx, "Reject", followee, follower, request.uri)
+    async with ctx.store.atomic():
+        await ctx.store.delete_follow(request.id)
+        if not follower.is_local:
+            await _respond(ctx, "Reject", followee, follower, request.uri)
 
 
 async def remove_follower(ctx: Context, followee: Account, follower: Account) -> None:
@@ -88,9 +92,10 @@ async def remove_follower(ctx: Context, followee: Account, follower: Account) ->
     existing = await ctx.store.get_follow(follower.id, followee.id)
     if existing is None:
         return
-    await ctx.store.delete_follow(existing.id)
-    if not follower.is_local:
-        await _respond(ctx, "Reject", followee, follower, existing.uri)
+    async with ctx.store.atomic():
+        await ctx.store.delete_follow(existing.id)
+        if not follower.is_local:
+            await _respond(ctx, "Reject", followee, follower, existing.uri)
 
 
 async def _pending(ctx: Context, followee: Account, follower: Account) -> Follow:
@@ -121,12 +126,13 @@ async def receive_follow(ctx: Context, follower: Account, target: Account, uri: 
             await _respond(ctx, "Accept", target, follower, uri)
         return  # a pending request still waits for the owner
     state = "pending" if target.locked else "accepted"
-    created = await ctx.store.insert_follow(follower.id, target.id, uri, state)
-    if created.state == "accepted":
-        await _respond(ctx, "Accept", target, follower, created.uri)
-        await notify(ctx, [target], "follow", follower)
-    else:
-        await notify(ctx, [target], "follow_request", follower)
+    async with ctx.store.atomic():
+        created = await ctx.store.insert_follow(follower.id, target.id, uri, state)
+        if created.state == "accepted":
+            await _respond(ctx, "Accept", target, follower, created.uri)
+            await notify(ctx, [target], "follow", follower)
+        else:
+            await notify(ctx, [target], "follow_request", follower)
 
 
 async def receive_accept(ctx: Context, followee: Account, follow: Follow) -> None:

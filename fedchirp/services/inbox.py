@@ -4,6 +4,12 @@ Activities reach here already authenticated: the signer is the activity's actor
 and the activity id is on the actor's server (federation/inbox.py). Handlers
 must be idempotent; on top of that, an activity id seen before is not processed
 again. Unknown types are recorded and ignored.
+
+Two steps per activity. A fetcher (for the types that name remote objects)
+gets what must come over the network first, outside any transaction, so no
+write lock waits on another server. Then the handler's effects and the
+activity's "seen" mark are written as one unit: after a crash either both are
+there or neither is, and the sender's retry applies the activity again.
 """
 
 from __future__ import annotations
@@ -29,25 +35,28 @@ from fedchirp.store.models import Account, Follow, Status
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Context, Activity, Account], Awaitable[str]]
+Fetcher = Callable[[Context, Activity, Account], Awaitable[Any]]
+Handler = Callable[[Context, Activity, Account, Any], Awaitable[str]]
 
 
 async def dispatch(ctx: Context, activity: Activity, actor: Account) -> str:
     """Apply an activity once; return a short outcome for logs and the demo.
 
-    The id is recorded only after its handler succeeded: if the process dies
-    half-way, the sender's retry is processed again rather than taken for a
-    duplicate (handlers are idempotent, so a concurrent repeat is harmless too).
+    The id is recorded in the unit that applies the activity: a concurrent
+    repeat may apply it twice, which idempotent handlers make harmless.
     """
     if await ctx.store.activity_seen(activity.id):
         return "duplicate, ignored"
+    fetcher = FETCHERS.get(activity.type)
+    fetched = await fetcher(ctx, activity, actor) if fetcher is not None else None
     handler = HANDLERS.get(activity.type)
-    outcome = (
-        await handler(ctx, activity, actor)
-        if handler is not None
-        else f"{activity.type} is not handled, ignored"
-    )
-    await ctx.store.mark_activity_seen(activity.id, activity.type, actor.uri)
+    async with ctx.store.atomic():
+        outcome = (
+            await handler(ctx, activity, actor, fetched)
+            if handler is not None
+            else f"{activity.type} is not handled, ignored"
+        )
+        await ctx.store.mark_activity_seen(activity.id, activity.type, actor.uri)
     return outcome
 
 
@@ -114,7 +123,7 @@ async def _follow_named_by(ctx: Context, activity: Activity, remote: Account) ->
 # -- handlers -----------------------------------------------------------------
 
 
-async def on_follow(ctx: Context, activity: Activity, actor: Account) -> str:
+async def on_follow(ctx: Context, activity: Activity, actor: Account, _: Any) -> str:
     target = await _local_account(ctx, activity.object_id)
     if target is None:
         return "Follow of an unknown account, ignored"
@@ -122,7 +131,7 @@ async def on_follow(ctx: Context, activity: Activity, actor: Account) -> str:
     return f"{actor.acct()} follows {target.username}"
 
 
-async def on_accept(ctx: Context, activity: Activity, actor: Account) -> str:
+async def on_accept(ctx: Context, activity: Activity, actor: Account, _: Any) -> str:
     follow = await _follow_named_by(ctx, activity, actor)
     if follow is None:
         return "Accept of an unknown follow, ignored"
@@ -130,7 +139,7 @@ async def on_accept(ctx: Context, activity: Activity, actor: Account) -> str:
     return f"{actor.acct()} accepted a follow"
 
 
-async def on_reject(ctx: Context, activity: Activity, actor: Account) -> str:
+async def on_reject(ctx: Context, activity: Activity, actor: Account, _: Any) -> str:
     follow = await _follow_named_by(ctx, activity, actor)
     if follow is None:
         return "Reject of an unknown follow, ignored"
@@ -138,7 +147,7 @@ async def on_reject(ctx: Context, activity: Activity, actor: Account) -> str:
     return f"{actor.acct()} rejected a follow"
 
 
-async def on_undo(ctx: Context, activity: Activity, actor: Account) -> str:
+async def on_undo(ctx: Context, activity: Activity, actor: Account, _: Any) -> str:
     inner = _undone_activity(activity)
     if inner is None:
         return await _undo_by_id(ctx, activity.object_id, actor)
@@ -193,10 +202,16 @@ async def _local_status(ctx: Context, uri: str | None) -> Status | None:
     return status if status is not None and status.local else None
 
 
-async def on_create(ctx: Context, activity: Activity, actor: Account) -> str:
+async def fetch_created(ctx: Context, activity: Activity, actor: Account) -> Any:
+    if activity.object_type is not None and activity.object_type not in NOTE_TYPES:
+        return None
+    return await _embedded_or_fetched(ctx, activity)
+
+
+async def on_create(ctx: Context, activity: Activity, actor: Account, document: Any) -> str:
     if activity.object_type is not None and activity.object_type not in NOTE_TYPES:
         return f"Create of a {activity.object_type}, ignored"
-    note = _note_or_none(await _embedded_or_fetched(ctx, activity))
+    note = _note_or_none(document)
     if note is None:
         return "Create without a readable note, ignored"
     if note.attributed_to != actor.uri or not same_origin(note.id, actor.uri):
@@ -209,14 +224,21 @@ async def on_create(ctx: Context, activity: Activity, actor: Account) -> str:
     return f"stored {status.visibility} post {note.id}"
 
 
-async def on_update(ctx: Context, activity: Activity, actor: Account) -> str:
+async def fetch_updated(ctx: Context, activity: Activity, actor: Account) -> Any:
+    """The updated note, or for a profile update the outcome of refreshing the actor."""
     if activity.object_id == actor.uri:
         try:
             await ctx.resolver.actor(actor.uri, refresh=True)
         except ResolveError as exc:
             return f"profile update could not be fetched: {exc}"
         return f"refreshed profile of {actor.acct()}"
-    note = _note_or_none(await _embedded_or_fetched(ctx, activity))
+    return await _embedded_or_fetched(ctx, activity)
+
+
+async def on_update(ctx: Context, activity: Activity, actor: Account, fetched: Any) -> str:
+    if isinstance(fetched, str):
+        return fetched
+    note = _note_or_none(fetched)
     if note is None:
         return "Update of an unknown object type, ignored"
     status = await ctx.store.get_status_by_uri(note.id)
@@ -226,7 +248,7 @@ async def on_update(ctx: Context, activity: Activity, actor: Account) -> str:
     return f"updated post {note.id}"
 
 
-async def on_delete(ctx: Context, activity: Activity, actor: Account) -> str:
+async def on_delete(ctx: Context, activity: Activity, actor: Account, _: Any) -> str:
     uri = activity.object_id
     if uri is None or not same_origin(uri, actor.uri):
         return "Delete of something on another server, ignored"
@@ -244,7 +266,11 @@ async def on_delete(ctx: Context, activity: Activity, actor: Account) -> str:
     return f"deleted post {uri}"
 
 
-async def on_announce(ctx: Context, activity: Activity, actor: Account) -> str:
+async def fetch_announced(
+    ctx: Context, activity: Activity, actor: Account
+) -> tuple[Note, Account] | str | None:
+    """The boosted post and its author, fetched from its origin if it is new here; or why
+    the Announce is ignored."""
     uri = activity.object_id
     if uri is None:
         return "Announce without an object, ignored"
@@ -252,7 +278,21 @@ async def on_announce(ctx: Context, activity: Activity, actor: Account) -> str:
     # (and must not make us fetch whatever URL they name).
     if not ctx.urls.is_local(uri) and not await ctx.store.has_local_follower(actor.id):
         return "Announce by an account nobody here follows, ignored"
-    original = await _announced_status(ctx, uri)
+    if ctx.urls.is_local(uri) or await ctx.store.get_status_by_uri(uri) is not None:
+        return None
+    try:
+        # Never trust an embedded copy of someone else's post: ask its origin.
+        return await ctx.resolver.fetch_note(uri)
+    except ResolveError as exc:
+        log.info("could not fetch announced %s: %s", uri, exc)
+        return "Announce of an unknown or unavailable post, ignored"
+
+
+async def on_announce(ctx: Context, activity: Activity, actor: Account, fetched: Any) -> str:
+    if isinstance(fetched, str):
+        return fetched
+    assert activity.object_id is not None
+    original = await _announced_status(ctx, activity.object_id, fetched)
     if original is None:
         return "Announce of an unknown or unavailable post, ignored"
     published = activity.raw.get("published")
@@ -268,26 +308,29 @@ async def on_announce(ctx: Context, activity: Activity, actor: Account) -> str:
     return f"{actor.acct()} boosted {original.uri}"
 
 
-async def _announced_status(ctx: Context, uri: str) -> Status | None:
+async def _announced_status(
+    ctx: Context, uri: str, fetched: tuple[Note, Account] | None
+) -> Status | None:
     known = await ctx.store.get_status_by_uri(uri)
-    if known is not None or ctx.urls.is_local(uri):
+    if known is not None or fetched is None:
         return known
-    try:
-        # Never trust an embedded copy of someone else's post: ask its origin.
-        note, author = await ctx.resolver.fetch_note(uri)
-    except ResolveError as exc:
-        log.info("could not fetch announced %s: %s", uri, exc)
-        return None
+    note, author = fetched
     return await posting.store_remote_note(ctx, note, author)
 
 
-async def on_like(ctx: Context, activity: Activity, actor: Account) -> str:
+async def on_like(ctx: Context, activity: Activity, actor: Account, _: Any) -> str:
     status = await _local_status(ctx, activity.object_id)
     if status is None:
         return "Like of a post not from here, ignored"
     await interactions.receive_like(ctx, actor, status, activity.id)
     return f"{actor.acct()} liked {status.uri}"
 
+
+FETCHERS: dict[str, Fetcher] = {
+    "Create": fetch_created,
+    "Update": fetch_updated,
+    "Announce": fetch_announced,
+}
 
 HANDLERS: dict[str, Handler] = {
     "Follow": on_follow,

@@ -35,13 +35,14 @@ async def _visible(ctx: Context, viewer: Account, status: Status) -> Status:
 async def favourite(ctx: Context, account: Account, status: Status) -> Status:
     status = await _visible(ctx, account, status)
     uri = ctx.urls.activity(account.username, "likes", secrets.token_hex(8))
-    if not await ctx.store.insert_favourite(account.id, status.id, uri):
-        return status  # already liked
     author = await _author(ctx, status)
-    await notify(ctx, [author], "favourite", account, status)
-    if not author.is_local:
-        like = documents.like_activity(uri, account, status.uri)
-        await ctx.delivery.enqueue(like, account, [author.delivery_inbox])
+    async with ctx.store.atomic():
+        if not await ctx.store.insert_favourite(account.id, status.id, uri):
+            return status  # already liked
+        await notify(ctx, [author], "favourite", account, status)
+        if not author.is_local:
+            like = documents.like_activity(uri, account, status.uri)
+            await ctx.delivery.enqueue(like, account, [author.delivery_inbox])
     return status
 
 
@@ -50,13 +51,14 @@ async def unfavourite(ctx: Context, account: Account, status: Status) -> Status:
     existing = await ctx.store.get_favourite(account.id, status.id)
     if existing is None:
         return status
-    await ctx.store.delete_favourite(existing.id)
     author = await _author(ctx, status)
-    if not author.is_local:
-        undo = documents.undo_activity(
-            account, documents.like_activity(existing.uri, account, status.uri)
-        )
-        await ctx.delivery.enqueue(undo, account, [author.delivery_inbox])
+    async with ctx.store.atomic():
+        await ctx.store.delete_favourite(existing.id)
+        if not author.is_local:
+            undo = documents.undo_activity(
+                account, documents.like_activity(existing.uri, account, status.uri)
+            )
+            await ctx.delivery.enqueue(undo, account, [author.delivery_inbox])
     return status
 
 
@@ -69,26 +71,27 @@ async def reblog(ctx: Context, account: Account, status: Status) -> Status:
     if existing is not None:
         return existing
     username = account.username
-    boost = await ctx.store.insert_status(
-        {
-            "account_id": account.id,
-            "local": 1,
-            "visibility": "public",
-            "reblog_of_id": original.id,
-            "created_at": now_iso(),
-        },
-        utcnow(),
-        uris_for=lambda sid: {
-            "uri": f"{ctx.urls.status(username, sid)}/activity",
-            "url": ctx.urls.status_page(username, sid),
-        },
-    )
     author = await _author(ctx, original)
-    await notify(ctx, [author], "reblog", account, original)
-    addressing = audience.addressing_for(account, "public", [author])
-    inboxes = await audience.delivery_inboxes(ctx, account, "public", [author])
-    announce = documents.announce_activity(boost, account, original.uri, addressing)
-    await ctx.delivery.enqueue(announce, account, inboxes, boost.id)
+    async with ctx.store.atomic():  # the boost, its notification and its deliveries
+        boost = await ctx.store.insert_status(
+            {
+                "account_id": account.id,
+                "local": 1,
+                "visibility": "public",
+                "reblog_of_id": original.id,
+                "created_at": now_iso(),
+            },
+            utcnow(),
+            uris_for=lambda sid: {
+                "uri": f"{ctx.urls.status(username, sid)}/activity",
+                "url": ctx.urls.status_page(username, sid),
+            },
+        )
+        await notify(ctx, [author], "reblog", account, original)
+        addressing = audience.addressing_for(account, "public", [author])
+        inboxes = await audience.delivery_inboxes(ctx, account, "public", [author])
+        announce = documents.announce_activity(boost, account, original.uri, addressing)
+        await ctx.delivery.enqueue(announce, account, inboxes, boost.id)
     return boost
 
 
@@ -100,9 +103,10 @@ async def unreblog(ctx: Context, account: Account, status: Status) -> Status:
     author = await _author(ctx, original)
     addressing = audience.addressing_for(account, "public", [author])
     inboxes = await audience.delivery_inboxes(ctx, account, "public", [author])
-    await ctx.store.delete_status(boost)
     announce = documents.announce_activity(boost, account, original.uri, addressing)
-    await ctx.delivery.enqueue(documents.undo_activity(account, announce), account, inboxes)
+    async with ctx.store.atomic():
+        await ctx.store.delete_status(boost)
+        await ctx.delivery.enqueue(documents.undo_activity(account, announce), account, inboxes)
     return original
 
 
@@ -112,8 +116,10 @@ async def unreblog(ctx: Context, account: Account, status: Status) -> Status:
 async def receive_like(ctx: Context, liker: Account, status: Status, uri: str) -> None:
     if not await audience.can_see(ctx, liker, status):
         return  # a like of a post they were never shown changes nothing
-    if await ctx.store.insert_favourite(liker.id, status.id, uri):
-        await notify(ctx, [await _author(ctx, status)], "favourite", liker, status)
+    author = await _author(ctx, status)
+    async with ctx.store.atomic():
+        if await ctx.store.insert_favourite(liker.id, status.id, uri):
+            await notify(ctx, [author], "favourite", liker, status)
 
 
 async def receive_unlike(ctx: Context, liker: Account, status: Status) -> None:
@@ -138,19 +144,21 @@ async def receive_announce(
     if await ctx.store.get_status_by_uri(uri) is not None:
         return
     moment = published if published is not None and published <= utcnow() else utcnow()
-    await ctx.store.insert_status(
-        {
-            "uri": uri,
-            "url": uri,
-            "account_id": booster.id,
-            "local": 0,
-            "visibility": visibility if visibility in audience.PUBLICLY_LISTED else "private",
-            "reblog_of_id": original.id,
-            "created_at": to_iso(moment),
-        },
-        moment,
-    )
-    await notify(ctx, [await _author(ctx, original)], "reblog", booster, original)
+    author = await _author(ctx, original)
+    async with ctx.store.atomic():
+        await ctx.store.insert_status(
+            {
+                "uri": uri,
+                "url": uri,
+                "account_id": booster.id,
+                "local": 0,
+                "visibility": visibility if visibility in audience.PUBLICLY_LISTED else "private",
+                "reblog_of_id": original.id,
+                "created_at": to_iso(moment),
+            },
+            moment,
+        )
+        await notify(ctx, [author], "reblog", booster, original)
 
 
 async def receive_unannounce(ctx: Context, booster: Account, boost: Status) -> None:

@@ -19,11 +19,14 @@ async def notify(
 ) -> None:
     """Tell each local recipient (never the actor themselves) that actor did kind."""
     assert kind in KINDS
-    for recipient in recipients:
-        if recipient.is_local and recipient.id != actor.id:
-            await ctx.store.insert_notification(
-                recipient.id, kind, actor.id, status.id if status else None
-            )
+    status_id = status.id if status else None
+    await ctx.store.insert_notifications(
+        [
+            (recipient.id, kind, actor.id, status_id)
+            for recipient in recipients
+            if recipient.is_local and recipient.id != actor.id
+        ]
+    )
 
 
 async def list_notifications(

@@ -93,10 +93,7 @@ async def create_status(
     if idempotency_key:
         earlier = await ctx.store.status_for_idempotency_key(author.id, idempotency_key)
         if earlier is not None:
-            # The first attempt may have died between writing the post and queueing
-            # it; queueing again is harmless (a queued or sent delivery is kept once).
-            await _federate_create(ctx, author, earlier)
-            return earlier
+            return earlier  # written with its deliveries in one unit, so nothing is missing
     draft = await check_draft(
         ctx,
         author,
@@ -115,40 +112,41 @@ async def create_status(
     group_only = [a for a in draft.circle_members or [] if a.id not in mentioned_ids]
     username = author.username
     try:
-        status = await ctx.store.insert_status(
-            {
-                "account_id": author.id,
-                "local": 1,
-                "content": _render(ctx, draft.text, mentioned),
-                "source_text": draft.text,
-                "spoiler_text": draft.spoiler_text,
-                "sensitive": int(sensitive or bool(draft.spoiler_text)),
-                "visibility": draft.visibility,
-                "language": language,
-                "in_reply_to_id": parent.id if parent else None,
-                "in_reply_to_uri": parent.uri if parent else None,
-                "in_reply_to_account_id": parent.account_id if parent else None,
-                "circle_id": circle_id if draft.circle_members is not None else None,
-                "created_at": now_iso(),
-            },
-            utcnow(),
-            recipients=[(a.id, True) for a in mentioned] + [(a.id, False) for a in group_only],
-            tags=html.find_hashtags(draft.text),
-            media_ids=draft.media_ids,
-            idempotency_key=idempotency_key,
-            uris_for=lambda sid: {
-                "uri": ctx.urls.status(username, sid),
-                "url": ctx.urls.status_page(username, sid),
-            },
-        )
+        async with ctx.store.atomic():  # the post, its mentions and its deliveries, or nothing
+            status = await ctx.store.insert_status(
+                {
+                    "account_id": author.id,
+                    "local": 1,
+                    "content": _render(ctx, draft.text, mentioned),
+                    "source_text": draft.text,
+                    "spoiler_text": draft.spoiler_text,
+                    "sensitive": int(sensitive or bool(draft.spoiler_text)),
+                    "visibility": draft.visibility,
+                    "language": language,
+                    "in_reply_to_id": parent.id if parent else None,
+                    "in_reply_to_uri": parent.uri if parent else None,
+                    "in_reply_to_account_id": parent.account_id if parent else None,
+                    "circle_id": circle_id if draft.circle_members is not None else None,
+                    "created_at": now_iso(),
+                },
+                utcnow(),
+                recipients=[(a.id, True) for a in mentioned] + [(a.id, False) for a in group_only],
+                tags=html.find_hashtags(draft.text),
+                media_ids=draft.media_ids,
+                idempotency_key=idempotency_key,
+                uris_for=lambda sid: {
+                    "uri": ctx.urls.status(username, sid),
+                    "url": ctx.urls.status_page(username, sid),
+                },
+            )
+            await notify(ctx, mentioned, "mention", author, status)
+            await _federate_create(ctx, author, status)
     except MediaUnavailable as exc:  # attached elsewhere meanwhile
         raise Invalid(str(exc)) from exc
     except DuplicateIdempotencyKey:  # the same request, twice at once
         earlier = await ctx.store.status_for_idempotency_key(author.id, idempotency_key or "")
         assert earlier is not None
         return earlier
-    await notify(ctx, mentioned, "mention", author, status)
-    await _federate_create(ctx, author, status)
     return status
 
 
@@ -188,21 +186,22 @@ async def edit_status(
     _check_text(ctx, text, spoiler_text, allow_blank=has_media)
     recipients = await audience.status_recipients(ctx, status)
     edited_at = now_iso()
-    await ctx.store.update_status(
-        status.id,
-        content=_render(ctx, text, recipients.all),
-        source_text=text,
-        spoiler_text=spoiler_text.strip(),
-        edited_at=edited_at,
-    )
-    await ctx.store.replace_tags(status.id, html.find_hashtags(text))
-    updated = await ctx.store.get_status(status.id)
-    assert updated is not None
-    note = await note_document(ctx, updated, author, recipients)
-    inboxes = await audience.status_inboxes(ctx, author, updated, recipients.all)
-    await ctx.delivery.enqueue(
-        documents.update_activity(note, edited_at), author, inboxes, status.id
-    )
+    async with ctx.store.atomic():
+        await ctx.store.update_status(
+            status.id,
+            content=_render(ctx, text, recipients.all),
+            source_text=text,
+            spoiler_text=spoiler_text.strip(),
+            edited_at=edited_at,
+        )
+        await ctx.store.replace_tags(status.id, html.find_hashtags(text))
+        updated = await ctx.store.get_status(status.id)
+        assert updated is not None
+        note = await note_document(ctx, updated, author, recipients)
+        inboxes = await audience.status_inboxes(ctx, author, updated, recipients.all)
+        await ctx.delivery.enqueue(
+            documents.update_activity(note, edited_at), author, inboxes, status.id
+        )
     return updated
 
 
@@ -220,11 +219,12 @@ async def delete_status(ctx: Context, author: Account, status: Status) -> None:
     inboxes |= {delivery.inbox_url for delivery in sent}
     inboxes |= await ctx.store.remote_interactor_inboxes(status.id)
     uploads = (await ctx.store.media_of([status.id]))[status.id]
-    await ctx.store.delete_status(status)
+    async with ctx.store.atomic():
+        await ctx.store.delete_status(status)
+        await ctx.delivery.enqueue(
+            documents.delete_activity(status, author, addressing), author, inboxes
+        )
     media.remove_files(ctx, uploads)
-    await ctx.delivery.enqueue(
-        documents.delete_activity(status, author, addressing), author, inboxes
-    )
 
 
 async def note_document(
@@ -322,42 +322,45 @@ async def store_remote_note(ctx: Context, note: Note, author: Account) -> Status
     parent = await ctx.store.get_status_by_uri(note.in_reply_to) if note.in_reply_to else None
     recipients = await audience.local_recipients_of_remote(ctx, note)
     published = _published(note.published)
-    status = await ctx.store.insert_status(
-        {
-            "uri": note.id,
-            "url": note.url,
-            "account_id": author.id,
-            "local": 0,
-            "content": html.sanitize(note.content),
-            "spoiler_text": html.to_text(html.sanitize(note.summary))[:MAX_SPOILER],
-            "sensitive": int(note.sensitive),
-            "visibility": audience.visibility_from_addressing(
-                note.to, note.cc, author.followers_url, note.mentions
-            ),
-            "language": note.language,
-            "in_reply_to_id": parent.id if parent else None,
-            "in_reply_to_uri": note.in_reply_to,
-            "in_reply_to_account_id": parent.account_id if parent else None,
-            "created_at": to_iso(published),
-        },
-        published,
-        recipients=[(account.id, mentioned) for account, mentioned in recipients],
-        tags=note.hashtags,
-        remote_media=media.remote_rows(note.attachments),
-    )
-    await notify(ctx, [a for a, mentioned in recipients if mentioned], "mention", author, status)
+    async with ctx.store.atomic():
+        status = await ctx.store.insert_status(
+            {
+                "uri": note.id,
+                "url": note.url,
+                "account_id": author.id,
+                "local": 0,
+                "content": html.sanitize(note.content),
+                "spoiler_text": html.to_text(html.sanitize(note.summary))[:MAX_SPOILER],
+                "sensitive": int(note.sensitive),
+                "visibility": audience.visibility_from_addressing(
+                    note.to, note.cc, author.followers_url, note.mentions
+                ),
+                "language": note.language,
+                "in_reply_to_id": parent.id if parent else None,
+                "in_reply_to_uri": note.in_reply_to,
+                "in_reply_to_account_id": parent.account_id if parent else None,
+                "created_at": to_iso(published),
+            },
+            published,
+            recipients=[(account.id, mentioned) for account, mentioned in recipients],
+            tags=note.hashtags,
+            remote_media=media.remote_rows(note.attachments),
+        )
+        mentioned = [a for a, mentioned in recipients if mentioned]
+        await notify(ctx, mentioned, "mention", author, status)
     return status
 
 
 async def update_remote_note(ctx: Context, note: Note, status: Status) -> None:
-    await ctx.store.update_status(
-        status.id,
-        content=html.sanitize(note.content),
-        spoiler_text=html.to_text(html.sanitize(note.summary))[:MAX_SPOILER],
-        sensitive=int(note.sensitive),
-        edited_at=to_iso(note.updated or utcnow()),
-    )
-    await ctx.store.replace_tags(status.id, note.hashtags)
+    async with ctx.store.atomic():
+        await ctx.store.update_status(
+            status.id,
+            content=html.sanitize(note.content),
+            spoiler_text=html.to_text(html.sanitize(note.summary))[:MAX_SPOILER],
+            sensitive=int(note.sensitive),
+            edited_at=to_iso(note.updated or utcnow()),
+        )
+        await ctx.store.replace_tags(status.id, note.hashtags)
 
 
 def _published(moment: datetime | None) -> datetime:

@@ -31,6 +31,6 @@ async def context(
         descendants.extend(children)
         frontier = [c.id for c in children]
     return (
-        [s for s in ancestors if await audience.can_see(ctx, viewer, s)],
-        [s for s in descendants[:MAX_DESCENDANTS] if await audience.can_see(ctx, viewer, s)],
+        await audience.visible_only(ctx, viewer, ancestors),
+        await audience.visible_only(ctx, viewer, descendants[:MAX_DESCENDANTS]),
     )

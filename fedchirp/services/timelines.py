@@ -9,7 +9,7 @@ from fedchirp.federation.vocab import strip_context
 from fedchirp.services import audience, posting
 from fedchirp.services.context import Context
 from fedchirp.services.errors import NotFound
-from fedchirp.store.models import FOLLOWER_VISIBLE, Account, Page, Status, StatusFilters
+from fedchirp.store.models import Account, Page, Status, StatusFilters
 
 MAX_LIMIT = 40
 
@@ -40,14 +40,8 @@ async def account_statuses(
     filters: StatusFilters | None = None,
 ) -> list[Status]:
     """An account's posts that this viewer may see."""
-    visibilities: tuple[str, ...] = audience.PUBLICLY_LISTED
-    if viewer is not None and viewer.id == account.id:
-        visibilities = ("public", "unlisted", "private", "direct", "limited")
-    elif viewer is not None:
-        follow = await ctx.store.get_follow(viewer.id, account.id)
-        if follow is not None and follow.state == "accepted":
-            visibilities = FOLLOWER_VISIBLE
-    return await ctx.store.account_statuses(account.id, visibilities, clamp(page), filters)
+    viewer_id = viewer.id if viewer is not None else None
+    return await ctx.store.account_statuses(account.id, viewer_id, clamp(page), filters)
 
 
 async def post_count(ctx: Context, account: Account) -> int:
@@ -72,10 +66,10 @@ async def visible_status(ctx: Context, viewer: Account | None, status_id: int) -
 async def outbox_page(
     ctx: Context, account: Account, page: Page
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """Create (posts) and Announce (boosts) activities of publicly listed posts, and the
-    max_id of the next page (None on the last page)."""
+    """Create (posts) and Announce (boosts) activities of publicly listed posts (those
+    anyone may see), and the max_id of the next page (None on the last page)."""
     page = clamp(page)
-    statuses = await ctx.store.account_statuses(account.id, audience.PUBLICLY_LISTED, page)
+    statuses = await ctx.store.account_statuses(account.id, None, page)
     originals = await ctx.store.get_statuses(
         s.reblog_of_id for s in statuses if s.reblog_of_id is not None
     )

@@ -1,8 +1,87 @@
-"""Persistence behind one interface. SQLite is the default (and only, for now) backend."""
+"""Persistence behind one interface: records in, records out.
 
+`Store` gathers one class per table family (accounts, statuses, timelines, ...),
+each in its own module over the query layer in store/db.py, the way GoToSocial's
+bundb gathers its per-table files behind one DB interface. The same code serves
+SQLite (the default) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fedchirp.store.accounts import AccountQueries
+from fedchirp.store.analytics import AnalyticsQueries
+from fedchirp.store.circles import CircleQueries
+from fedchirp.store.db import Database
+from fedchirp.store.deliveries import DeliveryQueries
 from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
-from fedchirp.store.sqlite import SqliteStore
+from fedchirp.store.follows import FollowQueries
+from fedchirp.store.inbox import InboxQueries
+from fedchirp.store.interactions import InteractionQueries
+from fedchirp.store.media import MediaQueries
+from fedchirp.store.migrate import SchemaError, current_revision, upgrade
+from fedchirp.store.notifications import NotificationQueries
+from fedchirp.store.oauth import OAuthQueries
+from fedchirp.store.scheduled import ScheduledQueries
+from fedchirp.store.sessions import SessionQueries
+from fedchirp.store.settings import SettingQueries
+from fedchirp.store.statuses import StatusQueries
+from fedchirp.store.timelines import TimelineQueries
 
-Store = SqliteStore
 
-__all__ = ["DuplicateIdempotencyKey", "IdCollision", "MediaUnavailable", "SqliteStore", "Store"]
+class Store(
+    AccountQueries,
+    AnalyticsQueries,
+    CircleQueries,
+    DeliveryQueries,
+    FollowQueries,
+    InboxQueries,
+    InteractionQueries,
+    MediaQueries,
+    NotificationQueries,
+    OAuthQueries,
+    ScheduledQueries,
+    SessionQueries,
+    SettingQueries,
+    StatusQueries,
+    TimelineQueries,
+):
+    """All persistence for one instance. Methods speak in records, never in JSON."""
+
+    def __init__(self, location: str | Path) -> None:
+        self.db = Database(location)
+
+    async def open(self) -> None:
+        """Connect and bring the schema up to date; on failure nothing is left open."""
+        await self.db.open()
+        try:
+            await self.migrate()
+        except BaseException:
+            await self.db.close()
+            raise
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def migrate(self) -> list[str]:
+        """Apply the schema revisions not yet applied; return them."""
+        async with self.db.atomic() as connection:
+            return await connection.run_sync(upgrade)
+
+    async def schema_version(self) -> str:
+        async with self.db.reading() as connection:
+            return await connection.run_sync(current_revision) or ""
+
+    def atomic(self):
+        """A unit of work: every store call inside commits together or not at all."""
+        return self.db.atomic()
+
+
+__all__ = [
+    "DuplicateIdempotencyKey",
+    "IdCollision",
+    "MediaUnavailable",
+    "SchemaError",
+    "Store",
+]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 VISIBILITIES = ("public", "unlisted", "private", "direct", "limited")
 # Visibilities that any follower of the author may see.
 FOLLOWER_VISIBLE = ("public", "unlisted", "private")
+# Visibilities that anyone may see, and that profiles and the outbox list.
+PUBLICLY_LISTED = ("public", "unlisted")
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
 """Mastodon API entities (Account, Status, Relationship, Notification) from our records.
 
 Field names and types follow Mastodon's documentation, since clients rely on
-them; ids are strings. A Renderer caches what it loads for one response.
+them; ids are strings. A Renderer loads what a response needs in batches (one
+read per kind of thing for the whole page, not one per post) and caches it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from fedchirp import html
@@ -34,15 +36,25 @@ class Renderer:
         self._accounts: dict[int, dict[str, Any]] = {}
         self._tags: dict[int, list[str]] = {}
         self._media: dict[int, list[MediaAttachment]] = {}
+        self._counts: dict[int, dict[str, int]] = {}
+        self._mentions: dict[int, list[Account]] = {}
+        self._follow_counts: dict[int, tuple[int, int]] = {}
+        self._post_stats: dict[int, tuple[int, str | None]] = {}
+
+    async def _load_account_stats(self, account_ids: Iterable[int]) -> None:
+        missing = [aid for aid in set(account_ids) if aid not in self._post_stats]
+        if missing:
+            self._follow_counts.update(await self.ctx.store.follow_counts_of(missing))
+            self._post_stats.update(await self.ctx.store.account_stats_of(missing))
 
     # -- accounts ------------------------------------------------------------
 
     async def account(self, account: Account) -> dict[str, Any]:
         if account.id in self._accounts:
             return self._accounts[account.id]
-        store = self.ctx.store
-        followers, following = await store.follow_counts(account.id)
-        last = await store.last_status_at(account.id)
+        await self._load_account_stats([account.id])
+        followers, following = self._follow_counts[account.id]
+        posts, last = self._post_stats[account.id]
         avatar = account.avatar_url or f"{self.ctx.urls.base}{DEFAULT_AVATAR_PATH}"
         entity = {
             "id": str(account.id),
@@ -63,7 +75,7 @@ class Renderer:
             "header_static": f"{self.ctx.urls.base}{DEFAULT_HEADER_PATH}",
             "followers_count": followers,
             "following_count": following,
-            "statuses_count": await store.count_statuses(account.id),
+            "statuses_count": posts,
             "last_status_at": last[:10] if last else None,
             "emojis": [],
             "fields": [],
@@ -121,8 +133,12 @@ class Renderer:
             if self.viewer
             else {}
         )
-        self._tags.update(await store.tags_of(s.id for s in everything))
-        self._media.update(await store.media_of(s.id for s in everything))
+        ids = [s.id for s in everything]
+        self._tags.update(await store.tags_of(ids))
+        self._media.update(await store.media_of(ids))
+        self._counts.update(await store.status_counts_of(ids))
+        await self._load_mentions(ids)
+        await self._load_account_stats(authors)
         rendered = []
         for status in statuses:
             reblog = None
@@ -144,8 +160,7 @@ class Renderer:
         flags: dict[int, set[str]],
         reblog: dict[str, Any] | None,
     ) -> dict[str, Any]:
-        store = self.ctx.store
-        counts = await store.status_counts(status.id)
+        counts = self._counts[status.id]
         mine = flags.get(status.id, set())
         return {
             "id": str(status.id),
@@ -160,7 +175,10 @@ class Renderer:
             "spoiler_text": status.spoiler_text,
             "media_attachments": [self.media(m) for m in self._media.get(status.id, [])],
             "application": None,
-            "mentions": await self._mentions(status),
+            "mentions": [
+                {"id": str(a.id), "username": a.username, "url": a.url or a.uri, "acct": a.acct()}
+                for a in self._mentions.get(status.id, [])
+            ],
             "tags": self._tag_entities(status),
             "emojis": [],
             "reblogs_count": counts["reblogs"],
@@ -189,13 +207,17 @@ class Renderer:
             ),
         }
 
-    async def _mentions(self, status: Status) -> list[dict[str, Any]]:
-        pairs = await self.ctx.store.status_recipients(status.id)
-        accounts = await self.ctx.store.get_accounts(aid for aid, mentioned in pairs if mentioned)
-        return [
-            {"id": str(a.id), "username": a.username, "url": a.url or a.uri, "acct": a.acct()}
-            for a in accounts.values()
-        ]
+    async def _load_mentions(self, status_ids: list[int]) -> None:
+        recipients = await self.ctx.store.recipients_of(status_ids)
+        mentioned = {
+            sid: [aid for aid, is_mention in pairs if is_mention]
+            for sid, pairs in recipients.items()
+        }
+        accounts = await self.ctx.store.get_accounts(
+            aid for ids in mentioned.values() for aid in ids
+        )
+        for sid, ids in mentioned.items():
+            self._mentions[sid] = [accounts[aid] for aid in ids if aid in accounts]
 
     def _tag_entities(self, status: Status) -> list[dict[str, str]]:
         return [

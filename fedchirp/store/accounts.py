@@ -1,0 +1,114 @@
+"""Accounts: local users and the remote actors we know."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, distinct, func, insert, select
+
+from fedchirp.store import dialect
+from fedchirp.store.db import Queries, record, records
+from fedchirp.store.models import Account, LocalUser
+from fedchirp.store.schema import accounts, local_users, statuses
+
+
+def _account(row: Any) -> Account:
+    found = record(Account, row)
+    assert found is not None
+    return found
+
+
+class AccountQueries(Queries):
+    async def insert_local_account(
+        self, account: dict[str, Any], password_hash: str, private_key_pem: str, is_admin: bool
+    ) -> Account:
+        """Create a local account and its user row together."""
+        async with self.db.atomic() as conn:
+            result = await conn.execute(insert(accounts).values(account).returning(accounts))
+            row = result.mappings().one()
+            await conn.execute(
+                insert(local_users).values(
+                    account_id=row["id"],
+                    password_hash=password_hash,
+                    private_key_pem=private_key_pem,
+                    is_admin=int(is_admin),
+                    created_at=account["created_at"],
+                )
+            )
+        return _account(row)
+
+    async def upsert_remote_account(self, account: dict[str, Any]) -> Account:
+        """Insert or refresh a remote actor, keyed by its uri."""
+        statement = dialect.upsert(
+            self.db.dialect, accounts, account, key=["uri"], keep=["created_at"]
+        ).returning(accounts)
+        rows = await self.db.write_returning(statement)
+        return _account(rows[0])
+
+    async def get_account(self, account_id: int) -> Account | None:
+        return record(
+            Account, await self.db.one(select(accounts).where(accounts.c.id == account_id))
+        )
+
+    async def get_accounts(self, account_ids: Iterable[int]) -> dict[int, Account]:
+        """Accounts by id; ids not found are left out."""
+        ids = list(set(account_ids))
+        if not ids:
+            return {}
+        rows = await self.db.all(select(accounts).where(accounts.c.id.in_(ids)))
+        return {a.id: a for a in records(Account, rows)}
+
+    async def get_account_by_uri(self, uri: str) -> Account | None:
+        return record(Account, await self.db.one(select(accounts).where(accounts.c.uri == uri)))
+
+    async def get_account_by_key_id(self, key_id: str) -> Account | None:
+        row = await self.db.one(select(accounts).where(accounts.c.public_key_id == key_id))
+        return record(Account, row)
+
+    async def find_account(self, username: str, domain: str) -> Account | None:
+        """Find by username (case-insensitive, as WebFinger lookups are) and domain."""
+        row = await self.db.one(
+            select(accounts).where(
+                func.lower(accounts.c.username) == func.lower(username),
+                func.lower(accounts.c.domain) == func.lower(domain),
+            )
+        )
+        return record(Account, row)
+
+    async def search_accounts(self, text: str, limit: int) -> list[Account]:
+        """Accounts whose username or display name starts with text, local first."""
+        pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = await self.db.all(
+            select(accounts)
+            .where(
+                accounts.c.username.ilike(pattern, escape="\\")
+                | accounts.c.display_name.ilike(pattern, escape="\\")
+            )
+            .order_by(accounts.c.domain != "", accounts.c.username)
+            .limit(limit)
+        )
+        return records(Account, rows)
+
+    async def get_local_user(self, account_id: int) -> LocalUser | None:
+        row = await self.db.one(select(local_users).where(local_users.c.account_id == account_id))
+        return record(LocalUser, row)
+
+    async def count_active_local_users(self, since_iso: str) -> int:
+        """Local accounts that posted at or after since_iso."""
+        count = await self.db.scalar(
+            select(func.count(distinct(statuses.c.account_id)))
+            .select_from(
+                statuses.join(local_users, local_users.c.account_id == statuses.c.account_id)
+            )
+            .where(statuses.c.created_at >= since_iso)
+        )
+        return count or 0
+
+    async def count_local_users(self) -> int:
+        count = await self.db.scalar(select(func.count()).select_from(local_users))
+        return count or 0
+
+    async def delete_account(self, account_id: int) -> None:
+        """Delete an account; what hangs off it cascades."""
+        await self.db.write(delete(accounts).where(accounts.c.id == account_id))

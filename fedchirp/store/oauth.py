@@ -1,0 +1,65 @@
+"""OAuth applications, authorization codes and access tokens (stored as hashes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from fedchirp.clock import now_iso
+from fedchirp.store.db import Queries, record
+from fedchirp.store.models import OAuthApp, OAuthCode, OAuthToken
+from fedchirp.store.schema import oauth_apps, oauth_codes, oauth_tokens
+
+
+class OAuthQueries(Queries):
+    async def insert_app(self, values: dict[str, Any]) -> OAuthApp:
+        """Register a client application; return it as stored."""
+        rows = await self.db.write_returning(
+            insert(oauth_apps).values(values).returning(oauth_apps)
+        )
+        return record(OAuthApp, rows[0])  # type: ignore[return-value]
+
+    async def insert_code(self, values: dict[str, Any]) -> None:
+        await self.db.write(insert(oauth_codes).values(values))
+
+    async def take_code(self, code_hash: str) -> OAuthCode | None:
+        """Remove and return an authorization code: a code works once."""
+        rows = await self.db.write_returning(
+            delete(oauth_codes).where(oauth_codes.c.code_hash == code_hash).returning(oauth_codes)
+        )
+        return record(OAuthCode, rows[0] if rows else None)
+
+    async def get_app_by_client_id(self, client_id: str) -> OAuthApp | None:
+        row = await self.db.one(select(oauth_apps).where(oauth_apps.c.client_id == client_id))
+        return record(OAuthApp, row)
+
+    async def insert_token(
+        self, token_hash: str, app_id: int | None, account_id: int | None, scopes: str
+    ) -> None:
+        await self.db.write(
+            insert(oauth_tokens).values(
+                token_hash=token_hash,
+                app_id=app_id,
+                account_id=account_id,
+                scopes=scopes,
+                created_at=now_iso(),
+            )
+        )
+
+    async def get_token(self, token_hash: str) -> OAuthToken | None:
+        """A token by its hash, unless it was revoked."""
+        row = await self.db.one(
+            select(oauth_tokens).where(
+                oauth_tokens.c.token_hash == token_hash, oauth_tokens.c.revoked_at.is_(None)
+            )
+        )
+        return record(OAuthToken, row)
+
+    async def revoke_token(self, token_hash: str, app_id: int) -> None:
+        """Revoke a token, if it was issued to this app."""
+        await self.db.write(
+            update(oauth_tokens)
+            .where(oauth_tokens.c.token_hash == token_hash, oauth_tokens.c.app_id == app_id)
+            .values(revoked_at=now_iso())
+        )

@@ -1,0 +1,69 @@
+"""Posts scheduled for later: their create_status arguments, kept until due."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, select, update
+
+from fedchirp.clock import now_iso
+from fedchirp.store.db import Queries, record, records
+from fedchirp.store.models import ScheduledStatus
+from fedchirp.store.schema import scheduled_statuses
+
+_in_order = (scheduled_statuses.c.scheduled_at, scheduled_statuses.c.id)
+
+
+class ScheduledQueries(Queries):
+    async def insert_scheduled(
+        self, account_id: int, scheduled_at: str, params: str, idempotency_key: str
+    ) -> int:
+        """Schedule a post; return the new row's id."""
+        statement = (
+            insert(scheduled_statuses)
+            .values(
+                account_id=account_id,
+                scheduled_at=scheduled_at,
+                params=params,
+                created_at=now_iso(),
+                idempotency_key=idempotency_key,
+            )
+            .returning(scheduled_statuses.c.id)
+        )
+        rows = await self.db.write_returning(statement)
+        return rows[0]["id"]
+
+    async def get_scheduled(self, scheduled_id: int) -> ScheduledStatus | None:
+        row = await self.db.one(
+            select(scheduled_statuses).where(scheduled_statuses.c.id == scheduled_id)
+        )
+        return record(ScheduledStatus, row)
+
+    async def scheduled_of(self, account_id: int) -> list[ScheduledStatus]:
+        """An account's scheduled posts, soonest first."""
+        rows = await self.db.all(
+            select(scheduled_statuses)
+            .where(scheduled_statuses.c.account_id == account_id)
+            .order_by(*_in_order)
+        )
+        return records(ScheduledStatus, rows)
+
+    async def due_scheduled(self, now_iso_text: str, limit: int) -> list[ScheduledStatus]:
+        """Up to limit posts scheduled at or before now_iso_text, soonest first."""
+        rows = await self.db.all(
+            select(scheduled_statuses)
+            .where(scheduled_statuses.c.scheduled_at <= now_iso_text)
+            .order_by(*_in_order)
+            .limit(limit)
+        )
+        return records(ScheduledStatus, rows)
+
+    async def reschedule(self, scheduled_id: int, scheduled_at: str) -> None:
+        await self.db.write(
+            update(scheduled_statuses)
+            .where(scheduled_statuses.c.id == scheduled_id)
+            .values(scheduled_at=scheduled_at)
+        )
+
+    async def delete_scheduled(self, scheduled_id: int) -> None:
+        await self.db.write(
+            delete(scheduled_statuses).where(scheduled_statuses.c.id == scheduled_id)
+        )

@@ -1,0 +1,376 @@
+"""The schema as SQLAlchemy Core tables: one description for SQLite and PostgreSQL.
+
+Times that people see are ISO-8601 UTC text; times that machines schedule on
+(the delivery queue, sessions, codes) are unix seconds. Flags are 0/1 integers,
+as in the first release's SQLite files, so a database upgraded in place and a
+new one are the same.
+
+A new database is made from these tables (create_all, then stamped at the head
+revision); an existing one is brought here by the Alembic revisions in
+store/migrations. The rules kept by triggers are in store/triggers.py.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.sqlite import REAL
+
+from fedchirp.store.triggers import install_triggers
+
+metadata = MetaData()
+
+# 64-bit ids on PostgreSQL; on SQLite an INTEGER PRIMARY KEY is the 64-bit rowid.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+# Double precision; named REAL on SQLite, as the first release's tables have it.
+Real = Float().with_variant(REAL(), "sqlite")
+
+
+def _ref(target: str, on_delete: str = "CASCADE") -> ForeignKey:
+    return ForeignKey(target, ondelete=on_delete)
+
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Every actor we know: local ones (domain = '') and remote ones.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("username", Text, nullable=False),
+    Column("domain", Text, nullable=False, server_default=""),
+    Column("display_name", Text, nullable=False, server_default=""),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("actor_type", Text, nullable=False, server_default="Person"),
+    Column("locked", Integer, nullable=False, server_default="0"),
+    Column("uri", Text, nullable=False, unique=True),
+    Column("url", Text, nullable=False, server_default=""),
+    Column("inbox_url", Text, nullable=False),
+    Column("shared_inbox_url", Text),
+    Column("outbox_url", Text, nullable=False, server_default=""),
+    Column("followers_url", Text, nullable=False, server_default=""),
+    Column("following_url", Text, nullable=False, server_default=""),
+    Column("public_key_id", Text, nullable=False),
+    Column("public_key_pem", Text, nullable=False),
+    Column("avatar_url", Text, nullable=False, server_default=""),
+    Column("created_at", Text, nullable=False),
+    Column("fetched_at", Real),
+    UniqueConstraint("username", "domain"),
+    Index("accounts_public_key_id", "public_key_id", unique=True),
+)
+
+local_users = Table(
+    "local_users",
+    metadata,
+    Column("account_id", Id, _ref("accounts.id"), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("private_key_pem", Text, nullable=False),
+    Column("is_admin", Integer, nullable=False, server_default="0"),
+    Column("created_at", Text, nullable=False),
+)
+
+# Counters a profile shows, kept by the store in the unit that changes them, so
+# rendering an account does not count its posts (which grows with the table).
+account_stats = Table(
+    "account_stats",
+    metadata,
+    Column("account_id", Id, _ref("accounts.id"), primary_key=True),
+    Column("statuses_count", Integer, nullable=False, server_default="0"),  # posts, not boosts
+    Column("last_status_at", Text),
+)
+
+circles = Table(
+    "circles",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    UniqueConstraint("account_id", "title"),
+)
+
+# Posts and boosts. Ids are time-ordered (store/ids.py): ORDER BY id is chronological.
+statuses = Table(
+    "statuses",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=False),
+    Column("uri", Text, nullable=False, unique=True),
+    Column("url", Text, nullable=False, server_default=""),
+    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("local", Integer, nullable=False),
+    Column("content", Text, nullable=False, server_default=""),
+    Column("source_text", Text, nullable=False, server_default=""),
+    Column("spoiler_text", Text, nullable=False, server_default=""),
+    Column("sensitive", Integer, nullable=False, server_default="0"),
+    Column("visibility", Text, nullable=False),
+    Column("language", Text),
+    Column("in_reply_to_id", Id, _ref("statuses.id", "SET NULL")),
+    Column("in_reply_to_uri", Text),
+    Column("in_reply_to_account_id", Id, _ref("accounts.id", "SET NULL")),
+    Column("reblog_of_id", Id, _ref("statuses.id")),
+    Column("created_at", Text, nullable=False),
+    Column("edited_at", Text),
+    Column("circle_id", Id, _ref("circles.id", "SET NULL")),
+    CheckConstraint("visibility IN ('public', 'unlisted', 'private', 'direct', 'limited')"),
+    UniqueConstraint("account_id", "reblog_of_id"),
+    Index("statuses_account", "account_id", "id"),
+    Index("statuses_public", "visibility", "id"),
+    Index("statuses_listing", "visibility", "local", "id"),
+    Index("statuses_reblog_of", "reblog_of_id"),
+    Index("statuses_reply_to", "in_reply_to_id"),
+    Index("statuses_circle", "circle_id"),
+)
+
+# Accounts a status is explicitly addressed to (mentions, direct recipients,
+# follower-group members). mentioned = 1 when the text names them.
+status_recipients = Table(
+    "status_recipients",
+    metadata,
+    Column("status_id", Id, _ref("statuses.id"), nullable=False),
+    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("mentioned", Integer, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("status_id", "account_id"),
+    Index("status_recipients_account", "account_id", "status_id"),
+)
+
+# Each local account's home timeline, written when a post is made or arrives
+# (fan-out on write), so reading a page is one index range, whatever the table size.
+home_feed = Table(
+    "home_feed",
+    metadata,
+    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("status_id", Id, _ref("statuses.id"), nullable=False),
+    PrimaryKeyConstraint("account_id", "status_id"),
+    Index("home_feed_status", "status_id"),
+)
+
+# Ids of objects that were deleted, so a late Create or Update cannot revive them.
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("uri", Text, primary_key=True),
+    Column("deleted_at", Text, nullable=False),
+)
+
+# follower -> followee, pending until accepted.
+follows = Table(
+    "follows",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("follower_id", Id, _ref("accounts.id"), nullable=False),
+    Column("followee_id", Id, _ref("accounts.id"), nullable=False),
+    Column("uri", Text, nullable=False, unique=True),
+    Column("state", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    CheckConstraint("state IN ('pending', 'accepted')"),
+    UniqueConstraint("follower_id", "followee_id"),
+    Index("follows_followee", "followee_id", "state"),
+)
+
+favourites = Table(
+    "favourites",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("status_id", Id, _ref("statuses.id"), nullable=False),
+    Column("uri", Text, nullable=False, unique=True),
+    Column("created_at", Text, nullable=False),
+    UniqueConstraint("account_id", "status_id"),
+    Index("favourites_status", "status_id"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("type", Text, nullable=False),
+    Column("from_account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("status_id", Id, _ref("statuses.id")),
+    Column("created_at", Text, nullable=False),
+    Index("notifications_account", "account_id", "id"),
+    Index("notifications_status", "status_id"),
+)
+
+# Activities received, by id, so a repeat delivery changes nothing.
+inbox_seen = Table(
+    "inbox_seen",
+    metadata,
+    Column("activity_uri", Text, primary_key=True),
+    Column("type", Text, nullable=False),
+    Column("actor_uri", Text, nullable=False),
+    Column("received_at", Text, nullable=False),
+)
+
+# The outbound queue: one row per (activity, remote inbox), leased while being sent.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("activity_uri", Text, nullable=False),
+    Column("activity_type", Text, nullable=False),
+    Column("inbox_url", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("signer_id", Id, _ref("accounts.id"), nullable=False),
+    Column("status_id", Id),
+    Column("state", Text, nullable=False, server_default="queued"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Real, nullable=False),
+    Column("lease_until", Real, nullable=False, server_default="0"),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("created_at", Text, nullable=False),
+    Column("finished_at", Text),
+    CheckConstraint("state IN ('queued', 'delivered', 'failed')"),
+    UniqueConstraint("activity_uri", "inbox_url"),
+    Index("deliveries_due", "state", "next_attempt_at"),
+)
+
+oauth_apps = Table(
+    "oauth_apps",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("website", Text),
+    Column("redirect_uris", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("client_id", Text, nullable=False, unique=True),
+    Column("client_secret", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+
+# Tokens and codes are stored as SHA-256 hashes.
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("app_id", Id, _ref("oauth_apps.id")),
+    Column("account_id", Id, _ref("accounts.id")),
+    Column("scopes", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("revoked_at", Text),
+)
+
+circle_members = Table(
+    "circle_members",
+    metadata,
+    Column("circle_id", Id, _ref("circles.id"), nullable=False),
+    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("created_at", Text, nullable=False),
+    PrimaryKeyConstraint("circle_id", "account_id"),
+    Index("circle_members_account", "account_id"),
+)
+
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("code_hash", Text, primary_key=True),
+    Column("app_id", Id, _ref("oauth_apps.id"), nullable=False),
+    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("code_challenge", Text),  # PKCE (S256), when the client sent one
+    Column("expires_at", Real, nullable=False),
+)
+
+status_tags = Table(
+    "status_tags",
+    metadata,
+    Column("status_id", Id, _ref("statuses.id"), nullable=False),
+    Column("tag", Text, nullable=False),  # lowercase, without '#'
+    PrimaryKeyConstraint("status_id", "tag"),
+    Index("status_tags_tag", "tag", "status_id"),
+)
+
+# Local uploads have files under data_dir/media; remote attachments only a URL.
+media_attachments = Table(
+    "media_attachments",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("status_id", Id, _ref("statuses.id")),
+    Column("type", Text, nullable=False),
+    Column("mime_type", Text, nullable=False),
+    Column("file_name", Text),
+    Column("preview_name", Text),
+    Column("remote_url", Text),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("preview_width", Integer),
+    Column("preview_height", Integer),
+    Column("size", Integer),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("blurhash", Text),
+    Column("focus_x", Real, nullable=False, server_default="0"),
+    Column("focus_y", Real, nullable=False, server_default="0"),
+    Column("position", Integer, nullable=False, server_default="0"),
+    Column("created_at", Text, nullable=False),
+    Index("media_attachments_status", "status_id", "position"),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", Text, primary_key=True),
+    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("csrf_token", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("expires_at", Real, nullable=False),
+)
+
+# +1 when someone starts following (accepted), -1 when they stop; kept by triggers.
+follower_events = Table(
+    "follower_events",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("delta", Integer, nullable=False),
+    Column("occurred_at", Text, nullable=False),
+    CheckConstraint("delta IN (-1, 1)"),
+    Index("follower_events_account", "account_id", "occurred_at"),
+)
+
+scheduled_statuses = Table(
+    "scheduled_statuses",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("scheduled_at", Text, nullable=False),  # ISO-8601 UTC; sorts as time
+    Column("params", Text, nullable=False),  # JSON of create_status arguments
+    Column("created_at", Text, nullable=False),
+    Column("idempotency_key", Text),
+    Index("scheduled_statuses_due", "scheduled_at"),
+)
+
+# Idempotency-Key of a post request, so a retried request never posts twice.
+status_idempotency = Table(
+    "status_idempotency",
+    metadata,
+    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("status_id", Id, _ref("statuses.id"), nullable=False),
+    Column("created_at", Text, nullable=False),
+    PrimaryKeyConstraint("account_id", "key"),
+)
+
+
+# The rules kept by triggers, created with the tables of a new database.
+install_triggers(metadata)

@@ -1,0 +1,28 @@
+"""Web sessions of the browser interface."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+
+from fedchirp.store.db import Queries, record
+from fedchirp.store.models import WebSession
+from fedchirp.store.schema import web_sessions
+
+
+class SessionQueries(Queries):
+    async def insert_session(self, values: dict[str, Any]) -> None:
+        await self.db.write(insert(web_sessions).values(values))
+
+    async def get_session(self, token_hash: str, now: float) -> WebSession | None:
+        """A session by its token hash, unless it has expired."""
+        row = await self.db.one(
+            select(web_sessions).where(
+                web_sessions.c.token_hash == token_hash, web_sessions.c.expires_at > now
+            )
+        )
+        return record(WebSession, row)
+
+    async def delete_session(self, token_hash: str) -> None:
+        await self.db.write(delete(web_sessions).where(web_sessions.c.token_hash == token_hash))

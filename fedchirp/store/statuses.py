@@ -1,0 +1,340 @@
+"""Posts and boosts: writing them with everything that belongs to them, and reading them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, delete, func, literal, select, union, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from fedchirp.clock import now_iso
+from fedchirp.store.db import Queries, record, records
+from fedchirp.store.dialect import insert_ignore
+from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
+from fedchirp.store.ids import id_for_time
+from fedchirp.store.models import FOLLOWER_VISIBLE, Status
+from fedchirp.store.schema import (
+    account_stats,
+    favourites,
+    follows,
+    home_feed,
+    local_users,
+    media_attachments,
+    status_idempotency,
+    status_recipients,
+    status_tags,
+    statuses,
+    tombstones,
+)
+
+ID_ATTEMPTS = 8
+
+
+class StatusQueries(Queries):
+    async def insert_status(
+        self,
+        status: dict[str, Any],
+        published: datetime,
+        recipients: Iterable[tuple[int, bool]] = (),
+        uris_for: Callable[[int], dict[str, str]] | None = None,
+        tags: Iterable[str] = (),
+        media_ids: Sequence[int] = (),
+        remote_media: Sequence[dict[str, Any]] = (),
+        idempotency_key: str | None = None,
+    ) -> Status:
+        """Insert a status with a time-ordered id, in one unit with what belongs to it:
+        recipients (account_id, mentioned), hashtags, local uploads to attach (in order;
+        they must be the author's and unattached), remote attachment rows, and its place
+        in the home feeds of the local accounts that will see it.
+
+        uris_for(id) supplies uri/url for local statuses, whose ids name them.
+        """
+        async with self.db.atomic() as db:
+            row = await self._insert_status_row(db, status, published, uris_for)
+            status_id, author_id = row["id"], row["account_id"]
+            await self._insert_recipients(db, status_id, recipients)
+            await self._insert_tags(db, status_id, tags)
+            await self._attach_media(db, status_id, author_id, media_ids, remote_media)
+            if idempotency_key is not None:
+                await self._remember_idempotency_key(db, author_id, idempotency_key, status_id)
+            await db.execute(self._fan_out(status_id, author_id, row["visibility"]))
+            if row["reblog_of_id"] is None:
+                await self._count_post(db, author_id, 1, row["created_at"])
+        return record(Status, row)  # type: ignore[return-value]
+
+    async def _insert_status_row(
+        self,
+        db: AsyncConnection,
+        status: dict[str, Any],
+        published: datetime,
+        uris_for: Callable[[int], dict[str, str]] | None,
+    ) -> Any:
+        for _attempt in range(ID_ATTEMPTS):
+            status_id = id_for_time(published)
+            values = {"id": status_id, **status, **(uris_for(status_id) if uris_for else {})}
+            statement = (
+                insert_ignore(self.db.dialect, statuses, ["id"]).values(values).returning(statuses)
+            )
+            row = (await db.execute(statement)).mappings().first()
+            if row is not None:
+                return row
+            # Two statuses of the same past millisecond drew the same low bits.
+        raise IdCollision("could not allocate a status id")
+
+    async def _insert_recipients(
+        self, db: AsyncConnection, status_id: int, recipients: Iterable[tuple[int, bool]]
+    ) -> None:
+        rows = [
+            {"status_id": status_id, "account_id": account_id, "mentioned": int(mentioned)}
+            for account_id, mentioned in recipients
+        ]
+        if rows:
+            await db.execute(insert_ignore(self.db.dialect, status_recipients), rows)
+
+    @staticmethod
+    async def _insert_tags(db: AsyncConnection, status_id: int, tags: Iterable[str]) -> None:
+        rows = [{"status_id": status_id, "tag": tag} for tag in dict.fromkeys(tags)]
+        if rows:
+            await db.execute(status_tags.insert(), rows)
+
+    @staticmethod
+    async def _attach_media(
+        db: AsyncConnection,
+        status_id: int,
+        author_id: int,
+        media_ids: Sequence[int],
+        remote_media: Sequence[dict[str, Any]],
+    ) -> None:
+        for position, media_id in enumerate(media_ids):
+            result = await db.execute(
+                update(media_attachments)
+                .where(
+                    media_attachments.c.id == media_id,
+                    media_attachments.c.account_id == author_id,
+                    media_attachments.c.status_id.is_(None),
+                )
+                .values(status_id=status_id, position=position)
+            )
+            if result.rowcount != 1:
+                raise MediaUnavailable(media_id)
+        created = now_iso()
+        rows = [
+            {
+                **media,
+                "status_id": status_id,
+                "position": position,
+                "account_id": author_id,
+                "created_at": created,
+            }
+            for position, media in enumerate(remote_media)
+        ]
+        if rows:
+            await db.execute(media_attachments.insert(), rows)
+
+    async def _remember_idempotency_key(
+        self, db: AsyncConnection, account_id: int, key: str, status_id: int
+    ) -> None:
+        statement = (
+            insert_ignore(self.db.dialect, status_idempotency)
+            .values(account_id=account_id, key=key, status_id=status_id, created_at=now_iso())
+            .returning(status_idempotency.c.key)
+        )
+        if (await db.execute(statement)).first() is None:
+            raise DuplicateIdempotencyKey(key)
+
+    def _fan_out(self, status_id: int, author_id: int, visibility: str) -> Any:
+        """Put a new status in the home feed of each local account that will see it: its
+        author, the author's accepted followers (if followers may see it) and its
+        recipients. One statement, in the unit that writes the status."""
+        sid = literal(status_id)
+        readers = [
+            select(local_users.c.account_id, sid).where(local_users.c.account_id == author_id),
+            select(status_recipients.c.account_id, sid)
+            .join(local_users, local_users.c.account_id == status_recipients.c.account_id)
+            .where(status_recipients.c.status_id == status_id),
+        ]
+        if visibility in FOLLOWER_VISIBLE:
+            readers.append(
+                select(follows.c.follower_id, sid)
+                .join(local_users, local_users.c.account_id == follows.c.follower_id)
+                .where(follows.c.followee_id == author_id, follows.c.state == "accepted")
+            )
+        return insert_ignore(self.db.dialect, home_feed).from_select(
+            ["account_id", "status_id"], union(*readers)
+        )
+
+    async def _count_post(
+        self, db: AsyncConnection, account_id: int, change: int, created_at: str | None = None
+    ) -> None:
+        await db.execute(
+            insert_ignore(self.db.dialect, account_stats).values(account_id=account_id)
+        )
+        values: dict[str, Any] = {"statuses_count": account_stats.c.statuses_count + change}
+        if created_at is not None:
+            latest = account_stats.c.last_status_at
+            values["last_status_at"] = case(
+                (latest.is_(None) | (latest < created_at), created_at), else_=latest
+            )
+        await db.execute(
+            update(account_stats).where(account_stats.c.account_id == account_id).values(values)
+        )
+
+    async def account_stats_of(
+        self, account_ids: Iterable[int]
+    ) -> dict[int, tuple[int, str | None]]:
+        """(posts written, when the last was) of many accounts, from their counters."""
+        ids = list(set(account_ids))
+        found: dict[int, tuple[int, str | None]] = {aid: (0, None) for aid in ids}
+        if ids:
+            rows = await self.db.all(
+                select(account_stats).where(account_stats.c.account_id.in_(ids))
+            )
+            for row in rows:
+                found[row["account_id"]] = (row["statuses_count"], row["last_status_at"])
+        return found
+
+    async def status_for_idempotency_key(self, account_id: int, key: str) -> Status | None:
+        row = await self.db.one(
+            select(statuses)
+            .join(status_idempotency, status_idempotency.c.status_id == statuses.c.id)
+            .where(status_idempotency.c.account_id == account_id, status_idempotency.c.key == key)
+        )
+        return record(Status, row)
+
+    async def get_status(self, status_id: int) -> Status | None:
+        return record(Status, await self.db.one(select(statuses).where(statuses.c.id == status_id)))
+
+    async def get_statuses(self, status_ids: Iterable[int]) -> dict[int, Status]:
+        ids = list(set(status_ids))
+        if not ids:
+            return {}
+        rows = await self.db.all(select(statuses).where(statuses.c.id.in_(ids)))
+        return {s.id: s for s in records(Status, rows)}
+
+    async def get_status_by_uri(self, uri: str) -> Status | None:
+        return record(Status, await self.db.one(select(statuses).where(statuses.c.uri == uri)))
+
+    async def get_status_by_url(self, url: str) -> Status | None:
+        """A post by the address of its web page (posts are found by uri first)."""
+        row = await self.db.one(
+            select(statuses)
+            .where(statuses.c.url == url, statuses.c.reblog_of_id.is_(None))
+            .limit(1)
+        )
+        return record(Status, row)
+
+    async def find_reblog(self, account_id: int, status_id: int) -> Status | None:
+        row = await self.db.one(
+            select(statuses).where(
+                statuses.c.account_id == account_id, statuses.c.reblog_of_id == status_id
+            )
+        )
+        return record(Status, row)
+
+    async def update_status(self, status_id: int, **fields: Any) -> None:
+        await self.db.write(update(statuses).where(statuses.c.id == status_id).values(**fields))
+
+    async def delete_status(self, status: Status) -> None:
+        """Delete a status (its boosts, likes, recipients and feed entries cascade) and
+        remember its uri."""
+        async with self.db.atomic() as db:
+            result = await db.execute(delete(statuses).where(statuses.c.id == status.id))
+            if status.reblog_of_id is None:
+                await self.remember_tombstone(status.uri)
+                if result.rowcount:
+                    await self._count_post(db, status.account_id, -1)
+
+    async def remember_tombstone(self, uri: str) -> None:
+        await self.db.write(
+            insert_ignore(self.db.dialect, tombstones).values(uri=uri, deleted_at=now_iso())
+        )
+
+    async def is_tombstoned(self, uri: str) -> bool:
+        found = await self.db.one(select(tombstones.c.uri).where(tombstones.c.uri == uri))
+        return found is not None
+
+    async def status_recipients(self, status_id: int) -> list[tuple[int, bool]]:
+        return (await self.recipients_of([status_id]))[status_id]
+
+    async def recipients_of(self, status_ids: Iterable[int]) -> dict[int, list[tuple[int, bool]]]:
+        """(account_id, mentioned) of each status's recipients, for many statuses at once."""
+        ids = list(set(status_ids))
+        found: dict[int, list[tuple[int, bool]]] = {sid: [] for sid in ids}
+        if not ids:
+            return found
+        rows = await self.db.all(
+            select(status_recipients).where(status_recipients.c.status_id.in_(ids))
+        )
+        for row in rows:
+            found[row["status_id"]].append((row["account_id"], bool(row["mentioned"])))
+        return found
+
+    async def count_statuses(self, account_id: int | None = None, local_only: bool = False) -> int:
+        """Posts (not boosts): an account's from its counter, or the instance's."""
+        if account_id is not None and not local_only:
+            return (await self.account_stats_of([account_id]))[account_id][0]
+        statement = (
+            select(func.count()).select_from(statuses).where(statuses.c.reblog_of_id.is_(None))
+        )
+        if account_id is not None:
+            statement = statement.where(statuses.c.account_id == account_id)
+        if local_only:
+            statement = statement.where(statuses.c.local == 1)
+        return await self.db.scalar(statement) or 0
+
+    async def status_counts(self, status_id: int) -> dict[str, int]:
+        return (await self.status_counts_of([status_id]))[status_id]
+
+    async def status_counts_of(self, status_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+        """Boosts, likes and replies of many statuses, in three grouped reads."""
+        ids = list(set(status_ids))
+        counts = {sid: {"reblogs": 0, "favourites": 0, "replies": 0} for sid in ids}
+        if not ids:
+            return counts
+        for name, column in (
+            ("reblogs", statuses.c.reblog_of_id),
+            ("favourites", favourites.c.status_id),
+            ("replies", statuses.c.in_reply_to_id),
+        ):
+            rows = await self.db.all(
+                select(column.label("sid"), func.count().label("n"))
+                .where(column.in_(ids))
+                .group_by(column)
+            )
+            for row in rows:
+                counts[row["sid"]][name] = row["n"]
+        return counts
+
+    async def last_status_at(self, account_id: int) -> str | None:
+        return (await self.account_stats_of([account_id]))[account_id][1]
+
+    async def tags_of(self, status_ids: Iterable[int]) -> dict[int, list[str]]:
+        ids = list(set(status_ids))
+        found: dict[int, list[str]] = {sid: [] for sid in ids}
+        if not ids:
+            return found
+        rows = await self.db.all(
+            select(status_tags)
+            .where(status_tags.c.status_id.in_(ids))
+            .order_by(status_tags.c.status_id, status_tags.c.tag)
+        )
+        for row in rows:
+            found[row["status_id"]].append(row["tag"])
+        return found
+
+    async def replace_tags(self, status_id: int, tags: Iterable[str]) -> None:
+        async with self.db.atomic() as db:
+            await db.execute(delete(status_tags).where(status_tags.c.status_id == status_id))
+            await self._insert_tags(db, status_id, tags)
+
+    async def replies_to(self, status_ids: Sequence[int]) -> list[Status]:
+        if not status_ids:
+            return []
+        rows = await self.db.all(
+            select(statuses)
+            .where(statuses.c.in_reply_to_id.in_(list(status_ids)))
+            .order_by(statuses.c.id)
+        )
+        return records(Status, rows)
