@@ -1,4 +1,4 @@
-"""Command line: fedchirp init | serve | user create | migrate | demo.
+"""Command line: fedchirp init | serve | user create | migrate | db copy | demo.
 
 Errors are one line on stderr and a non-zero exit status; nothing is changed
 by a command that fails.
@@ -23,6 +23,7 @@ from fedchirp.config import Config, ConfigError, config_from_dict, load_config, 
 from fedchirp.services import accounts
 from fedchirp.services.errors import ServiceError
 from fedchirp.store import SchemaError, Store
+from fedchirp.store.copy import CopyError, copy_database
 from fedchirp.urls import Urls
 
 DEFAULT_CONFIG = "config.toml"
@@ -166,6 +167,35 @@ async def migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- db copy --------------------------------------------------------------------
+
+
+async def db_copy(args: argparse.Namespace) -> int:
+    """Copy the configured database into another (empty) one, e.g. SQLite to PostgreSQL."""
+    config = _load(args)
+    target_url = args.to
+    if not target_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise CliError("--to must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
+    if target_url == config.database_url:
+        raise CliError("--to names the database the config already uses")
+    source = await _open_store(config)
+    try:
+        target = Store(target_url)
+        await target.open()
+        try:
+            counts = await copy_database(source, target)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    for table, rows in counts.items():
+        print(f"{table:<20} {rows:>10} rows")
+    shown = make_url(target_url).render_as_string(hide_password=True)
+    print(f"copied {sum(counts.values())} rows to {shown}; row counts match")
+    print(f'to use it, set in {_config_path(args)}:\n[database]\nurl = "{shown}"')
+    return 0
+
+
 def demo(args: argparse.Namespace) -> int:
     from fedchirp.demo import run_demo
 
@@ -205,6 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
     migrate_cmd = commands.add_parser("migrate", help="apply database migrations")
     migrate_cmd.set_defaults(handler=migrate, is_async=True)
 
+    db_cmd = commands.add_parser("db", help="database tools")
+    db_commands = db_cmd.add_subparsers(dest="db_command", required=True)
+    copy_cmd = db_commands.add_parser(
+        "copy", help="copy every row into another, empty database (stop the server first)"
+    )
+    copy_cmd.add_argument("--to", required=True, help="e.g. postgresql+asyncpg://user@host/db")
+    copy_cmd.set_defaults(handler=db_copy, is_async=True)
+
     demo_cmd = commands.add_parser("demo", help="two instances on loopback follow and post")
     demo_cmd.set_defaults(handler=demo, is_async=False)
     return parser
@@ -216,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.is_async:
             return asyncio.run(args.handler(args))
         return args.handler(args)
-    except (CliError, ConfigError, ServiceError, SchemaError) as exc:
+    except (CliError, ConfigError, ServiceError, SchemaError, CopyError) as exc:
         print(f"fedchirp: {exc}", file=sys.stderr)
         return 2
     except DBAPIError as exc:  # the driver's own words, without SQLAlchemy's wrapping

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, case
+from sqlalchemy import Table, case, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement, Insert
 
 
@@ -29,3 +30,20 @@ def upsert(
 def greater(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:
     """The larger of two values (SQLite's two-argument max, PostgreSQL's GREATEST)."""
     return case((a > b, a), else_=b)
+
+
+async def reset_sequences(connection: AsyncConnection, tables: Sequence[Table]) -> None:
+    """After rows were written with their ids (a copy), PostgreSQL's id sequences must
+    start past them; SQLite takes the next rowid from the table itself."""
+    if connection.dialect.name != "postgresql":
+        return
+    for table in tables:
+        column = table.c.get("id")
+        if column is None or not column.primary_key or column.autoincrement is False:
+            continue
+        await connection.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'),"
+                f" COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+            )
+        )
