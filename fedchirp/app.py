@@ -13,7 +13,7 @@ from fedchirp.config import Config
 from fedchirp.federation.delivery import DeliveryQueue
 from fedchirp.federation.http import HttpClient
 from fedchirp.federation.resolver import Resolver
-from fedchirp.services import scheduling
+from fedchirp.services import scheduling, timelines
 from fedchirp.services.accounts import instance_signer
 from fedchirp.services.context import Context
 from fedchirp.store import Store
@@ -60,7 +60,10 @@ def _services(run_delivery_worker: bool) -> Callable[[web.Application], AsyncIte
         delivery = DeliveryQueue(config, store, http)
         ctx = Context(config, store, urls, http, resolver, delivery)
         app[CTX] = ctx
-        workers = [asyncio.create_task(scheduling.run_forever(ctx))]
+        workers = [
+            asyncio.create_task(scheduling.run_forever(ctx)),
+            asyncio.create_task(timelines.trim_forever(ctx)),
+        ]
         if run_delivery_worker:
             workers.append(asyncio.create_task(delivery.run_forever()))
         try:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DatabaseError
 from fedchirp.store import Store
 from fedchirp.store.ids import SEQUENCE_BITS, id_for_time
 from fedchirp.store.migrate import head_revision
+from fedchirp.store.models import Page
 
 # Run on SQLite and on PostgreSQL (see tests/conftest.py).
 pytestmark = pytest.mark.backends
@@ -65,3 +66,16 @@ async def test_every_backend_is_migrated_to_the_head_revision(make_store):
     assert await store.migrate() == []
     again = await make_store("db")  # a second process on the same database
     assert await again.migrate() == []
+
+
+async def test_home_feeds_are_trimmed_to_their_newest_entries(start):
+    from fedchirp.services import follows, posting
+
+    a = await start("a")
+    reader, writer = await a.create_user("reader"), await a.create_user("writer")
+    await follows.follow(a.ctx, reader, writer)
+    posts = [await posting.create_status(a.ctx, writer, f"post {n}") for n in range(12)]
+    assert await a.ctx.store.trim_home_feeds(keep=5) == 7 + 7  # reader's and writer's
+    home = await a.ctx.store.home_timeline(reader.id, Page(limit=40))
+    assert [s.id for s in home] == [p.id for p in reversed(posts[-5:])]
+    assert await a.ctx.store.trim_home_feeds(keep=5) == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from fedchirp.federation import documents
@@ -11,7 +13,10 @@ from fedchirp.services.context import Context
 from fedchirp.services.errors import NotFound
 from fedchirp.store.models import Account, Page, Status, StatusFilters
 
+log = logging.getLogger(__name__)
+
 MAX_LIMIT = 40
+TRIM_INTERVAL_SECONDS = 3600.0
 
 
 def clamp(page: Page) -> Page:
@@ -21,6 +26,21 @@ def clamp(page: Page) -> Page:
 
 async def home(ctx: Context, account: Account, page: Page) -> list[Status]:
     return await ctx.store.home_timeline(account.id, clamp(page))
+
+
+async def trim_forever(ctx: Context) -> None:
+    """Keep home feeds at their size: fan-out only adds, so once an hour the entries past
+    each feed's newest HOME_FEED_SIZE go (older pages end there, as on Mastodon)."""
+    while True:
+        try:
+            removed = await ctx.store.trim_home_feeds()
+            if removed:
+                log.info("trimmed %d old home feed entries", removed)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("home feed trim failed")
+        await asyncio.sleep(TRIM_INTERVAL_SECONDS)
 
 
 async def public(ctx: Context, local_only: bool, page: Page) -> list[Status]:
