@@ -84,16 +84,16 @@ class DeliveryQueue:
     async def run_due(self) -> int:
         """Send every delivery that is due now (one batch); return how many were tried."""
         lease = self.settings.timeout_seconds + 30
-        batch = await self.store.claim_due_deliveries(
-            self.clock(), lease, self.settings.concurrency
-        )
-        if not batch:
-            return 0
-        self._in_flight += len(batch)
+        # The claim counts as in flight too: between leasing rows and sending them, a
+        # drain must not take the leased rows for an empty queue.
+        self._in_flight += 1
         try:
+            batch = await self.store.claim_due_deliveries(
+                self.clock(), lease, self.settings.concurrency
+            )
             await asyncio.gather(*(self._attempt(d) for d in batch))
         finally:
-            self._in_flight -= len(batch)
+            self._in_flight -= 1
         return len(batch)
 
     async def _attempt(self, delivery: Delivery) -> None:
