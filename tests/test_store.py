@@ -79,3 +79,33 @@ async def test_home_feeds_are_trimmed_to_their_newest_entries(start):
     home = await a.ctx.store.home_timeline(reader.id, Page(limit=40))
     assert [s.id for s in home] == [p.id for p in reversed(posts[-5:])]
     assert await a.ctx.store.trim_home_feeds(keep=5) == 0
+
+
+async def test_ids_do_not_collide_after_a_restart(start, monkeypatch):
+    """The order of issue is kept in memory. A new process storing remote posts of a
+    millisecond that already has many (Mastodon's `published` has whole seconds) must
+    not run into their ids."""
+    from fedchirp.store import ids
+
+    a = await start("a")
+    author = await a.create_user("author")
+    published = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+    async def remote_post(n: int) -> None:
+        await a.ctx.store.insert_status(
+            {
+                "uri": f"https://elsewhere.test/notes/{n}",
+                "account_id": author.id,
+                "local": 0,
+                "visibility": "public",
+                "created_at": "2026-01-02T03:04:05.000Z",
+            },
+            published,
+        )
+
+    for n in range(20):
+        await remote_post(n)
+    monkeypatch.setattr(ids, "_last_issued", 0)  # as in a new process
+    for n in range(20, 40):
+        await remote_post(n)
+    assert await a.ctx.store.count_statuses(author.id) == 40

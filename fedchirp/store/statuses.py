@@ -13,7 +13,7 @@ from fedchirp.clock import now_iso
 from fedchirp.store.db import Queries, record, records
 from fedchirp.store.dialect import insert_ignore
 from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
-from fedchirp.store.ids import id_for_time
+from fedchirp.store.ids import id_for_time, random_id_for_time
 from fedchirp.store.models import FOLLOWER_VISIBLE, Status
 from fedchirp.store.schema import (
     account_stats,
@@ -71,8 +71,8 @@ class StatusQueries(Queries):
         published: datetime,
         uris_for: Callable[[int], dict[str, str]] | None,
     ) -> Any:
-        for _attempt in range(ID_ATTEMPTS):
-            status_id = id_for_time(published)
+        for attempt in range(ID_ATTEMPTS):
+            status_id = id_for_time(published) if attempt == 0 else random_id_for_time(published)
             values = {"id": status_id, **status, **(uris_for(status_id) if uris_for else {})}
             statement = (
                 insert_ignore(self.db.dialect, statuses, ["id"]).values(values).returning(statuses)
@@ -80,7 +80,7 @@ class StatusQueries(Queries):
             row = (await db.execute(statement)).mappings().first()
             if row is not None:
                 return row
-            # Two statuses of the same past millisecond drew the same low bits.
+            # Taken: another status of the same millisecond has these low bits.
         raise IdCollision("could not allocate a status id")
 
     async def _insert_recipients(
