@@ -109,3 +109,59 @@ async def test_ids_do_not_collide_after_a_restart(start, monkeypatch):
     for n in range(20, 40):
         await remote_post(n)
     assert await a.ctx.store.count_statuses(author.id) == 40
+
+
+async def test_counters_agree_with_a_recount_after_every_kind_of_change(start):
+    """Posts, replies, boosts, likes and follows come and go, and an account that did
+    all of them is deleted: every counter still equals what counting the rows gives."""
+    from sqlalchemy import func, select
+
+    from fedchirp.services import follows, interactions, posting
+    from fedchirp.store.schema import accounts, favourites, statuses
+    from fedchirp.store.schema import follows as follow_rows
+
+    a = await start("a")
+    ctx = a.ctx
+    ann, ben, cy = [await a.create_user(name) for name in ("ann", "ben", "cy")]
+    for follower, followee in ((ben, ann), (cy, ann), (ann, ben), (cy, ben)):
+        await follows.follow(ctx, follower, followee)
+    root = await posting.create_status(ctx, ann, "root")
+    other = await posting.create_status(ctx, ben, "other")
+    for author in (ben, cy, cy):
+        await posting.create_status(ctx, author, "reply", in_reply_to_id=root.id)
+    doomed = await posting.create_status(ctx, ann, "doomed", in_reply_to_id=other.id)
+    for account in (ben, cy):
+        await interactions.reblog(ctx, account, root)
+        await interactions.favourite(ctx, account, root)
+    await interactions.favourite(ctx, ann, other)
+    await interactions.unfavourite(ctx, ben, root)
+    await interactions.unreblog(ctx, ben, root)
+    await posting.delete_status(ctx, ann, doomed)
+    await follows.unfollow(ctx, cy, ann)
+    await ctx.store.delete_account(cy.id)  # its replies, boost, like and follow go too
+
+    db = ctx.store.db
+    account_ids = await db.scalars(select(accounts.c.id))
+    status_ids = await db.scalars(select(statuses.c.id))
+
+    async def count(statement) -> int:
+        return await db.scalar(statement.with_only_columns(func.count()))
+
+    accepted = follow_rows.c.state == "accepted"
+    for account_id, stats in (await ctx.store.account_stats_of(account_ids)).items():
+        mine = select(statuses).where(
+            statuses.c.account_id == account_id, statuses.c.reblog_of_id.is_(None)
+        )
+        assert stats.statuses_count == await count(mine)
+        followers = select(follow_rows).where(follow_rows.c.followee_id == account_id, accepted)
+        following = select(follow_rows).where(follow_rows.c.follower_id == account_id, accepted)
+        assert stats.followers_count == await count(followers)
+        assert stats.following_count == await count(following)
+    for status_id, stats in (await ctx.store.status_stats_of(status_ids)).items():
+        replies = select(statuses).where(statuses.c.in_reply_to_id == status_id)
+        boosts = select(statuses).where(statuses.c.reblog_of_id == status_id)
+        likes = select(favourites).where(favourites.c.status_id == status_id)
+        assert stats.replies_count == await count(replies)
+        assert stats.reblogs_count == await count(boosts)
+        assert stats.favourites_count == await count(likes)
+    assert (await ctx.store.status_stats_of([root.id]))[root.id].replies_count == 1

@@ -10,7 +10,7 @@ import pytest
 
 from fedchirp.store import SchemaError, Store
 from fedchirp.store.migrate import head_revision
-from fedchirp.store.models import Page
+from fedchirp.store.models import AccountStats, Page, StatusStats
 
 LEGACY_SCHEMA = Path(__file__).parent / "legacy_schema"
 NOW = "2026-01-01T00:00:00.000Z"
@@ -137,10 +137,12 @@ async def test_a_first_release_database_upgrades_in_place_with_every_row(tmp_pat
         assert [s.id for s in bob_home] == [POST_IDS[4], POST_IDS[1], POST_IDS[0]]
         alice_home = await store.home_timeline(1, Page())
         assert [s.id for s in alice_home] == [POST_IDS[i] for i in (5, 4, 3, 2, 1, 0)]
-        # Post counters were counted from the rows.
+        # The counters were counted from the rows.
         stats = await store.account_stats_of([1, 2, 3])
-        assert stats[1] == (3, "2026-01-01T00:00:04.000Z") and stats[2] == (0, None)
-        assert stats[3][0] == 3
+        assert stats[1] == AccountStats(3, 1, 1, "2026-01-01T00:00:04.000Z")
+        assert stats[2] == AccountStats(0, 0, 1, None)
+        assert stats[3] == AccountStats(3, 1, 0, "2026-01-01T00:00:05.000Z")
+        assert (await store.status_stats_of([POST_IDS[0]]))[POST_IDS[0]] == StatusStats(0, 0, 1)
         # The first release's triggers still keep their rules: bob stops following
         # alice, so he leaves her circle and loses her group post.
         await store.delete_follow(1)
@@ -165,7 +167,8 @@ async def test_a_first_release_database_upgrades_in_place_with_every_row(tmp_pat
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     conn.close()
-    assert "schema_migrations" not in tables and {"home_feed", "account_stats"} <= tables
+    assert "schema_migrations" not in tables
+    assert {"home_feed", "account_stats", "status_stats"} <= tables
     fresh = Store(tmp_path / "new.sqlite3")
     await fresh.open()
     await fresh.close()

@@ -230,11 +230,7 @@ async def code_grant(
 
 async def token_owner(ctx: Context, token: str) -> tuple[Account | None, str] | None:
     """(account or None for app-only tokens, scopes) of a live token, else None."""
-    found = await ctx.store.get_token(token_hash(token))
-    if found is None:
-        return None
-    account = await ctx.store.get_account(found.account_id) if found.account_id else None
-    return account, found.scopes
+    return await ctx.store.token_owner(token_hash(token))
 
 
 async def revoke(ctx: Context, app: OAuthApp, token: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from fedchirp.store.accounts import AccountQueries
 from fedchirp.store.analytics import AnalyticsQueries
 from fedchirp.store.circles import CircleQueries
+from fedchirp.store.counters import CounterQueries
 from fedchirp.store.db import Database
 from fedchirp.store.deliveries import DeliveryQueries
 from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
@@ -34,6 +35,7 @@ class Store(
     AccountQueries,
     AnalyticsQueries,
     CircleQueries,
+    CounterQueries,
     DeliveryQueries,
     FollowQueries,
     InboxQueries,

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import delete, distinct, func, insert, select
 
 from fedchirp.store import dialect
-from fedchirp.store.db import Queries, record, records
+from fedchirp.store.counters import uncount_account
+from fedchirp.store.db import Prepared, Queries, ids_param, record, records
 from fedchirp.store.models import Account, LocalUser
 from fedchirp.store.schema import accounts, local_users, statuses
 
@@ -17,6 +18,10 @@ def _account(row: Any) -> Account:
     found = record(Account, row)
     assert found is not None
     return found
+
+
+# Read for every page that shows accounts: prepared once (store/db.py `prepared`).
+_ACCOUNTS_BY_ID = Prepared(select(accounts).where(accounts.c.id.in_(ids_param())))
 
 
 class AccountQueries(Queries):
@@ -56,7 +61,7 @@ class AccountQueries(Queries):
         ids = list(set(account_ids))
         if not ids:
             return {}
-        rows = await self.db.all(select(accounts).where(accounts.c.id.in_(ids)))
+        rows = await self.db.fetch(_ACCOUNTS_BY_ID, {"ids": ids})
         return {a.id: a for a in records(Account, rows)}
 
     async def get_account_by_uri(self, uri: str) -> Account | None:
@@ -110,5 +115,8 @@ class AccountQueries(Queries):
         return count or 0
 
     async def delete_account(self, account_id: int) -> None:
-        """Delete an account; what hangs off it cascades."""
-        await self.db.write(delete(accounts).where(accounts.c.id == account_id))
+        """Delete an account; what hangs off it cascades, once what it counted elsewhere
+        (followers, likes, boosts, replies) is taken back."""
+        async with self.db.atomic() as db:
+            await uncount_account(db, account_id)
+            await db.execute(delete(accounts).where(accounts.c.id == account_id))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from sqlalchemy import delete, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fedchirp.clock import now_iso
+from fedchirp.store.counters import bump_account
 from fedchirp.store.db import Queries, newest_first, paged, record, records
 from fedchirp.store.dialect import insert_ignore
 from fedchirp.store.models import FOLLOWER_VISIBLE, Account, Follow, Page
@@ -53,7 +52,7 @@ class FollowQueries(Queries):
                 assert found is not None
                 return found
             if state == "accepted":
-                await db.execute(self._backfill(follower_id, followee_id))
+                await self._started(db, follower_id, followee_id)
         return record(Follow, inserted)  # type: ignore[return-value]
 
     async def get_follow(self, follower_id: int, followee_id: int) -> Follow | None:
@@ -82,7 +81,7 @@ class FollowQueries(Queries):
                 )
             ).first()
             if row is not None:
-                await db.execute(self._backfill(row.follower_id, row.followee_id))
+                await self._started(db, row.follower_id, row.followee_id)
 
     async def delete_follow(self, follow_id: int) -> None:
         """End a follow; the followee's posts leave the follower's feed, except those
@@ -92,11 +91,18 @@ class FollowQueries(Queries):
                 await db.execute(
                     delete(follows)
                     .where(follows.c.id == follow_id)
-                    .returning(follows.c.follower_id, follows.c.followee_id)
+                    .returning(follows.c.follower_id, follows.c.followee_id, follows.c.state)
                 )
             ).first()
             if row is not None:
                 await self._unfeed(db, row.follower_id, row.followee_id)
+                if row.state == "accepted":
+                    await _count_follow(db, row.follower_id, row.followee_id, -1)
+
+    async def _started(self, db: AsyncConnection, follower_id: int, followee_id: int) -> None:
+        """A follow is accepted: count it, and fill the follower's feed."""
+        await _count_follow(db, follower_id, followee_id, 1)
+        await db.execute(self._backfill(follower_id, followee_id))
 
     @staticmethod
     async def _unfeed(db: AsyncConnection, follower_id: int, followee_id: int) -> None:
@@ -131,22 +137,8 @@ class FollowQueries(Queries):
 
     async def follow_counts(self, account_id: int) -> tuple[int, int]:
         """(followers, following), counting accepted follows only."""
-        return (await self.follow_counts_of([account_id]))[account_id]
-
-    async def follow_counts_of(self, account_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
-        """(followers, following) of many accounts, in two grouped reads."""
-        ids = list(set(account_ids))
-        counts = {aid: [0, 0] for aid in ids}
-        if ids:
-            for index, column in enumerate((follows.c.followee_id, follows.c.follower_id)):
-                rows = await self.db.all(
-                    select(column.label("aid"), func.count().label("n"))
-                    .where(column.in_(ids), follows.c.state == "accepted")
-                    .group_by(column)
-                )
-                for row in rows:
-                    counts[row["aid"]][index] = row["n"]
-        return {aid: (pair[0], pair[1]) for aid, pair in counts.items()}
+        stats = (await self.account_stats_of([account_id]))[account_id]
+        return stats.followers_count, stats.following_count
 
     async def follow_page(
         self, account_id: int, direction: str, page: Page
@@ -202,3 +194,10 @@ class FollowQueries(Queries):
             .limit(1)
         )
         return row is not None
+
+
+async def _count_follow(
+    db: AsyncConnection, follower_id: int, followee_id: int, change: int
+) -> None:
+    await bump_account(db, followee_id, followers_count=change)
+    await bump_account(db, follower_id, following_count=change)

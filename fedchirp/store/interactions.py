@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, union
+from sqlalchemy import bindparam, delete, func, literal, select, union, union_all
 
 from fedchirp.clock import now_iso
 from fedchirp.store import dialect
-from fedchirp.store.db import Queries, record
+from fedchirp.store.counters import bump_status
+from fedchirp.store.db import Prepared, Queries, ids_param, record
 from fedchirp.store.models import Favourite
 from fedchirp.store.schema import accounts, favourites, statuses
+
+# Read for every page of statuses a signed-in viewer sees: prepared once.
+_VIEWER_FLAGS = Prepared(
+    union_all(
+        select(literal("favourited").label("flag"), favourites.c.status_id.label("sid")).where(
+            favourites.c.account_id == bindparam("viewer"), favourites.c.status_id.in_(ids_param())
+        ),
+        select(literal("reblogged"), statuses.c.reblog_of_id).where(
+            statuses.c.account_id == bindparam("viewer"), statuses.c.reblog_of_id.in_(ids_param())
+        ),
+    )
+)
 
 
 class InteractionQueries(Queries):
@@ -23,7 +36,11 @@ class InteractionQueries(Queries):
             .values(account_id=account_id, status_id=status_id, uri=uri, created_at=now_iso())
             .returning(favourites.c.id)
         )
-        return bool(await self.db.write_returning(statement))
+        async with self.db.atomic() as db:
+            if (await db.execute(statement)).first() is None:
+                return False
+            await bump_status(db, status_id, favourites_count=1)
+        return True
 
     async def get_favourite(self, account_id: int, status_id: int) -> Favourite | None:
         row = await self.db.one(
@@ -38,30 +55,25 @@ class InteractionQueries(Queries):
         return record(Favourite, row)
 
     async def delete_favourite(self, favourite_id: int) -> None:
-        await self.db.write(delete(favourites).where(favourites.c.id == favourite_id))
+        async with self.db.atomic() as db:
+            status_id = (
+                await db.execute(
+                    delete(favourites)
+                    .where(favourites.c.id == favourite_id)
+                    .returning(favourites.c.status_id)
+                )
+            ).scalar()
+            if status_id is not None:
+                await bump_status(db, status_id, favourites_count=-1)
 
     async def viewer_flags(self, account_id: int, status_ids: Sequence[int]) -> dict[int, set[str]]:
         """Which of the statuses this account has 'favourited' / 'reblogged'."""
         flags: dict[int, set[str]] = {sid: set() for sid in status_ids}
         if not status_ids:
             return flags
-        ids = list(status_ids)
-        for flag, statement in (
-            (
-                "favourited",
-                select(favourites.c.status_id).where(
-                    favourites.c.account_id == account_id, favourites.c.status_id.in_(ids)
-                ),
-            ),
-            (
-                "reblogged",
-                select(statuses.c.reblog_of_id).where(
-                    statuses.c.account_id == account_id, statuses.c.reblog_of_id.in_(ids)
-                ),
-            ),
-        ):
-            for status_id in await self.db.scalars(statement):
-                flags[status_id].add(flag)
+        params = {"viewer": account_id, "ids": list(status_ids)}
+        for row in await self.db.fetch(_VIEWER_FLAGS, params):
+            flags[row["sid"]].add(row["flag"])
         return flags
 
     async def remote_interactor_inboxes(self, status_id: int) -> set[str]:

@@ -7,9 +7,16 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from fedchirp.store.db import Queries, record, records
+from fedchirp.store.db import Prepared, Queries, ids_param, record, records
 from fedchirp.store.models import MediaAttachment
 from fedchirp.store.schema import media_attachments
+
+# Read for every page of statuses: prepared once (store/db.py `prepared`).
+_MEDIA_OF = Prepared(
+    select(media_attachments)
+    .where(media_attachments.c.status_id.in_(ids_param()))
+    .order_by(media_attachments.c.position)
+)
 
 
 class MediaQueries(Queries):
@@ -38,11 +45,7 @@ class MediaQueries(Queries):
         found: dict[int, list[MediaAttachment]] = {sid: [] for sid in ids}
         if not ids:
             return found
-        rows = await self.db.all(
-            select(media_attachments)
-            .where(media_attachments.c.status_id.in_(ids))
-            .order_by(media_attachments.c.position)
-        )
+        rows = await self.db.fetch(_MEDIA_OF, {"ids": ids})
         for media in records(MediaAttachment, rows):
             found[media.status_id].append(media)  # type: ignore[index]
         return found

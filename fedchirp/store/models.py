@@ -228,3 +228,18 @@ class Page:
     since_id: int | None = None
     min_id: int | None = None
     limit: int = 20
+
+
+@dataclass(frozen=True)
+class AccountStats:
+    statuses_count: int = 0  # posts, not boosts
+    followers_count: int = 0  # accepted follows only
+    following_count: int = 0
+    last_status_at: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusStats:
+    replies_count: int = 0
+    reblogs_count: int = 0
+    favourites_count: int = 0

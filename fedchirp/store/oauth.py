@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from fedchirp.clock import now_iso
-from fedchirp.store.db import Queries, record
-from fedchirp.store.models import OAuthApp, OAuthCode, OAuthToken
-from fedchirp.store.schema import oauth_apps, oauth_codes, oauth_tokens
+from fedchirp.store.db import Prepared, Queries, record
+from fedchirp.store.models import Account, OAuthApp, OAuthCode, OAuthToken
+from fedchirp.store.schema import accounts, oauth_apps, oauth_codes, oauth_tokens
+
+# Every API request starts with this read: prepared once (store/db.py `prepared`).
+_TOKEN_OWNER = Prepared(
+    select(oauth_tokens.c.scopes.label("token_scopes"), accounts)
+    .select_from(oauth_tokens.outerjoin(accounts, accounts.c.id == oauth_tokens.c.account_id))
+    .where(oauth_tokens.c.token_hash == bindparam("hash"), oauth_tokens.c.revoked_at.is_(None))
+)
 
 
 class OAuthQueries(Queries):
@@ -46,6 +53,17 @@ class OAuthQueries(Queries):
                 created_at=now_iso(),
             )
         )
+
+    async def token_owner(self, token_hash: str) -> tuple[Account | None, str] | None:
+        """(account, or None for an app token; scopes) of a live token, in one read: every
+        API request starts here."""
+        rows = await self.db.fetch(_TOKEN_OWNER, {"hash": token_hash})
+        row = rows[0] if rows else None
+        if row is None:
+            return None
+        values = dict(row)
+        scopes = values.pop("token_scopes")
+        return (record(Account, values) if values["id"] is not None else None), scopes
 
     async def get_token(self, token_hash: str) -> OAuthToken | None:
         """A token by its hash, unless it was revoked."""

@@ -86,13 +86,15 @@ local_users = Table(
     Column("created_at", Text, nullable=False),
 )
 
-# Counters a profile shows, kept by the store in the unit that changes them, so
-# rendering an account does not count its posts (which grows with the table).
+# Counters that profiles and posts show, kept by the store in the unit that changes
+# them (store/counters.py), so rendering a page counts nothing.
 account_stats = Table(
     "account_stats",
     metadata,
     Column("account_id", Id, _ref("accounts.id"), primary_key=True),
     Column("statuses_count", Integer, nullable=False, server_default="0"),  # posts, not boosts
+    Column("followers_count", Integer, nullable=False, server_default="0"),
+    Column("following_count", Integer, nullable=False, server_default="0"),
     Column("last_status_at", Text),
 )
 
@@ -136,6 +138,15 @@ statuses = Table(
     Index("statuses_reblog_of", "reblog_of_id"),
     Index("statuses_reply_to", "in_reply_to_id"),
     Index("statuses_circle", "circle_id"),
+)
+
+status_stats = Table(
+    "status_stats",
+    metadata,
+    Column("status_id", Id, _ref("statuses.id"), primary_key=True),
+    Column("replies_count", Integer, nullable=False, server_default="0"),
+    Column("reblogs_count", Integer, nullable=False, server_default="0"),
+    Column("favourites_count", Integer, nullable=False, server_default="0"),
 )
 
 # Accounts a status is explicitly addressed to (mentions, direct recipients,

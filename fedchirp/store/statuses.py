@@ -6,18 +6,17 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, literal, select, union, update
+from sqlalchemy import delete, func, literal, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fedchirp.clock import now_iso
-from fedchirp.store.db import Queries, record, records
+from fedchirp.store.counters import bump_account, bump_status
+from fedchirp.store.db import Prepared, Queries, ids_param, record, records
 from fedchirp.store.dialect import insert_ignore
 from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
 from fedchirp.store.ids import id_for_time, random_id_for_time
 from fedchirp.store.models import FOLLOWER_VISIBLE, Status
 from fedchirp.store.schema import (
-    account_stats,
-    favourites,
     follows,
     home_feed,
     local_users,
@@ -30,6 +29,17 @@ from fedchirp.store.schema import (
 )
 
 ID_ATTEMPTS = 8
+
+# Reads that every page of statuses makes, prepared once (store/db.py `prepared`).
+_STATUSES_BY_ID = Prepared(select(statuses).where(statuses.c.id.in_(ids_param())))
+_RECIPIENTS_OF = Prepared(
+    select(status_recipients).where(status_recipients.c.status_id.in_(ids_param()))
+)
+_TAGS_OF = Prepared(
+    select(status_tags)
+    .where(status_tags.c.status_id.in_(ids_param()))
+    .order_by(status_tags.c.status_id, status_tags.c.tag)
+)
 
 
 class StatusQueries(Queries):
@@ -60,8 +70,7 @@ class StatusQueries(Queries):
             if idempotency_key is not None:
                 await self._remember_idempotency_key(db, author_id, idempotency_key, status_id)
             await db.execute(self._fan_out(status_id, author_id, row["visibility"]))
-            if row["reblog_of_id"] is None:
-                await self._count_post(db, author_id, 1, row["created_at"])
+            await _count(db, row, 1)
         return record(Status, row)  # type: ignore[return-value]
 
     async def _insert_status_row(
@@ -165,36 +174,6 @@ class StatusQueries(Queries):
             ["account_id", "status_id"], union(*readers)
         )
 
-    async def _count_post(
-        self, db: AsyncConnection, account_id: int, change: int, created_at: str | None = None
-    ) -> None:
-        await db.execute(
-            insert_ignore(self.db.dialect, account_stats).values(account_id=account_id)
-        )
-        values: dict[str, Any] = {"statuses_count": account_stats.c.statuses_count + change}
-        if created_at is not None:
-            latest = account_stats.c.last_status_at
-            values["last_status_at"] = case(
-                (latest.is_(None) | (latest < created_at), created_at), else_=latest
-            )
-        await db.execute(
-            update(account_stats).where(account_stats.c.account_id == account_id).values(values)
-        )
-
-    async def account_stats_of(
-        self, account_ids: Iterable[int]
-    ) -> dict[int, tuple[int, str | None]]:
-        """(posts written, when the last was) of many accounts, from their counters."""
-        ids = list(set(account_ids))
-        found: dict[int, tuple[int, str | None]] = {aid: (0, None) for aid in ids}
-        if ids:
-            rows = await self.db.all(
-                select(account_stats).where(account_stats.c.account_id.in_(ids))
-            )
-            for row in rows:
-                found[row["account_id"]] = (row["statuses_count"], row["last_status_at"])
-        return found
-
     async def status_for_idempotency_key(self, account_id: int, key: str) -> Status | None:
         row = await self.db.one(
             select(statuses)
@@ -210,7 +189,7 @@ class StatusQueries(Queries):
         ids = list(set(status_ids))
         if not ids:
             return {}
-        rows = await self.db.all(select(statuses).where(statuses.c.id.in_(ids)))
+        rows = await self.db.fetch(_STATUSES_BY_ID, {"ids": ids})
         return {s.id: s for s in records(Status, rows)}
 
     async def get_status_by_uri(self, uri: str) -> Status | None:
@@ -240,11 +219,19 @@ class StatusQueries(Queries):
         """Delete a status (its boosts, likes, recipients and feed entries cascade) and
         remember its uri."""
         async with self.db.atomic() as db:
-            result = await db.execute(delete(statuses).where(statuses.c.id == status.id))
+            removed = (
+                (
+                    await db.execute(
+                        delete(statuses).where(statuses.c.id == status.id).returning(statuses)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if removed is not None:
+                await _count(db, removed, -1)
             if status.reblog_of_id is None:
                 await self.remember_tombstone(status.uri)
-                if result.rowcount:
-                    await self._count_post(db, status.account_id, -1)
 
     async def remember_tombstone(self, uri: str) -> None:
         await self.db.write(
@@ -264,9 +251,7 @@ class StatusQueries(Queries):
         found: dict[int, list[tuple[int, bool]]] = {sid: [] for sid in ids}
         if not ids:
             return found
-        rows = await self.db.all(
-            select(status_recipients).where(status_recipients.c.status_id.in_(ids))
-        )
+        rows = await self.db.fetch(_RECIPIENTS_OF, {"ids": ids})
         for row in rows:
             found[row["status_id"]].append((row["account_id"], bool(row["mentioned"])))
         return found
@@ -274,7 +259,7 @@ class StatusQueries(Queries):
     async def count_statuses(self, account_id: int | None = None, local_only: bool = False) -> int:
         """Posts (not boosts): an account's from its counter, or the instance's."""
         if account_id is not None and not local_only:
-            return (await self.account_stats_of([account_id]))[account_id][0]
+            return (await self.account_stats_of([account_id]))[account_id].statuses_count
         statement = (
             select(func.count()).select_from(statuses).where(statuses.c.reblog_of_id.is_(None))
         )
@@ -285,41 +270,20 @@ class StatusQueries(Queries):
         return await self.db.scalar(statement) or 0
 
     async def status_counts(self, status_id: int) -> dict[str, int]:
-        return (await self.status_counts_of([status_id]))[status_id]
-
-    async def status_counts_of(self, status_ids: Iterable[int]) -> dict[int, dict[str, int]]:
-        """Boosts, likes and replies of many statuses, in three grouped reads."""
-        ids = list(set(status_ids))
-        counts = {sid: {"reblogs": 0, "favourites": 0, "replies": 0} for sid in ids}
-        if not ids:
-            return counts
-        for name, column in (
-            ("reblogs", statuses.c.reblog_of_id),
-            ("favourites", favourites.c.status_id),
-            ("replies", statuses.c.in_reply_to_id),
-        ):
-            rows = await self.db.all(
-                select(column.label("sid"), func.count().label("n"))
-                .where(column.in_(ids))
-                .group_by(column)
-            )
-            for row in rows:
-                counts[row["sid"]][name] = row["n"]
-        return counts
-
-    async def last_status_at(self, account_id: int) -> str | None:
-        return (await self.account_stats_of([account_id]))[account_id][1]
+        """Boosts, likes and replies of a status, from its counters."""
+        stats = (await self.status_stats_of([status_id]))[status_id]
+        return {
+            "reblogs": stats.reblogs_count,
+            "favourites": stats.favourites_count,
+            "replies": stats.replies_count,
+        }
 
     async def tags_of(self, status_ids: Iterable[int]) -> dict[int, list[str]]:
         ids = list(set(status_ids))
         found: dict[int, list[str]] = {sid: [] for sid in ids}
         if not ids:
             return found
-        rows = await self.db.all(
-            select(status_tags)
-            .where(status_tags.c.status_id.in_(ids))
-            .order_by(status_tags.c.status_id, status_tags.c.tag)
-        )
+        rows = await self.db.fetch(_TAGS_OF, {"ids": ids})
         for row in rows:
             found[row["status_id"]].append(row["tag"])
         return found
@@ -338,3 +302,15 @@ class StatusQueries(Queries):
             .order_by(statuses.c.id)
         )
         return records(Status, rows)
+
+
+async def _count(db: AsyncConnection, row: Any, change: int) -> None:
+    """Count a status written (change 1) or deleted (-1) where it counts: its author's
+    posts, or the boosted post's boosts; and the replies of the post it answers."""
+    if row["reblog_of_id"] is None:
+        last = row["created_at"] if change > 0 else None
+        await bump_account(db, row["account_id"], last, statuses_count=change)
+    else:
+        await bump_status(db, row["reblog_of_id"], reblogs_count=change)
+    if row["in_reply_to_id"] is not None:
+        await bump_status(db, row["in_reply_to_id"], replies_count=change)

@@ -9,9 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
-from fedchirp.store.db import Queries, newest_first, paged, records
+from fedchirp.store.db import (
+    Prepared,
+    Queries,
+    ids_param,
+    newest_first,
+    page_params,
+    page_shape,
+    paged,
+    paged_by_params,
+    prepared,
+    records,
+)
 from fedchirp.store.models import Page, Status, StatusFilters
 from fedchirp.store.schema import home_feed, local_users, media_attachments, status_tags, statuses
 from fedchirp.store.visibility import visible_to
@@ -19,6 +30,23 @@ from fedchirp.store.visibility import visible_to
 # Feed entries kept per account: older pages of the home timeline end here, as
 # Mastodon's do (FeedManager keeps 400).
 HOME_FEED_SIZE = 800
+
+
+@prepared
+def _visible_ids(anonymous: bool) -> Prepared:
+    viewer = None if anonymous else bindparam("viewer")
+    return Prepared(select(statuses.c.id).where(statuses.c.id.in_(ids_param()), visible_to(viewer)))
+
+
+@prepared
+def _home_page(shape: tuple[bool, bool, bool]) -> Prepared:
+    viewer = bindparam("viewer")
+    statement = (
+        select(statuses)
+        .join(home_feed, home_feed.c.status_id == statuses.c.id)
+        .where(home_feed.c.account_id == viewer, visible_to(viewer))
+    )
+    return Prepared(paged_by_params(statement, home_feed.c.status_id, shape))
 
 
 class TimelineQueries(Queries):
@@ -29,22 +57,16 @@ class TimelineQueries(Queries):
         ids = list(set(status_ids))
         if not ids:
             return set()
-        found = await self.db.scalars(
-            select(statuses.c.id).where(statuses.c.id.in_(ids), visible_to(viewer_id))
-        )
-        return set(found)
+        params = {"ids": ids, "viewer": viewer_id}
+        rows = await self.db.fetch(_visible_ids(anonymous=viewer_id is None), params)
+        return {row["id"] for row in rows}
 
     async def home_timeline(self, account_id: int, page: Page) -> list[Status]:
         """The account's feed: own posts, posts of accepted followees that followers may
         see, and posts addressed to it; newest first."""
-        statement = paged(
-            select(statuses)
-            .join(home_feed, home_feed.c.status_id == statuses.c.id)
-            .where(home_feed.c.account_id == account_id, visible_to(account_id)),
-            home_feed.c.status_id,
-            page,
-        )
-        return newest_first(records(Status, await self.db.all(statement)), page)
+        params = {"viewer": account_id, **page_params(page)}
+        rows = await self.db.fetch(_home_page(page_shape(page)), params)
+        return newest_first(records(Status, rows), page)
 
     async def account_statuses(
         self,

@@ -15,16 +15,21 @@ context. A viewer may see a status when
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import and_, exists, or_
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import BindParameter
 
 from fedchirp.store.models import PUBLICLY_LISTED
 from fedchirp.store.schema import follows, status_recipients, statuses
 
 
-def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
-    """True for the statuses rows this viewer (None: anonymous) may see."""
-    listed = statuses.c.visibility.in_(PUBLICLY_LISTED)
+def visible_to(viewer_id: int | BindParameter[Any] | None) -> ColumnElement[bool]:
+    """True for the statuses rows this viewer (None: anonymous) may see; the viewer may
+    be a bind parameter, for prepared statements."""
+    # An OR of equalities rather than IN (...): prepared reads take no literal lists.
+    listed = or_(*(statuses.c.visibility == visibility for visibility in PUBLICLY_LISTED))
     if viewer_id is None:
         return listed
     addressed = exists().where(

@@ -7,8 +7,8 @@ read per kind of thing for the whole page, not one per post) and caches it.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from fedchirp import html
@@ -16,10 +16,12 @@ from fedchirp.services.context import Context
 from fedchirp.services.media import url_of as media_url
 from fedchirp.store.models import (
     Account,
+    AccountStats,
     MediaAttachment,
     Notification,
     ScheduledStatus,
     Status,
+    StatusStats,
 )
 
 DEFAULT_AVATAR_PATH = "/static/avatar.png"
@@ -36,25 +38,19 @@ class Renderer:
         self._accounts: dict[int, dict[str, Any]] = {}
         self._tags: dict[int, list[str]] = {}
         self._media: dict[int, list[MediaAttachment]] = {}
-        self._counts: dict[int, dict[str, int]] = {}
+        self._status_stats: dict[int, StatusStats] = {}
         self._mentions: dict[int, list[Account]] = {}
-        self._follow_counts: dict[int, tuple[int, int]] = {}
-        self._post_stats: dict[int, tuple[int, str | None]] = {}
-
-    async def _load_account_stats(self, account_ids: Iterable[int]) -> None:
-        missing = [aid for aid in set(account_ids) if aid not in self._post_stats]
-        if missing:
-            self._follow_counts.update(await self.ctx.store.follow_counts_of(missing))
-            self._post_stats.update(await self.ctx.store.account_stats_of(missing))
+        self._account_stats: dict[int, AccountStats] = {}
 
     # -- accounts ------------------------------------------------------------
 
     async def account(self, account: Account) -> dict[str, Any]:
         if account.id in self._accounts:
             return self._accounts[account.id]
-        await self._load_account_stats([account.id])
-        followers, following = self._follow_counts[account.id]
-        posts, last = self._post_stats[account.id]
+        if account.id not in self._account_stats:
+            self._account_stats.update(await self.ctx.store.account_stats_of([account.id]))
+        stats = self._account_stats[account.id]
+        last = stats.last_status_at
         avatar = account.avatar_url or f"{self.ctx.urls.base}{DEFAULT_AVATAR_PATH}"
         entity = {
             "id": str(account.id),
@@ -73,9 +69,9 @@ class Renderer:
             "avatar_static": avatar,
             "header": f"{self.ctx.urls.base}{DEFAULT_HEADER_PATH}",
             "header_static": f"{self.ctx.urls.base}{DEFAULT_HEADER_PATH}",
-            "followers_count": followers,
-            "following_count": following,
-            "statuses_count": posts,
+            "followers_count": stats.followers_count,
+            "following_count": stats.following_count,
+            "statuses_count": stats.statuses_count,
             "last_status_at": last[:10] if last else None,
             "emojis": [],
             "fields": [],
@@ -127,18 +123,9 @@ class Renderer:
             s.reblog_of_id for s in statuses if s.reblog_of_id is not None
         )
         everything = [*statuses, *originals.values()]
-        authors = await store.get_accounts(s.account_id for s in everything)
-        flags = (
-            await store.viewer_flags(self.viewer.id, [s.id for s in everything])
-            if self.viewer
-            else {}
+        authors, flags = await self._load(
+            [s.id for s in everything], {s.account_id for s in everything}
         )
-        ids = [s.id for s in everything]
-        self._tags.update(await store.tags_of(ids))
-        self._media.update(await store.media_of(ids))
-        self._counts.update(await store.status_counts_of(ids))
-        await self._load_mentions(ids)
-        await self._load_account_stats(authors)
         rendered = []
         for status in statuses:
             reblog = None
@@ -160,7 +147,7 @@ class Renderer:
         flags: dict[int, set[str]],
         reblog: dict[str, Any] | None,
     ) -> dict[str, Any]:
-        counts = self._counts[status.id]
+        counts = self._status_stats[status.id]
         mine = flags.get(status.id, set())
         return {
             "id": str(status.id),
@@ -181,9 +168,9 @@ class Renderer:
             ],
             "tags": self._tag_entities(status),
             "emojis": [],
-            "reblogs_count": counts["reblogs"],
-            "favourites_count": counts["favourites"],
-            "replies_count": counts["replies"],
+            "reblogs_count": counts.reblogs_count,
+            "favourites_count": counts.favourites_count,
+            "replies_count": counts.replies_count,
             "in_reply_to_id": str(status.in_reply_to_id) if status.in_reply_to_id else None,
             "in_reply_to_account_id": (
                 str(status.in_reply_to_account_id) if status.in_reply_to_account_id else None
@@ -207,17 +194,35 @@ class Renderer:
             ),
         }
 
-    async def _load_mentions(self, status_ids: list[int]) -> None:
-        recipients = await self.ctx.store.recipients_of(status_ids)
+    async def _load(
+        self, status_ids: list[int], author_ids: set[int]
+    ) -> tuple[dict[int, Account], dict[int, set[str]]]:
+        """Everything a page of statuses shows, read at once: one query per kind of thing
+        (run side by side), whatever the number of posts. Returns (authors, viewer flags)."""
+        store = self.ctx.store
+        viewer_id = self.viewer.id if self.viewer else None
+        authors, flags, tags, media, stats, recipients, account_stats = await asyncio.gather(
+            store.get_accounts(author_ids),
+            store.viewer_flags(viewer_id, status_ids) if viewer_id else _no_flags(),
+            store.tags_of(status_ids),
+            store.media_of(status_ids),
+            store.status_stats_of(status_ids),
+            store.recipients_of(status_ids),
+            store.account_stats_of(author_ids - self._account_stats.keys()),
+        )
+        self._tags.update(tags)
+        self._media.update(media)
+        self._status_stats.update(stats)
+        self._account_stats.update(account_stats)
         mentioned = {
             sid: [aid for aid, is_mention in pairs if is_mention]
             for sid, pairs in recipients.items()
         }
-        accounts = await self.ctx.store.get_accounts(
-            aid for ids in mentioned.values() for aid in ids
-        )
+        wanted = {aid for ids in mentioned.values() for aid in ids} - authors.keys()
+        known = {**authors, **(await store.get_accounts(wanted) if wanted else {})}
         for sid, ids in mentioned.items():
-            self._mentions[sid] = [accounts[aid] for aid in ids if aid in accounts]
+            self._mentions[sid] = [known[aid] for aid in ids if aid in known]
+        return authors, flags
 
     def _tag_entities(self, status: Status) -> list[dict[str, str]]:
         return [
@@ -308,3 +313,7 @@ class Renderer:
                 }
             )
         return result
+
+
+async def _no_flags() -> dict[int, set[str]]:
+    return {}

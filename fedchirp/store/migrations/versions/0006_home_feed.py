@@ -32,13 +32,18 @@ def upgrade() -> None:
         "account_stats",
         sa.Column("account_id", Id, _ref("accounts.id"), primary_key=True),
         sa.Column("statuses_count", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("followers_count", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("following_count", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("last_status_at", sa.Text()),
     )
-    op.execute(
-        "INSERT INTO account_stats (account_id, statuses_count, last_status_at)"
-        " SELECT account_id, SUM(CASE WHEN reblog_of_id IS NULL THEN 1 ELSE 0 END),"
-        " MAX(created_at) FROM statuses GROUP BY account_id"
+    op.create_table(
+        "status_stats",
+        sa.Column("status_id", Id, _ref("statuses.id"), primary_key=True),
+        sa.Column("replies_count", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("reblogs_count", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("favourites_count", sa.Integer(), nullable=False, server_default="0"),
     )
+    _count_existing_rows()
     op.create_index("statuses_listing", "statuses", ["visibility", "local", "id"])
     op.create_index("notifications_status", "notifications", ["status_id"])
     op.execute(
@@ -54,3 +59,42 @@ def upgrade() -> None:
     )
     # The first release's own migration bookkeeping; Alembic keeps alembic_version now.
     op.execute("DROP TABLE IF EXISTS schema_migrations")
+
+
+def _count_existing_rows() -> None:
+    """Fill the counters from the rows there are."""
+    op.execute("INSERT INTO account_stats (account_id) SELECT id FROM accounts")
+    for column, subquery in (
+        (
+            "statuses_count",
+            "SELECT COUNT(*) FROM statuses s"
+            " WHERE s.account_id = a.account_id AND s.reblog_of_id IS NULL",
+        ),
+        (
+            "followers_count",
+            "SELECT COUNT(*) FROM follows f"
+            " WHERE f.followee_id = a.account_id AND f.state = 'accepted'",
+        ),
+        (
+            "following_count",
+            "SELECT COUNT(*) FROM follows f"
+            " WHERE f.follower_id = a.account_id AND f.state = 'accepted'",
+        ),
+        (
+            "last_status_at",
+            "SELECT MAX(s.created_at) FROM statuses s WHERE s.account_id = a.account_id",
+        ),
+    ):
+        op.execute(f"UPDATE account_stats AS a SET {column} = ({subquery})")
+    op.execute(
+        "INSERT INTO status_stats (status_id) SELECT DISTINCT t.id FROM statuses t"
+        " WHERE EXISTS (SELECT 1 FROM statuses s WHERE s.in_reply_to_id = t.id"
+        "  OR s.reblog_of_id = t.id)"
+        " OR EXISTS (SELECT 1 FROM favourites f WHERE f.status_id = t.id)"
+    )
+    for column, subquery in (
+        ("replies_count", "SELECT COUNT(*) FROM statuses s WHERE s.in_reply_to_id = t.status_id"),
+        ("reblogs_count", "SELECT COUNT(*) FROM statuses s WHERE s.reblog_of_id = t.status_id"),
+        ("favourites_count", "SELECT COUNT(*) FROM favourites f WHERE f.status_id = t.status_id"),
+    ):
+        op.execute(f"UPDATE status_stats AS t SET {column} = ({subquery})")

@@ -1,0 +1,117 @@
+"""Counters of accounts and statuses, changed in the unit that changes what they count.
+
+Rendering a page then reads them with the rows instead of counting: Mastodon keeps
+account_stats and status_stats for the same reason. Every write that adds or
+removes a post, a boost, a reply, a like or an accepted follow calls a bump here
+on its own transaction; deleting an account takes back what its rows counted
+elsewhere before the rows go (store/accounts.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Table, case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from fedchirp.store.db import Prepared, Queries, ids_param
+from fedchirp.store.dialect import insert_ignore
+from fedchirp.store.models import AccountStats, StatusStats
+from fedchirp.store.schema import account_stats, favourites, follows, status_stats, statuses
+
+
+async def bump_account(
+    db: AsyncConnection, account_id: int, last_status_at: str | None = None, **changes: int
+) -> None:
+    """Add changes (statuses_count=1, followers_count=-1, ...) to an account's counters."""
+    values: dict[str, Any] = _increments(account_stats, changes)
+    if last_status_at is not None:
+        latest = account_stats.c.last_status_at
+        values["last_status_at"] = case(
+            (latest.is_(None) | (latest < last_status_at), last_status_at), else_=latest
+        )
+    await _bump(db, account_stats, account_stats.c.account_id, account_id, values)
+
+
+async def bump_status(db: AsyncConnection, status_id: int, **changes: int) -> None:
+    """Add changes (replies_count=1, ...) to a status's counters."""
+    values = _increments(status_stats, changes)
+    await _bump(db, status_stats, status_stats.c.status_id, status_id, values)
+
+
+def _increments(table: Table, changes: dict[str, int]) -> dict[str, Any]:
+    return {name: table.c[name] + change for name, change in changes.items() if change}
+
+
+async def _bump(
+    db: AsyncConnection, table: Table, key: Any, key_value: int, values: dict[str, Any]
+) -> None:
+    if not values:
+        return
+    await db.execute(insert_ignore(db.dialect.name, table).values({key.name: key_value}))
+    await db.execute(update(table).where(key == key_value).values(values))
+
+
+# Read for every page of statuses: prepared once (store/db.py `prepared`).
+_ACCOUNT_STATS_OF = Prepared(
+    select(account_stats).where(account_stats.c.account_id.in_(ids_param()))
+)
+_STATUS_STATS_OF = Prepared(select(status_stats).where(status_stats.c.status_id.in_(ids_param())))
+
+
+class CounterQueries(Queries):
+    async def account_stats_of(self, account_ids: Iterable[int]) -> dict[int, AccountStats]:
+        """The counters of many accounts (zeros for one never counted)."""
+        ids = list(set(account_ids))
+        found = {aid: AccountStats() for aid in ids}
+        if ids:
+            rows = await self.db.fetch(_ACCOUNT_STATS_OF, {"ids": ids})
+            for row in rows:
+                values = dict(row)
+                account_id = values.pop("account_id")
+                found[account_id] = AccountStats(**values)
+        return found
+
+    async def status_stats_of(self, status_ids: Iterable[int]) -> dict[int, StatusStats]:
+        """The counters of many statuses (zeros for one never counted)."""
+        ids = list(set(status_ids))
+        found = {sid: StatusStats() for sid in ids}
+        if ids:
+            rows = await self.db.fetch(_STATUS_STATS_OF, {"ids": ids})
+            for row in rows:
+                values = dict(row)
+                status_id = values.pop("status_id")
+                found[status_id] = StatusStats(**values)
+        return found
+
+
+async def uncount_account(db: AsyncConnection, account_id: int) -> None:
+    """Take back what an account's follows, likes, boosts and replies counted on others,
+    before its rows are deleted (the cascade does not touch the counters)."""
+    accepted = follows.c.state == "accepted"
+    followed = select(follows.c.followee_id).where(follows.c.follower_id == account_id, accepted)
+    followers = select(follows.c.follower_id).where(follows.c.followee_id == account_id, accepted)
+    liked = select(favourites.c.status_id).where(favourites.c.account_id == account_id)
+    boosted = select(statuses.c.reblog_of_id).where(
+        statuses.c.account_id == account_id, statuses.c.reblog_of_id.is_not(None)
+    )
+    for table, key, column, chosen in (
+        (account_stats, account_stats.c.account_id, "followers_count", followed),
+        (account_stats, account_stats.c.account_id, "following_count", followers),
+        (status_stats, status_stats.c.status_id, "favourites_count", liked),
+        (status_stats, status_stats.c.status_id, "reblogs_count", boosted),
+    ):
+        await db.execute(update(table).where(key.in_(chosen)).values({column: table.c[column] - 1}))
+    replies = (
+        select(func.count())
+        .where(statuses.c.in_reply_to_id == status_stats.c.status_id)
+        .where(statuses.c.account_id == account_id)
+        .scalar_subquery()
+    )
+    answered = select(statuses.c.in_reply_to_id).where(statuses.c.account_id == account_id)
+    await db.execute(
+        update(status_stats)
+        .where(status_stats.c.status_id.in_(answered))
+        .values(replies_count=status_stats.c.replies_count - replies)
+    )
