@@ -24,6 +24,7 @@ from fedchirp.store.media import MediaQueries
 from fedchirp.store.migrate import SchemaError, current_revision, upgrade
 from fedchirp.store.notifications import NotificationQueries
 from fedchirp.store.oauth import OAuthQueries
+from fedchirp.store.pages import PageQueries
 from fedchirp.store.scheduled import ScheduledQueries
 from fedchirp.store.sessions import SessionQueries
 from fedchirp.store.settings import SettingQueries
@@ -43,6 +44,7 @@ class Store(
     MediaQueries,
     NotificationQueries,
     OAuthQueries,
+    PageQueries,
     ScheduledQueries,
     SessionQueries,
     SettingQueries,

@@ -9,8 +9,9 @@ from sqlalchemy import delete, distinct, func, insert, select
 
 from fedchirp.store import dialect
 from fedchirp.store.counters import uncount_account
-from fedchirp.store.db import Prepared, Queries, ids_param, record, records
+from fedchirp.store.db import Queries
 from fedchirp.store.models import Account, LocalUser
+from fedchirp.store.query import Prepared, Read, ids_param, record, records
 from fedchirp.store.schema import accounts, local_users, statuses
 
 
@@ -22,6 +23,15 @@ def _account(row: Any) -> Account:
 
 # Read for every page that shows accounts: prepared once (store/db.py `prepared`).
 _ACCOUNTS_BY_ID = Prepared(select(accounts).where(accounts.c.id.in_(ids_param())))
+
+
+def accounts_read(account_ids: Iterable[int]) -> Read[dict[int, Account]]:
+    """Accounts by id; ids not found are left out."""
+    return Read(
+        _ACCOUNTS_BY_ID,
+        {"ids": list(set(account_ids))},
+        lambda rows: {a.id: a for a in records(Account, rows)},
+    )
 
 
 class AccountQueries(Queries):
@@ -58,11 +68,7 @@ class AccountQueries(Queries):
 
     async def get_accounts(self, account_ids: Iterable[int]) -> dict[int, Account]:
         """Accounts by id; ids not found are left out."""
-        ids = list(set(account_ids))
-        if not ids:
-            return {}
-        rows = await self.db.fetch(_ACCOUNTS_BY_ID, {"ids": ids})
-        return {a.id: a for a in records(Account, rows)}
+        return await self.db.read(accounts_read(account_ids))
 
     async def get_account_by_uri(self, uri: str) -> Account | None:
         return record(Account, await self.db.one(select(accounts).where(accounts.c.uri == uri)))

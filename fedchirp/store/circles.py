@@ -8,8 +8,9 @@ from sqlalchemy import Text, delete, insert, literal, select, update
 
 from fedchirp.clock import now_iso
 from fedchirp.store import dialect
-from fedchirp.store.db import Queries, record, records
+from fedchirp.store.db import Queries
 from fedchirp.store.models import Account, Circle
+from fedchirp.store.query import record, records
 from fedchirp.store.schema import accounts, circle_members, circles, follows, statuses
 
 

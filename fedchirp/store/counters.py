@@ -10,14 +10,15 @@ elsewhere before the rows go (store/accounts.py).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from fedchirp.store.db import Prepared, Queries, ids_param
+from fedchirp.store.db import Queries
 from fedchirp.store.dialect import insert_ignore
 from fedchirp.store.models import AccountStats, StatusStats
+from fedchirp.store.query import Prepared, Read, ids_param
 from fedchirp.store.schema import account_stats, favourites, follows, status_stats, statuses
 
 
@@ -53,6 +54,8 @@ async def _bump(
     await db.execute(update(table).where(key == key_value).values(values))
 
 
+S = TypeVar("S", AccountStats, StatusStats)
+
 # Read for every page of statuses: prepared once (store/db.py `prepared`).
 _ACCOUNT_STATS_OF = Prepared(
     select(account_stats).where(account_stats.c.account_id.in_(ids_param()))
@@ -60,30 +63,33 @@ _ACCOUNT_STATS_OF = Prepared(
 _STATUS_STATS_OF = Prepared(select(status_stats).where(status_stats.c.status_id.in_(ids_param())))
 
 
+def account_stats_read(account_ids: Iterable[int]) -> Read[dict[int, AccountStats]]:
+    ids = list(set(account_ids))
+    return Read(_ACCOUNT_STATS_OF, {"ids": ids}, lambda rows: _by_key(ids, rows, AccountStats))
+
+
+def status_stats_read(status_ids: Iterable[int]) -> Read[dict[int, StatusStats]]:
+    ids = list(set(status_ids))
+    return Read(_STATUS_STATS_OF, {"ids": ids}, lambda rows: _by_key(ids, rows, StatusStats))
+
+
+def _by_key(ids: list[int], rows: list[dict[str, Any]], stats: type[S]) -> dict[int, S]:
+    """Counters by their row's key (its first column); zeros for ids never counted."""
+    found = {key: stats() for key in ids}
+    for row in rows:
+        key, *values = row.values()
+        found[key] = stats(*values)
+    return found
+
+
 class CounterQueries(Queries):
     async def account_stats_of(self, account_ids: Iterable[int]) -> dict[int, AccountStats]:
         """The counters of many accounts (zeros for one never counted)."""
-        ids = list(set(account_ids))
-        found = {aid: AccountStats() for aid in ids}
-        if ids:
-            rows = await self.db.fetch(_ACCOUNT_STATS_OF, {"ids": ids})
-            for row in rows:
-                values = dict(row)
-                account_id = values.pop("account_id")
-                found[account_id] = AccountStats(**values)
-        return found
+        return await self.db.read(account_stats_read(account_ids))
 
     async def status_stats_of(self, status_ids: Iterable[int]) -> dict[int, StatusStats]:
         """The counters of many statuses (zeros for one never counted)."""
-        ids = list(set(status_ids))
-        found = {sid: StatusStats() for sid in ids}
-        if ids:
-            rows = await self.db.fetch(_STATUS_STATS_OF, {"ids": ids})
-            for row in rows:
-                values = dict(row)
-                status_id = values.pop("status_id")
-                found[status_id] = StatusStats(**values)
-        return found
+        return await self.db.read(status_stats_read(status_ids))
 
 
 async def uncount_account(db: AsyncConnection, account_id: int) -> None:

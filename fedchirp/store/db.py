@@ -22,25 +22,24 @@ and holds an old snapshot between awaits.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import functools
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, event
-from sqlalchemy.engine import CursorResult, Dialect, RowMapping, make_url
+from sqlalchemy import event
+from sqlalchemy.engine import CursorResult, RowMapping, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.sql import ColumnElement, CompoundSelect, Executable, Select
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql import Executable
 
-from fedchirp.store.models import Page
+from fedchirp.store.query import Prepared, Read
+from fedchirp.store.readers import PostgresReaders, SqliteReaders
 
-T = TypeVar("T")
+R = TypeVar("R")
 
-SQLITE_READERS = 4
+SQLITE_READERS = 4  # reading connections for SQLAlchemy statements
+PREPARED_READERS = 4  # reading threads or connections for prepared reads (store/readers.py)
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
@@ -75,6 +74,7 @@ class Database:
         self._write_lock = asyncio.Lock()
         self._writer: AsyncConnection | None = None
         self._readers: asyncio.Queue[AsyncConnection] = asyncio.Queue()
+        self._prepared_readers: SqliteReaders | PostgresReaders | None = None
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -96,6 +96,8 @@ class Database:
             else:
                 self._engine = create_async_engine(self.url, pool_size=10, max_overflow=20)
                 self._read_engine = self._engine.execution_options(isolation_level="AUTOCOMMIT")
+                dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+                self._prepared_readers = await PostgresReaders.open(dsn, PREPARED_READERS)
         except BaseException:
             await self.close()
             raise
@@ -124,6 +126,8 @@ class Database:
         self._writer = await writer.execution_options(fedchirp_writer=True)
         for _ in range(SQLITE_READERS):
             self._readers.put_nowait(await engine.connect())
+        assert self.sqlite_path is not None, "SQLite needs a database file"
+        self._prepared_readers = SqliteReaders(self.sqlite_path, PREPARED_READERS, SQLITE_PRAGMAS)
 
     async def close(self) -> None:
         connections = [self._writer] if self._writer is not None else []
@@ -135,6 +139,9 @@ class Database:
         if self._engine is not None:
             await self._engine.dispose()
         self._engine = self._read_engine = None
+        if self._prepared_readers is not None:
+            await self._prepared_readers.close()
+            self._prepared_readers = None
 
     # -- units of work -------------------------------------------------------------
 
@@ -225,17 +232,37 @@ class Database:
 
     async def fetch(self, prepared: Prepared, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Run a prepared read; rows as dicts. An empty IN list matches nothing."""
-        if any(not params[name] for name in prepared.lists):
-            return []
-        sql, args = prepared.sql_and_args(self.engine.dialect, params)
-        async with self.reading() as connection:
-            driver = (await connection.get_raw_connection()).driver_connection
-            if self.dialect == "sqlite":
-                rows = await driver.execute_fetchall(sql, args)
-            else:
-                rows = await driver.fetch(sql, *args)
-        keys = prepared.columns
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        return (await self.fetch_many([(prepared, params)]))[0]
+
+    async def fetch_many(
+        self, reads: Sequence[tuple[Prepared, dict[str, Any]]]
+    ) -> list[list[dict[str, Any]]]:
+        """Run several prepared reads in one trip (see store/readers.py); rows as dicts.
+        Inside a unit of work they run on its connection, and see what it wrote."""
+        wanted = [i for i, (p, params) in enumerate(reads) if all(params[n] for n in p.lists)]
+        dialect = self.engine.dialect
+        batch = [reads[i][0].sql_and_args(dialect, reads[i][1]) for i in wanted]
+        unit = self._current.get()
+        found: list[list[Any]] = []
+        if unit is not None:
+            driver = (await unit.get_raw_connection()).driver_connection
+            found = [await _driver_fetch(driver, self.dialect, sql, args) for sql, args in batch]
+        elif batch:
+            assert self._prepared_readers is not None, "database is not open"
+            found = await self._prepared_readers.run(batch)
+        results: list[list[dict[str, Any]]] = [[] for _ in reads]
+        for i, rows in zip(wanted, found, strict=True):
+            keys = reads[i][0].columns
+            results[i] = [dict(zip(keys, row, strict=True)) for row in rows]
+        return results
+
+    async def read(self, read: Read[R]) -> R:
+        return (await self.read_many([read]))[0]
+
+    async def read_many(self, reads: Sequence[Read[Any]]) -> list[Any]:
+        """Several prepared reads in one trip, each shaped as it asks."""
+        rows = await self.fetch_many([(r.prepared, r.params) for r in reads])
+        return [read.shape(found) for read, found in zip(reads, rows, strict=True)]
 
     async def write(
         self, statement: Executable, params: Sequence[dict[str, Any]] | None = None
@@ -254,134 +281,17 @@ class Database:
             return result.mappings().all()
 
 
+async def _driver_fetch(driver: Any, dialect: str, sql: str, args: Sequence[Any]) -> list[Any]:
+    if dialect == "sqlite":
+        return list(await driver.execute_fetchall(sql, args))
+    return await driver.fetch(sql, *args)
+
+
 class _NoRows:
     rowcount = 0
 
 
 _NO_ROWS: Any = _NoRows()
-
-
-# -- records ----------------------------------------------------------------------
-
-_BOOL_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def record(cls: type[T], row: RowMapping | dict[str, Any] | None) -> T | None:
-    """A row as its frozen dataclass; 0/1 flags become bools."""
-    if row is None:
-        return None
-    flags = _BOOL_FIELDS.get(cls)
-    if flags is None:
-        flags = _BOOL_FIELDS[cls] = tuple(
-            f.name
-            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-            if f.type in ("bool", bool)
-        )
-    values = dict(row)
-    for name in flags:
-        values[name] = bool(values[name])
-    return cls(**values)
-
-
-def records(cls: type[T], rows: Iterable[RowMapping]) -> list[T]:
-    return [record(cls, row) for row in rows]  # type: ignore[misc]
-
-
-# -- prepared statements -------------------------------------------------------------
-
-
-class Prepared:
-    """A read that every page makes, compiled once per dialect and run on the driver.
-
-    The statement is ordinary SQLAlchemy Core, the same for both databases; only its
-    execution skips SQLAlchemy's per-call machinery (building the execution context
-    and result objects costs three times what the indexed read itself does). Lists
-    bound for IN (ids_param) must be integers: they are written into the SQL.
-    """
-
-    def __init__(self, statement: Select[Any] | CompoundSelect) -> None:
-        self.statement = statement
-        self.columns = tuple(statement.selected_columns.keys())
-        expanding = [b for b in statement.compile().binds.values() if b.expanding]
-        if any(b.value is not None for b in expanding):
-            raise ValueError("a prepared read takes no literal IN list: compare with OR")
-        self.lists = tuple(b.key for b in expanding)
-        self._compiled: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
-
-    def compiled(self, dialect: Dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
-        found = self._compiled.get(dialect.name)
-        if found is None:
-            compiled = self.statement.compile(dialect=dialect)
-            names = tuple(n for n in compiled.positiontup or () if n not in self.lists)
-            found = self._compiled[dialect.name] = (compiled.string, names, compiled.params)
-        return found
-
-    def sql_and_args(self, dialect: Dialect, params: dict[str, Any]) -> tuple[str, list[Any]]:
-        sql, names, defaults = self.compiled(dialect)
-        for name in self.lists:
-            numbers = ", ".join(str(int(value)) for value in params[name])
-            sql = sql.replace(f"__[POSTCOMPILE_{name}]", numbers)
-        return sql, [params[n] if n in params else defaults[n] for n in names]
-
-
-BuildT = TypeVar("BuildT", bound=Callable[..., Any])
-
-
-def prepared(build: BuildT) -> BuildT:
-    """Build a statement once per shape (the builder's arguments), with bind parameters
-    for its values. Reads that every page makes use these: building a statement and its
-    cache key costs more than running it on an index, and a prepared one reuses both."""
-    return functools.lru_cache(maxsize=64)(build)  # type: ignore[return-value]
-
-
-def ids_param(name: str = "ids") -> BindParameter[Any]:
-    """A list of values for IN, bound at execution."""
-    return bindparam(name, expanding=True)
-
-
-def page_shape(page: Page) -> tuple[bool, bool, bool]:
-    """Which paging bounds a page has: the shape of its prepared statement."""
-    return page.max_id is not None, page.since_id is not None, page.min_id is not None
-
-
-def paged_by_params(
-    statement: Select[Any], column: ColumnElement[Any], shape: tuple[bool, bool, bool]
-) -> Select[Any]:
-    """paged() with bind parameters (max_id, since_id, min_id, limit): see page_params."""
-    has_max, has_since, has_min = shape
-    if has_max:
-        statement = statement.where(column < bindparam("max_id"))
-    if has_since:
-        statement = statement.where(column > bindparam("since_id"))
-    if has_min:
-        statement = statement.where(column > bindparam("min_id"))
-    order = column.asc() if has_min else column.desc()
-    return statement.order_by(order).limit(bindparam("limit"))
-
-
-def page_params(page: Page) -> dict[str, Any]:
-    values = {"max_id": page.max_id, "since_id": page.since_id, "min_id": page.min_id}
-    return {"limit": page.limit, **{k: v for k, v in values.items() if v is not None}}
-
-
-# -- paging -------------------------------------------------------------------------
-
-
-def paged(statement: Select[Any], column: ColumnElement[Any], page: Page) -> Select[Any]:
-    """Mastodon paging on an id column: max_id/since_id/min_id bounds, order and limit."""
-    if page.max_id is not None:
-        statement = statement.where(column < page.max_id)
-    if page.since_id is not None:
-        statement = statement.where(column > page.since_id)
-    if page.min_id is not None:
-        statement = statement.where(column > page.min_id)
-    order = column.asc() if page.min_id is not None else column.desc()
-    return statement.order_by(order).limit(page.limit)
-
-
-def newest_first(items: list[T], page: Page) -> list[T]:
-    """min_id pages are read oldest first (to start right after min_id); show them newest first."""
-    return list(reversed(items)) if page.min_id is not None else items
 
 
 class Queries:

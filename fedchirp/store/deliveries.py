@@ -8,8 +8,9 @@ from sqlalchemy import Subquery, func, select, update
 
 from fedchirp.clock import now_iso
 from fedchirp.store import dialect
-from fedchirp.store.db import Queries, record, records
+from fedchirp.store.db import Queries
 from fedchirp.store.models import Delivery
+from fedchirp.store.query import record, records
 from fedchirp.store.schema import deliveries
 
 # Rows per INSERT when queueing: 8 parameters each stays far below the bound-parameter

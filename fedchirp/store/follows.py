@@ -7,9 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fedchirp.clock import now_iso
 from fedchirp.store.counters import bump_account
-from fedchirp.store.db import Queries, newest_first, paged, record, records
+from fedchirp.store.db import Queries
 from fedchirp.store.dialect import insert_ignore
 from fedchirp.store.models import FOLLOWER_VISIBLE, Account, Follow, Page
+from fedchirp.store.query import newest_first, paged, record, records
 from fedchirp.store.schema import (
     accounts,
     follows,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, literal, select, union, union_all
 
 from fedchirp.clock import now_iso
 from fedchirp.store import dialect
 from fedchirp.store.counters import bump_status
-from fedchirp.store.db import Prepared, Queries, ids_param, record
+from fedchirp.store.db import Queries
 from fedchirp.store.models import Favourite
+from fedchirp.store.query import Prepared, Read, ids_param, record
 from fedchirp.store.schema import accounts, favourites, statuses
 
 # Read for every page of statuses a signed-in viewer sees: prepared once.
@@ -24,6 +26,19 @@ _VIEWER_FLAGS = Prepared(
         ),
     )
 )
+
+
+def viewer_flags_read(account_id: int, status_ids: Sequence[int]) -> Read[dict[int, set[str]]]:
+    """Which of the statuses this account has 'favourited' / 'reblogged'."""
+    ids = list(status_ids)
+
+    def shape(rows: list[dict[str, Any]]) -> dict[int, set[str]]:
+        flags: dict[int, set[str]] = {sid: set() for sid in ids}
+        for row in rows:
+            flags[row["sid"]].add(row["flag"])
+        return flags
+
+    return Read(_VIEWER_FLAGS, {"viewer": account_id, "ids": ids}, shape)
 
 
 class InteractionQueries(Queries):
@@ -68,13 +83,7 @@ class InteractionQueries(Queries):
 
     async def viewer_flags(self, account_id: int, status_ids: Sequence[int]) -> dict[int, set[str]]:
         """Which of the statuses this account has 'favourited' / 'reblogged'."""
-        flags: dict[int, set[str]] = {sid: set() for sid in status_ids}
-        if not status_ids:
-            return flags
-        params = {"viewer": account_id, "ids": list(status_ids)}
-        for row in await self.db.fetch(_VIEWER_FLAGS, params):
-            flags[row["sid"]].add(row["flag"])
-        return flags
+        return await self.db.read(viewer_flags_read(account_id, status_ids))
 
     async def remote_interactor_inboxes(self, status_id: int) -> set[str]:
         """Delivery inboxes of remote accounts that boosted or liked a status."""

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from fedchirp.store.db import Prepared, Queries, ids_param, record, records
+from fedchirp.store.db import Queries
 from fedchirp.store.models import MediaAttachment
+from fedchirp.store.query import Prepared, Read, ids_param, record, records
 from fedchirp.store.schema import media_attachments
 
 # Read for every page of statuses: prepared once (store/db.py `prepared`).
@@ -17,6 +18,18 @@ _MEDIA_OF = Prepared(
     .where(media_attachments.c.status_id.in_(ids_param()))
     .order_by(media_attachments.c.position)
 )
+
+
+def media_read(status_ids: Iterable[int]) -> Read[dict[int, list[MediaAttachment]]]:
+    ids = list(set(status_ids))
+
+    def shape(rows: list[dict[str, Any]]) -> dict[int, list[MediaAttachment]]:
+        found: dict[int, list[MediaAttachment]] = {sid: [] for sid in ids}
+        for media in records(MediaAttachment, rows):
+            found[media.status_id].append(media)  # type: ignore[index]
+        return found
+
+    return Read(_MEDIA_OF, {"ids": ids}, shape)
 
 
 class MediaQueries(Queries):
@@ -41,11 +54,4 @@ class MediaQueries(Queries):
 
     async def media_of(self, status_ids: Iterable[int]) -> dict[int, list[MediaAttachment]]:
         """Each status's attachments in order (an empty list for one without any)."""
-        ids = list(set(status_ids))
-        found: dict[int, list[MediaAttachment]] = {sid: [] for sid in ids}
-        if not ids:
-            return found
-        rows = await self.db.fetch(_MEDIA_OF, {"ids": ids})
-        for media in records(MediaAttachment, rows):
-            found[media.status_id].append(media)  # type: ignore[index]
-        return found
+        return await self.db.read(media_read(status_ids))

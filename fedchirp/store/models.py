@@ -243,3 +243,16 @@ class StatusStats:
     replies_count: int = 0
     reblogs_count: int = 0
     favourites_count: int = 0
+
+
+@dataclass(frozen=True)
+class PageDetails:
+    """Everything a page of statuses shows besides the statuses, read in one trip."""
+
+    authors: dict[int, Account]
+    account_stats: dict[int, AccountStats]
+    viewer_flags: dict[int, set[str]]  # 'favourited' / 'reblogged', for a signed-in viewer
+    tags: dict[int, list[str]]
+    media: dict[int, list[MediaAttachment]]
+    status_stats: dict[int, StatusStats]
+    mentions: dict[int, list[Account]]

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import insert, select
 
 from fedchirp.clock import now_iso
-from fedchirp.store.db import Queries, newest_first, paged, records
+from fedchirp.store.db import Queries
 from fedchirp.store.models import Notification, Page
+from fedchirp.store.query import newest_first, paged, records
 from fedchirp.store.schema import notifications
 
 

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from fedchirp.clock import now_iso
-from fedchirp.store.db import Prepared, Queries, record
+from fedchirp.store.db import Queries
 from fedchirp.store.models import Account, OAuthApp, OAuthCode, OAuthToken
+from fedchirp.store.query import Prepared, record
 from fedchirp.store.schema import accounts, oauth_apps, oauth_codes, oauth_tokens
 
 # Every API request starts with this read: prepared once (store/db.py `prepared`).

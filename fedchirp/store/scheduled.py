@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, select, update
 
 from fedchirp.clock import now_iso
-from fedchirp.store.db import Queries, record, records
+from fedchirp.store.db import Queries
 from fedchirp.store.models import ScheduledStatus
+from fedchirp.store.query import record, records
 from fedchirp.store.schema import scheduled_statuses
 
 _in_order = (scheduled_statuses.c.scheduled_at, scheduled_statuses.c.id)

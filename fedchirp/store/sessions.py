@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
-from fedchirp.store.db import Queries, record
+from fedchirp.store.db import Queries
 from fedchirp.store.models import WebSession
+from fedchirp.store.query import record
 from fedchirp.store.schema import web_sessions
 
 

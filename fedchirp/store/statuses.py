@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, literal, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fedchirp.clock import now_iso
 from fedchirp.store.counters import bump_account, bump_status
-from fedchirp.store.db import Prepared, Queries, ids_param, record, records
+from fedchirp.store.db import Queries
 from fedchirp.store.dialect import insert_ignore
 from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
 from fedchirp.store.ids import id_for_time, random_id_for_time
-from fedchirp.store.models import FOLLOWER_VISIBLE, Status
+from fedchirp.store.models import FOLLOWER_VISIBLE, Account, Status
+from fedchirp.store.query import Prepared, Read, ids_param, record, records
 from fedchirp.store.schema import (
+    accounts,
     follows,
     home_feed,
     local_users,
@@ -28,6 +30,8 @@ from fedchirp.store.schema import (
     tombstones,
 )
 
+T = TypeVar("T")
+
 ID_ATTEMPTS = 8
 
 # Reads that every page of statuses makes, prepared once (store/db.py `prepared`).
@@ -35,11 +39,55 @@ _STATUSES_BY_ID = Prepared(select(statuses).where(statuses.c.id.in_(ids_param())
 _RECIPIENTS_OF = Prepared(
     select(status_recipients).where(status_recipients.c.status_id.in_(ids_param()))
 )
+_MENTIONS_OF = Prepared(
+    select(status_recipients.c.status_id, accounts)
+    .join(accounts, accounts.c.id == status_recipients.c.account_id)
+    .where(status_recipients.c.status_id.in_(ids_param()), status_recipients.c.mentioned == 1)
+    .order_by(status_recipients.c.status_id, accounts.c.id)
+)
 _TAGS_OF = Prepared(
     select(status_tags)
     .where(status_tags.c.status_id.in_(ids_param()))
     .order_by(status_tags.c.status_id, status_tags.c.tag)
 )
+
+
+def recipients_read(status_ids: Iterable[int]) -> Read[dict[int, list[tuple[int, bool]]]]:
+    ids = list(set(status_ids))
+    return Read(
+        _RECIPIENTS_OF,
+        {"ids": ids},
+        lambda rows: _grouped(ids, rows, lambda row: (row["account_id"], bool(row["mentioned"]))),
+    )
+
+
+def mentions_read(status_ids: Iterable[int]) -> Read[dict[int, list[Account]]]:
+    """The accounts each status mentions."""
+    ids = list(set(status_ids))
+    return Read(
+        _MENTIONS_OF,
+        {"ids": ids},
+        lambda rows: _grouped(ids, rows, lambda row: record(Account, _without_status_id(row))),
+    )
+
+
+def _without_status_id(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name != "status_id"}
+
+
+def tags_read(status_ids: Iterable[int]) -> Read[dict[int, list[str]]]:
+    ids = list(set(status_ids))
+    return Read(_TAGS_OF, {"ids": ids}, lambda rows: _grouped(ids, rows, lambda row: row["tag"]))
+
+
+def _grouped(
+    status_ids: list[int], rows: list[dict[str, Any]], value: Callable[[dict[str, Any]], T]
+) -> dict[int, list[T]]:
+    """Rows' values by their status_id, in row order; an empty list for ids without any."""
+    found: dict[int, list[T]] = {sid: [] for sid in status_ids}
+    for row in rows:
+        found[row["status_id"]].append(value(row))
+    return found
 
 
 class StatusQueries(Queries):
@@ -247,14 +295,7 @@ class StatusQueries(Queries):
 
     async def recipients_of(self, status_ids: Iterable[int]) -> dict[int, list[tuple[int, bool]]]:
         """(account_id, mentioned) of each status's recipients, for many statuses at once."""
-        ids = list(set(status_ids))
-        found: dict[int, list[tuple[int, bool]]] = {sid: [] for sid in ids}
-        if not ids:
-            return found
-        rows = await self.db.fetch(_RECIPIENTS_OF, {"ids": ids})
-        for row in rows:
-            found[row["status_id"]].append((row["account_id"], bool(row["mentioned"])))
-        return found
+        return await self.db.read(recipients_read(status_ids))
 
     async def count_statuses(self, account_id: int | None = None, local_only: bool = False) -> int:
         """Posts (not boosts): an account's from its counter, or the instance's."""
@@ -279,14 +320,7 @@ class StatusQueries(Queries):
         }
 
     async def tags_of(self, status_ids: Iterable[int]) -> dict[int, list[str]]:
-        ids = list(set(status_ids))
-        found: dict[int, list[str]] = {sid: [] for sid in ids}
-        if not ids:
-            return found
-        rows = await self.db.fetch(_TAGS_OF, {"ids": ids})
-        for row in rows:
-            found[row["status_id"]].append(row["tag"])
-        return found
+        return await self.db.read(tags_read(status_ids))
 
     async def replace_tags(self, status_id: int, tags: Iterable[str]) -> None:
         async with self.db.atomic() as db:

@@ -11,9 +11,10 @@ from collections.abc import Iterable
 
 from sqlalchemy import bindparam, delete, select
 
-from fedchirp.store.db import (
+from fedchirp.store.db import Queries
+from fedchirp.store.models import Page, Status, StatusFilters
+from fedchirp.store.query import (
     Prepared,
-    Queries,
     ids_param,
     newest_first,
     page_params,
@@ -23,7 +24,6 @@ from fedchirp.store.db import (
     prepared,
     records,
 )
-from fedchirp.store.models import Page, Status, StatusFilters
 from fedchirp.store.schema import home_feed, local_users, media_attachments, status_tags, statuses
 from fedchirp.store.visibility import visible_to
 

@@ -7,7 +7,6 @@ read per kind of thing for the whole page, not one per post) and caches it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -197,32 +196,17 @@ class Renderer:
     async def _load(
         self, status_ids: list[int], author_ids: set[int]
     ) -> tuple[dict[int, Account], dict[int, set[str]]]:
-        """Everything a page of statuses shows, read at once: one query per kind of thing
-        (run side by side), whatever the number of posts. Returns (authors, viewer flags)."""
+        """Everything a page of statuses shows, in one read of the store whatever the
+        number of posts. Returns (authors, viewer flags)."""
         store = self.ctx.store
         viewer_id = self.viewer.id if self.viewer else None
-        authors, flags, tags, media, stats, recipients, account_stats = await asyncio.gather(
-            store.get_accounts(author_ids),
-            store.viewer_flags(viewer_id, status_ids) if viewer_id else _no_flags(),
-            store.tags_of(status_ids),
-            store.media_of(status_ids),
-            store.status_stats_of(status_ids),
-            store.recipients_of(status_ids),
-            store.account_stats_of(author_ids - self._account_stats.keys()),
-        )
-        self._tags.update(tags)
-        self._media.update(media)
-        self._status_stats.update(stats)
-        self._account_stats.update(account_stats)
-        mentioned = {
-            sid: [aid for aid, is_mention in pairs if is_mention]
-            for sid, pairs in recipients.items()
-        }
-        wanted = {aid for ids in mentioned.values() for aid in ids} - authors.keys()
-        known = {**authors, **(await store.get_accounts(wanted) if wanted else {})}
-        for sid, ids in mentioned.items():
-            self._mentions[sid] = [known[aid] for aid in ids if aid in known]
-        return authors, flags
+        page = await store.page_details(status_ids, author_ids, viewer_id)
+        self._tags.update(page.tags)
+        self._media.update(page.media)
+        self._status_stats.update(page.status_stats)
+        self._account_stats.update(page.account_stats)
+        self._mentions.update(page.mentions)
+        return page.authors, page.viewer_flags
 
     def _tag_entities(self, status: Status) -> list[dict[str, str]]:
         return [
@@ -313,7 +297,3 @@ class Renderer:
                 }
             )
         return result
-
-
-async def _no_flags() -> dict[int, set[str]]:
-    return {}
