@@ -64,7 +64,8 @@ class Prepared:
     The statement is ordinary SQLAlchemy Core, the same for both databases; only its
     execution skips SQLAlchemy's per-call machinery (building the execution context
     and result objects costs three times what the indexed read itself does). Lists
-    bound for IN (ids_param) must be integers: they are written into the SQL.
+    bound for IN (ids_param) must be integers: SQLite gets them written into the SQL,
+    PostgreSQL as one array parameter.
     """
 
     def __init__(self, statement: Select[Any] | CompoundSelect) -> None:
@@ -77,18 +78,29 @@ class Prepared:
         self._compiled: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
 
     def compiled(self, dialect: Dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+        """(SQL, names of its positional parameters in order, default values)."""
         found = self._compiled.get(dialect.name)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
-            names = tuple(n for n in compiled.positiontup or () if n not in self.lists)
-            found = self._compiled[dialect.name] = (compiled.string, names, compiled.params)
+            sql = compiled.string
+            names = [n for n in compiled.positiontup or () if n not in self.lists]
+            if dialect.name == "postgresql":
+                # A list travels as one array parameter, so the SQL text stays the same
+                # and asyncpg reuses the statement it prepared (a new text costs a
+                # round trip to prepare it).
+                for name in self.lists:
+                    names.append(name)
+                    sql = sql.replace(f"IN (__[POSTCOMPILE_{name}])", f"= ANY(${len(names)})")
+            found = (sql, tuple(names), compiled.params)
+            self._compiled[dialect.name] = found
         return found
 
     def sql_and_args(self, dialect: Dialect, params: dict[str, Any]) -> tuple[str, list[Any]]:
         sql, names, defaults = self.compiled(dialect)
-        for name in self.lists:
-            numbers = ", ".join(str(int(value)) for value in params[name])
-            sql = sql.replace(f"__[POSTCOMPILE_{name}]", numbers)
+        if dialect.name != "postgresql":
+            for name in self.lists:
+                numbers = ", ".join(str(int(value)) for value in params[name])
+                sql = sql.replace(f"__[POSTCOMPILE_{name}]", numbers)
         return sql, [params[n] if n in params else defaults[n] for n in names]
 
 
