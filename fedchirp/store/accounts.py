@@ -21,7 +21,7 @@ def _account(row: Any) -> Account:
     return found
 
 
-# Read for every page that shows accounts: prepared once (store/db.py `prepared`).
+# Read for every page that shows accounts: prepared once (store/query.py Prepared).
 _ACCOUNTS_BY_ID = Prepared(select(accounts).where(accounts.c.id.in_(ids_param())))
 
 

@@ -56,7 +56,7 @@ async def _bump(
 
 S = TypeVar("S", AccountStats, StatusStats)
 
-# Read for every page of statuses: prepared once (store/db.py `prepared`).
+# Read for every page of statuses: prepared once (store/query.py Prepared).
 _ACCOUNT_STATS_OF = Prepared(
     select(account_stats).where(account_stats.c.account_id.in_(ids_param()))
 )

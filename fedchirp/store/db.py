@@ -17,6 +17,9 @@ Readers use their own connections in autocommit mode: each statement sees the
 newest committed data, and WAL lets them run beside the writer. Every result is
 fetched whole before the connection is handed back, so no statement stays open
 and holds an old snapshot between awaits.
+
+The reads every page makes are prepared (store/query.py) and run straight on the
+driver, several in one trip (store/readers.py): fetch_many and read_many.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from fedchirp.store.models import MediaAttachment
 from fedchirp.store.query import Prepared, Read, ids_param, record, records
 from fedchirp.store.schema import media_attachments
 
-# Read for every page of statuses: prepared once (store/db.py `prepared`).
+# Read for every page of statuses: prepared once (store/query.py Prepared).
 _MEDIA_OF = Prepared(
     select(media_attachments)
     .where(media_attachments.c.status_id.in_(ids_param()))

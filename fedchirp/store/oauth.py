@@ -12,7 +12,7 @@ from fedchirp.store.models import Account, OAuthApp, OAuthCode, OAuthToken
 from fedchirp.store.query import Prepared, record
 from fedchirp.store.schema import accounts, oauth_apps, oauth_codes, oauth_tokens
 
-# Every API request starts with this read: prepared once (store/db.py `prepared`).
+# Every API request starts with this read: prepared once (store/query.py Prepared).
 _TOKEN_OWNER = Prepared(
     select(oauth_tokens.c.scopes.label("token_scopes"), accounts)
     .select_from(oauth_tokens.outerjoin(accounts, accounts.c.id == oauth_tokens.c.account_id))

@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 ID_ATTEMPTS = 8
 
-# Reads that every page of statuses makes, prepared once (store/db.py `prepared`).
+# Reads that every page of statuses makes, prepared once (store/query.py Prepared).
 _STATUSES_BY_ID = Prepared(select(statuses).where(statuses.c.id.in_(ids_param())))
 _RECIPIENTS_OF = Prepared(
     select(status_recipients).where(status_recipients.c.status_id.in_(ids_param()))
