@@ -85,7 +85,7 @@ async def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         receiver = await start_instance(Path(tmp) / "r", "receiver")
-        sender = await start_instance(Path(tmp) / "s", "sender", run_delivery_worker=False)
+        sender = await start_instance(Path(tmp) / "s", "sender", run_workers=False)
         try:
             alice = await receiver.create_user("alice")
             bob = await sender.create_user("bob")

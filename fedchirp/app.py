@@ -13,9 +13,10 @@ from fedchirp.config import Config
 from fedchirp.federation.delivery import DeliveryQueue
 from fedchirp.federation.http import HttpClient
 from fedchirp.federation.resolver import Resolver
-from fedchirp.services import scheduling, timelines
+from fedchirp.services import inbox, scheduling, timelines
 from fedchirp.services.accounts import instance_signer
 from fedchirp.services.context import Context
+from fedchirp.services.jobs import Jobs
 from fedchirp.store import Store
 from fedchirp.urls import Urls
 from fedchirp.web import activitypub, wellknown
@@ -23,19 +24,21 @@ from fedchirp.web.api import ROUTE_TABLES as API_ROUTE_TABLES
 from fedchirp.web.errors import error_middleware, frame_guard_middleware
 from fedchirp.web.pages import ROUTE_TABLES as PAGE_ROUTE_TABLES
 from fedchirp.web.pages import setup_templates
-from fedchirp.web.state import ACTIVITY_OBSERVERS, CONFIG, CTX
+from fedchirp.web.state import ACTIVITY_OBSERVERS, CONFIG, CTX, ActivityObserver
 
 log = logging.getLogger(__name__)
 
 
-def create_app(config: Config, run_delivery_worker: bool = True) -> web.Application:
+def create_app(config: Config, run_workers: bool = True) -> web.Application:
+    """The web application; with run_workers it also runs the background workers
+    (`fedchirp serve`), without them it only answers requests (`fedchirp web`)."""
     app = web.Application(
         client_max_size=config.server.max_request_bytes,
         middlewares=[frame_guard_middleware, error_middleware],
     )
     app[CONFIG] = config
     app[ACTIVITY_OBSERVERS] = []
-    app.cleanup_ctx.append(_services(run_delivery_worker))
+    app.cleanup_ctx.append(_services(run_workers))
     app.add_routes(wellknown.routes)
     app.add_routes(activitypub.routes)
     for table in API_ROUTE_TABLES:
@@ -48,32 +51,65 @@ def create_app(config: Config, run_delivery_worker: bool = True) -> web.Applicat
     return app
 
 
-def _services(run_delivery_worker: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+def _services(run_workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        config = app[CONFIG]
-        store = Store(config.database_url)
-        await store.open()
-        http = HttpClient.create(config)
+        async with instance_context(app[CONFIG], app[ACTIVITY_OBSERVERS]) as ctx:
+            app[CTX] = ctx
+            async with background_workers(ctx, run_workers):
+                yield
+
+    return lifecycle
+
+
+@contextlib.asynccontextmanager
+async def instance_context(
+    config: Config, observers: list[ActivityObserver] | None = None
+) -> AsyncIterator[Context]:
+    """Everything a web or worker process shares: store, HTTP client, resolver, queues."""
+    store = Store(config.database_url)
+    await store.open()
+    http = HttpClient.create(config)
+    try:
         urls = Urls(config.base_url)
         signer, _ = await instance_signer(store, urls)
         resolver = Resolver(config, store, http, signer)
         delivery = DeliveryQueue(config, store, http)
-        ctx = Context(config, store, urls, http, resolver, delivery)
-        app[CTX] = ctx
+        settings = config.jobs
+        jobs = Jobs(store, settings.concurrency, settings.lease_seconds, settings.poll_seconds)
+        ctx = Context(
+            config,
+            store,
+            urls,
+            http,
+            resolver,
+            delivery,
+            jobs,
+            [] if observers is None else observers,
+        )
+        inbox.register_jobs(ctx)
+        yield ctx
+    finally:
+        await http.close()
+        await store.close()
+
+
+@contextlib.asynccontextmanager
+async def background_workers(ctx: Context, run: bool = True) -> AsyncIterator[None]:
+    """Run the workers (jobs, deliveries, scheduled posts, feed trims) while inside; on
+    the way out they stop and give back what they had claimed."""
+    workers = []
+    if run:
         workers = [
+            asyncio.create_task(ctx.jobs.run_forever()),
+            asyncio.create_task(ctx.delivery.run_forever()),
             asyncio.create_task(scheduling.run_forever(ctx)),
             asyncio.create_task(timelines.trim_forever(ctx)),
         ]
-        if run_delivery_worker:
-            workers.append(asyncio.create_task(delivery.run_forever()))
-        try:
-            yield
-        finally:
-            for worker in workers:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
-            await http.close()
-            await store.close()
-
-    return lifecycle
+    try:
+        yield
+    finally:
+        for worker in workers:
+            worker.cancel()
+        for worker in workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker

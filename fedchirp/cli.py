@@ -1,4 +1,4 @@
-"""Command line: fedchirp init | serve | user create | migrate | db copy | demo.
+"""Command line: init, serve, web, worker, jobs, user create, migrate, db copy, demo.
 
 Errors are one line on stderr and a non-zero exit status; nothing is changed
 by a command that fails.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import secrets
 import sys
@@ -20,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fedchirp import __version__
 from fedchirp.config import Config, ConfigError, config_from_dict, load_config, render_toml
+from fedchirp.processes import run_web, run_worker
 from fedchirp.services import accounts
 from fedchirp.services.errors import ServiceError
 from fedchirp.store import SchemaError, Store
@@ -105,26 +105,37 @@ def _initial_config(args: argparse.Namespace, path: Path) -> Config:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from fedchirp.app import create_app
-
+    """Web and workers in one process, running init first if needed."""
     if not _config_path(args).exists():
         asyncio.run(init(argparse.Namespace(**{**vars(args), "domain": None, "port": None})))
-    config = _load(args)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    print(
-        f"FedChirp {__version__} serving {config.base_url} "
-        f"on http://{config.server.listen_host}:{config.server.listen_port}"
-    )
-    web.run_app(
-        create_app(config),
-        host=config.server.listen_host,
-        port=config.server.listen_port,
-        print=None,
-    )
+    run_web(_load(args), with_workers=True)
+    return 0
+
+
+def web_only(args: argparse.Namespace) -> int:
+    run_web(_load(args), with_workers=False)
+    return 0
+
+
+def worker(args: argparse.Namespace) -> int:
+    if args.concurrency is not None and args.concurrency < 1:
+        raise CliError("--concurrency must be at least 1")
+    run_worker(_load(args), args.concurrency)
+    return 0
+
+
+async def jobs(args: argparse.Namespace) -> int:
+    """How many jobs wait, and the dead ones with their last error (for admins)."""
+    store = await _open_store(_load(args))
+    try:
+        queued, dead = await store.count_jobs("queued"), await store.count_jobs("dead")
+        running = await store.count_jobs("running")
+        print(f"{queued} queued, {running} running, {dead} dead")
+        for job in await store.dead_jobs(args.limit):
+            print(f"dead {job.id} {job.queue} {job.key or ''} after {job.attempts} attempts,"
+                  f" {job.finished_at}: {job.last_error}")  # fmt: skip
+    finally:
+        await store.close()
     return 0
 
 
@@ -218,8 +229,19 @@ def build_parser() -> argparse.ArgumentParser:
     init_cmd.add_argument("--port", type=int, help="port to listen on (default 8080)")
     init_cmd.set_defaults(handler=init, is_async=True)
 
-    serve_cmd = commands.add_parser("serve", help="serve (running init first if needed)")
+    serve_cmd = commands.add_parser("serve", help="web and workers in one process (init if needed)")
     serve_cmd.set_defaults(handler=serve, is_async=False)
+
+    web_cmd = commands.add_parser("web", help="serve requests only (workers run apart)")
+    web_cmd.set_defaults(handler=web_only, is_async=False)
+
+    worker_cmd = commands.add_parser("worker", help="run background jobs and deliveries")
+    worker_cmd.add_argument("--concurrency", type=int, help="jobs run at once (jobs.concurrency)")
+    worker_cmd.set_defaults(handler=worker, is_async=False)
+
+    jobs_cmd = commands.add_parser("jobs", help="count waiting jobs and list dead ones")
+    jobs_cmd.add_argument("--limit", type=int, default=20, help="dead jobs shown (default 20)")
+    jobs_cmd.set_defaults(handler=jobs, is_async=True)
 
     user_cmd = commands.add_parser("user", help="manage local accounts")
     user_commands = user_cmd.add_subparsers(dest="user_command", required=True)

@@ -150,6 +150,20 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True)
+class JobsConfig:
+    # Jobs (incoming activities to apply) run at once by one worker process.
+    concurrency: int = 8
+    # A job whose worker died is taken up by another once its lease runs out.
+    lease_seconds: float = 60.0
+    poll_seconds: float = 5.0
+
+    def check(self) -> None:
+        _check_positive("jobs.concurrency", self.concurrency)
+        _check_positive("jobs.lease_seconds", self.lease_seconds)
+        _check_positive("jobs.poll_seconds", self.poll_seconds)
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     branding: BrandingConfig = field(default_factory=BrandingConfig)
@@ -159,6 +173,7 @@ class Config:
     media: MediaConfig = field(default_factory=MediaConfig)
     federation: FederationConfig = field(default_factory=FederationConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    jobs: JobsConfig = field(default_factory=JobsConfig)
     base_dir: Path = field(default_factory=Path.cwd)  # where relative paths start
 
     @property
@@ -202,6 +217,7 @@ _SECTIONS: dict[str, type] = {
     "media": MediaConfig,
     "federation": FederationConfig,
     "delivery": DeliveryConfig,
+    "jobs": JobsConfig,
 }
 
 
@@ -283,6 +299,8 @@ _HELP = {
     "delivery.max_attempts": "tries per delivery before giving up",
     "delivery.backoff_base_seconds": "first retry delay; doubles each try",
     "delivery.backoff_max_seconds": "longest retry delay",
+    "jobs.concurrency": "background jobs (incoming activities) one worker process runs at once",
+    "jobs.lease_seconds": "a job whose worker died is taken up again after this long",
 }
 
 

@@ -22,6 +22,7 @@ from fedchirp.app import create_app
 from fedchirp.config import Config, config_from_dict
 from fedchirp.services import accounts
 from fedchirp.services.context import Context
+from fedchirp.services.inbox import INBOX_QUEUE
 from fedchirp.store.models import Account
 from fedchirp.web.state import ACTIVITY_OBSERVERS, CTX, ActivityObserver
 
@@ -95,7 +96,7 @@ async def start_instance(
     name: str,
     port: int = 0,
     settings: dict[str, Any] | None = None,
-    run_delivery_worker: bool = True,
+    run_workers: bool = True,
 ) -> LocalInstance:
     """Start an instance on 127.0.0.1 (a free port unless one is given, e.g. to restart).
 
@@ -117,7 +118,7 @@ async def start_instance(
         "federation": {"allow_private_addresses": True, "allow_http": True},
     }
     config = config_from_dict(_merge(base, settings or {}), base_dir=data_dir)
-    runner = web.AppRunner(create_app(config, run_delivery_worker), access_log=None)
+    runner = web.AppRunner(create_app(config, run_workers), access_log=None)
     await runner.setup()
     await web.SockSite(runner, sock).start()
     return LocalInstance(name, config, runner)
@@ -176,18 +177,26 @@ class ApiClient:
 async def settle(*instances: LocalInstance, timeout: float = 15.0) -> None:
     """Deliver everything due on every instance until all queues are quiet.
 
-    Delivering can cause more deliveries (a Follow makes its target send an
-    Accept), so this loops until a full pass finds nothing left to send.
+    Incoming activities are applied (the inbox only queues them) and deliveries sent;
+    either can cause more (a Follow makes its target send an Accept), so this loops
+    until a full pass finds nothing left to do.
     """
 
     async def quiet() -> None:
         while True:
             for instance in instances:
+                await instance.ctx.jobs.drain()
                 await instance.ctx.delivery.drain()
             busy = False
             for instance in instances:
-                due = await instance.ctx.store.next_delivery_due()
-                if due is not None and due <= instance.ctx.delivery.clock():
+                ctx = instance.ctx
+                due = [
+                    await ctx.store.next_delivery_due(),
+                    await ctx.store.next_job_due([INBOX_QUEUE]),
+                ]
+                if ctx.jobs.busy or ctx.delivery.busy:
+                    busy = True
+                if any(d is not None and d <= ctx.delivery.clock() for d in due):
                     busy = True
             if not busy:
                 return

@@ -65,7 +65,7 @@ async def _queued(instance, inbox_url: str, n: int = 1):
 
 
 async def _setup(start, **options):
-    instance = await start("a", settings=FAST, run_delivery_worker=False, **options)
+    instance = await start("a", settings=FAST, run_workers=False, **options)
     await instance.create_user("alice")
     clock = Clock()
     instance.ctx.delivery.clock = clock
@@ -174,7 +174,7 @@ async def test_unreachable_inbox_is_retried(start):
 
 async def test_queue_survives_a_restart(start, tmp_path):
     """A delivery that failed before a restart is delivered after it, from the database."""
-    a = await start("a", settings=FAST, run_delivery_worker=False)
+    a = await start("a", settings=FAST, run_workers=False)
     await a.create_user("alice")
     target = RecordingInbox()
     await target.start()
@@ -200,7 +200,7 @@ async def test_queue_survives_a_restart(start, tmp_path):
 
 
 async def test_send_interrupted_by_a_crash_is_picked_up_after_its_lease(start, inbox, tmp_path):
-    a = await start("a", settings=FAST, run_delivery_worker=False)
+    a = await start("a", settings=FAST, run_workers=False)
     await a.create_user("alice")
     row = await _queued(a, inbox.url)
     # A worker leased the row and died before recording any outcome.
@@ -208,7 +208,7 @@ async def test_send_interrupted_by_a_crash_is_picked_up_after_its_lease(start, i
     assert [d.id for d in leased] == [row.id]
     await a.stop()
     again = await start(
-        "a", port=a.port, settings=FAST, data_dir=tmp_path / "a", run_delivery_worker=False
+        "a", port=a.port, settings=FAST, data_dir=tmp_path / "a", run_workers=False
     )
     assert await again.ctx.delivery.run_due() == 0  # still leased
     again.ctx.delivery.clock = lambda: time.time() + 61

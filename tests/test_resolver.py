@@ -122,6 +122,7 @@ async def test_gotosocial_style_key_documents_are_understood(start, remote, http
     headers["Content-Type"] = AS2
     async with http.post(url, data=body, headers=headers) as resp:
         assert resp.status == 202, await resp.text()
+    await settle(a)
     account = await a.ctx.store.get_account_by_uri(zed)
     assert account.inbox_url == f"{zed}/inbox"  # the full actor was fetched by its id
     assert await a.ctx.store.get_follow(account.id, alice.id) is not None

@@ -49,6 +49,11 @@ class DeliveryQueue:
         self._wake = asyncio.Event()
         self._in_flight = 0
 
+    @property
+    def busy(self) -> bool:
+        """Deliveries are being claimed or sent by this process right now."""
+        return self._in_flight > 0
+
     # -- producing -----------------------------------------------------------
 
     async def enqueue(

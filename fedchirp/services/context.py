@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from fedchirp.config import Config
 from fedchirp.federation.delivery import DeliveryQueue
 from fedchirp.federation.http import HttpClient
 from fedchirp.federation.resolver import Resolver
+from fedchirp.federation.vocab import Activity
+from fedchirp.services.jobs import Jobs
 from fedchirp.store import Store
 from fedchirp.urls import Urls
 
@@ -20,3 +23,6 @@ class Context:
     http: HttpClient
     resolver: Resolver
     delivery: DeliveryQueue
+    jobs: Jobs
+    # Told (activity, outcome) of every incoming activity once applied; the demo prints them.
+    observers: list[Callable[[Activity, str], None]] = field(default_factory=list)

@@ -25,6 +25,7 @@ from fedchirp.federation.vocab import (
     Activity,
     InvalidDocument,
     Note,
+    parse_activity,
     parse_embedded_activity,
     parse_note,
     same_origin,
@@ -35,8 +36,34 @@ from fedchirp.store.models import Account, Follow, Status
 
 log = logging.getLogger(__name__)
 
+INBOX_QUEUE = "inbox"
+
 Fetcher = Callable[[Context, Activity, Account], Awaitable[Any]]
 Handler = Callable[[Context, Activity, Account, Any], Awaitable[str]]
+
+
+async def accept(ctx: Context, activity: Activity, actor: Account) -> None:
+    """Take an authenticated activity in: queue it to be applied by a worker. It is
+    committed when this returns (so the sender may be told 202), and an id queued
+    already is dropped here."""
+    await ctx.jobs.enqueue(INBOX_QUEUE, activity.id, {"actor": actor.id, "activity": activity.raw})
+
+
+def register_jobs(ctx: Context) -> None:
+    ctx.jobs.register(INBOX_QUEUE, lambda payload: apply(ctx, payload))
+
+
+async def apply(ctx: Context, payload: dict[str, Any]) -> None:
+    """A worker applies a queued activity (checked at the edge when it came in)."""
+    activity = parse_activity(payload["activity"])
+    actor = await ctx.store.get_account(payload["actor"])
+    if actor is None:
+        log.info("inbox %s: its actor is gone, dropped", activity.id)
+        return
+    outcome = await dispatch(ctx, activity, actor)
+    log.info("inbox %s from %s: %s", activity.type, actor.uri, outcome)
+    for observer in ctx.observers:
+        observer(activity, outcome)
 
 
 async def dispatch(ctx: Context, activity: Activity, actor: Account) -> str:

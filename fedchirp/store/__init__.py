@@ -20,6 +20,7 @@ from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUna
 from fedchirp.store.follows import FollowQueries
 from fedchirp.store.inbox import InboxQueries
 from fedchirp.store.interactions import InteractionQueries
+from fedchirp.store.jobs import JobQueries
 from fedchirp.store.media import MediaQueries
 from fedchirp.store.migrate import SchemaError, current_revision, upgrade
 from fedchirp.store.notifications import NotificationQueries
@@ -41,6 +42,7 @@ class Store(
     FollowQueries,
     InboxQueries,
     InteractionQueries,
+    JobQueries,
     MediaQueries,
     NotificationQueries,
     OAuthQueries,

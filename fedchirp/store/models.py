@@ -256,3 +256,18 @@ class PageDetails:
     media: dict[int, list[MediaAttachment]]
     status_stats: dict[int, StatusStats]
     mentions: dict[int, list[Account]]
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    queue: str
+    key: str | None
+    payload: str  # JSON
+    state: str  # 'queued' | 'running' | 'dead'
+    attempts: int  # started so far, this one included once claimed
+    run_at: float
+    lease_until: float
+    last_error: str | None
+    created_at: str
+    finished_at: str | None

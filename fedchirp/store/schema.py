@@ -13,34 +13,18 @@ store/migrations. The rules kept by triggers are in store/triggers.py.
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     CheckConstraint,
     Column,
-    Float,
-    ForeignKey,
     Index,
     Integer,
-    MetaData,
     PrimaryKeyConstraint,
     Table,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.sqlite import REAL
 
+from fedchirp.store.columns import Id, Real, metadata, ref
 from fedchirp.store.triggers import install_triggers
-
-metadata = MetaData()
-
-# 64-bit ids on PostgreSQL; on SQLite an INTEGER PRIMARY KEY is the 64-bit rowid.
-Id = BigInteger().with_variant(Integer(), "sqlite")
-# Double precision; named REAL on SQLite, as the first release's tables have it.
-Real = Float().with_variant(REAL(), "sqlite")
-
-
-def _ref(target: str, on_delete: str = "CASCADE") -> ForeignKey:
-    return ForeignKey(target, ondelete=on_delete)
-
 
 settings = Table(
     "settings",
@@ -79,7 +63,7 @@ accounts = Table(
 local_users = Table(
     "local_users",
     metadata,
-    Column("account_id", Id, _ref("accounts.id"), primary_key=True),
+    Column("account_id", Id, ref("accounts.id"), primary_key=True),
     Column("password_hash", Text, nullable=False),
     Column("private_key_pem", Text, nullable=False),
     Column("is_admin", Integer, nullable=False, server_default="0"),
@@ -91,7 +75,7 @@ local_users = Table(
 account_stats = Table(
     "account_stats",
     metadata,
-    Column("account_id", Id, _ref("accounts.id"), primary_key=True),
+    Column("account_id", Id, ref("accounts.id"), primary_key=True),
     Column("statuses_count", Integer, nullable=False, server_default="0"),  # posts, not boosts
     Column("followers_count", Integer, nullable=False, server_default="0"),
     Column("following_count", Integer, nullable=False, server_default="0"),
@@ -102,7 +86,7 @@ circles = Table(
     "circles",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
     Column("title", Text, nullable=False),
     Column("created_at", Text, nullable=False),
     UniqueConstraint("account_id", "title"),
@@ -115,7 +99,7 @@ statuses = Table(
     Column("id", Id, primary_key=True, autoincrement=False),
     Column("uri", Text, nullable=False, unique=True),
     Column("url", Text, nullable=False, server_default=""),
-    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
     Column("local", Integer, nullable=False),
     Column("content", Text, nullable=False, server_default=""),
     Column("source_text", Text, nullable=False, server_default=""),
@@ -123,13 +107,13 @@ statuses = Table(
     Column("sensitive", Integer, nullable=False, server_default="0"),
     Column("visibility", Text, nullable=False),
     Column("language", Text),
-    Column("in_reply_to_id", Id, _ref("statuses.id", "SET NULL")),
+    Column("in_reply_to_id", Id, ref("statuses.id", "SET NULL")),
     Column("in_reply_to_uri", Text),
-    Column("in_reply_to_account_id", Id, _ref("accounts.id", "SET NULL")),
-    Column("reblog_of_id", Id, _ref("statuses.id")),
+    Column("in_reply_to_account_id", Id, ref("accounts.id", "SET NULL")),
+    Column("reblog_of_id", Id, ref("statuses.id")),
     Column("created_at", Text, nullable=False),
     Column("edited_at", Text),
-    Column("circle_id", Id, _ref("circles.id", "SET NULL")),
+    Column("circle_id", Id, ref("circles.id", "SET NULL")),
     CheckConstraint("visibility IN ('public', 'unlisted', 'private', 'direct', 'limited')"),
     UniqueConstraint("account_id", "reblog_of_id"),
     Index("statuses_account", "account_id", "id"),
@@ -143,7 +127,7 @@ statuses = Table(
 status_stats = Table(
     "status_stats",
     metadata,
-    Column("status_id", Id, _ref("statuses.id"), primary_key=True),
+    Column("status_id", Id, ref("statuses.id"), primary_key=True),
     Column("replies_count", Integer, nullable=False, server_default="0"),
     Column("reblogs_count", Integer, nullable=False, server_default="0"),
     Column("favourites_count", Integer, nullable=False, server_default="0"),
@@ -154,8 +138,8 @@ status_stats = Table(
 status_recipients = Table(
     "status_recipients",
     metadata,
-    Column("status_id", Id, _ref("statuses.id"), nullable=False),
-    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("status_id", Id, ref("statuses.id"), nullable=False),
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
     Column("mentioned", Integer, nullable=False, server_default="0"),
     PrimaryKeyConstraint("status_id", "account_id"),
     Index("status_recipients_account", "account_id", "status_id"),
@@ -166,8 +150,8 @@ status_recipients = Table(
 home_feed = Table(
     "home_feed",
     metadata,
-    Column("account_id", Id, _ref("accounts.id"), nullable=False),
-    Column("status_id", Id, _ref("statuses.id"), nullable=False),
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
+    Column("status_id", Id, ref("statuses.id"), nullable=False),
     PrimaryKeyConstraint("account_id", "status_id"),
     Index("home_feed_status", "status_id"),
 )
@@ -185,8 +169,8 @@ follows = Table(
     "follows",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("follower_id", Id, _ref("accounts.id"), nullable=False),
-    Column("followee_id", Id, _ref("accounts.id"), nullable=False),
+    Column("follower_id", Id, ref("accounts.id"), nullable=False),
+    Column("followee_id", Id, ref("accounts.id"), nullable=False),
     Column("uri", Text, nullable=False, unique=True),
     Column("state", Text, nullable=False),
     Column("created_at", Text, nullable=False),
@@ -199,8 +183,8 @@ favourites = Table(
     "favourites",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("account_id", Id, _ref("accounts.id"), nullable=False),
-    Column("status_id", Id, _ref("statuses.id"), nullable=False),
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
+    Column("status_id", Id, ref("statuses.id"), nullable=False),
     Column("uri", Text, nullable=False, unique=True),
     Column("created_at", Text, nullable=False),
     UniqueConstraint("account_id", "status_id"),
@@ -211,101 +195,31 @@ notifications = Table(
     "notifications",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
     Column("type", Text, nullable=False),
-    Column("from_account_id", Id, _ref("accounts.id"), nullable=False),
-    Column("status_id", Id, _ref("statuses.id")),
+    Column("from_account_id", Id, ref("accounts.id"), nullable=False),
+    Column("status_id", Id, ref("statuses.id")),
     Column("created_at", Text, nullable=False),
     Index("notifications_account", "account_id", "id"),
     Index("notifications_status", "status_id"),
 )
 
-# Activities received, by id, so a repeat delivery changes nothing.
-inbox_seen = Table(
-    "inbox_seen",
-    metadata,
-    Column("activity_uri", Text, primary_key=True),
-    Column("type", Text, nullable=False),
-    Column("actor_uri", Text, nullable=False),
-    Column("received_at", Text, nullable=False),
-)
-
-# The outbound queue: one row per (activity, remote inbox), leased while being sent.
-deliveries = Table(
-    "deliveries",
-    metadata,
-    Column("id", Id, primary_key=True),
-    Column("activity_uri", Text, nullable=False),
-    Column("activity_type", Text, nullable=False),
-    Column("inbox_url", Text, nullable=False),
-    Column("body", Text, nullable=False),
-    Column("signer_id", Id, _ref("accounts.id"), nullable=False),
-    Column("status_id", Id),
-    Column("state", Text, nullable=False, server_default="queued"),
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("next_attempt_at", Real, nullable=False),
-    Column("lease_until", Real, nullable=False, server_default="0"),
-    Column("last_status", Integer),
-    Column("last_error", Text),
-    Column("created_at", Text, nullable=False),
-    Column("finished_at", Text),
-    CheckConstraint("state IN ('queued', 'delivered', 'failed')"),
-    UniqueConstraint("activity_uri", "inbox_url"),
-    Index("deliveries_due", "state", "next_attempt_at"),
-)
-
-oauth_apps = Table(
-    "oauth_apps",
-    metadata,
-    Column("id", Id, primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("website", Text),
-    Column("redirect_uris", Text, nullable=False),
-    Column("scopes", Text, nullable=False),
-    Column("client_id", Text, nullable=False, unique=True),
-    Column("client_secret", Text, nullable=False),
-    Column("created_at", Text, nullable=False),
-)
-
-# Tokens and codes are stored as SHA-256 hashes.
-oauth_tokens = Table(
-    "oauth_tokens",
-    metadata,
-    Column("id", Id, primary_key=True),
-    Column("token_hash", Text, nullable=False, unique=True),
-    Column("app_id", Id, _ref("oauth_apps.id")),
-    Column("account_id", Id, _ref("accounts.id")),
-    Column("scopes", Text, nullable=False),
-    Column("created_at", Text, nullable=False),
-    Column("revoked_at", Text),
-)
 
 circle_members = Table(
     "circle_members",
     metadata,
-    Column("circle_id", Id, _ref("circles.id"), nullable=False),
-    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("circle_id", Id, ref("circles.id"), nullable=False),
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
     Column("created_at", Text, nullable=False),
     PrimaryKeyConstraint("circle_id", "account_id"),
     Index("circle_members_account", "account_id"),
 )
 
-oauth_codes = Table(
-    "oauth_codes",
-    metadata,
-    Column("code_hash", Text, primary_key=True),
-    Column("app_id", Id, _ref("oauth_apps.id"), nullable=False),
-    Column("account_id", Id, _ref("accounts.id"), nullable=False),
-    Column("scopes", Text, nullable=False),
-    Column("redirect_uri", Text, nullable=False),
-    Column("code_challenge", Text),  # PKCE (S256), when the client sent one
-    Column("expires_at", Real, nullable=False),
-)
 
 status_tags = Table(
     "status_tags",
     metadata,
-    Column("status_id", Id, _ref("statuses.id"), nullable=False),
+    Column("status_id", Id, ref("statuses.id"), nullable=False),
     Column("tag", Text, nullable=False),  # lowercase, without '#'
     PrimaryKeyConstraint("status_id", "tag"),
     Index("status_tags_tag", "tag", "status_id"),
@@ -316,8 +230,8 @@ media_attachments = Table(
     "media_attachments",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("account_id", Id, _ref("accounts.id"), nullable=False),
-    Column("status_id", Id, _ref("statuses.id")),
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
+    Column("status_id", Id, ref("statuses.id")),
     Column("type", Text, nullable=False),
     Column("mime_type", Text, nullable=False),
     Column("file_name", Text),
@@ -337,51 +251,54 @@ media_attachments = Table(
     Index("media_attachments_status", "status_id", "position"),
 )
 
-web_sessions = Table(
-    "web_sessions",
-    metadata,
-    Column("token_hash", Text, primary_key=True),
-    Column("account_id", Id, _ref("accounts.id"), nullable=False),
-    Column("csrf_token", Text, nullable=False),
-    Column("created_at", Text, nullable=False),
-    Column("expires_at", Real, nullable=False),
-)
 
 # +1 when someone starts following (accepted), -1 when they stop; kept by triggers.
 follower_events = Table(
     "follower_events",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
     Column("delta", Integer, nullable=False),
     Column("occurred_at", Text, nullable=False),
     CheckConstraint("delta IN (-1, 1)"),
     Index("follower_events_account", "account_id", "occurred_at"),
 )
 
-scheduled_statuses = Table(
-    "scheduled_statuses",
-    metadata,
-    Column("id", Id, primary_key=True),
-    Column("account_id", Id, _ref("accounts.id"), nullable=False),
-    Column("scheduled_at", Text, nullable=False),  # ISO-8601 UTC; sorts as time
-    Column("params", Text, nullable=False),  # JSON of create_status arguments
-    Column("created_at", Text, nullable=False),
-    Column("idempotency_key", Text),
-    Index("scheduled_statuses_due", "scheduled_at"),
-)
 
 # Idempotency-Key of a post request, so a retried request never posts twice.
 status_idempotency = Table(
     "status_idempotency",
     metadata,
-    Column("account_id", Id, _ref("accounts.id"), nullable=False),
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
     Column("key", Text, nullable=False),
-    Column("status_id", Id, _ref("statuses.id"), nullable=False),
+    Column("status_id", Id, ref("statuses.id"), nullable=False),
     Column("created_at", Text, nullable=False),
     PrimaryKeyConstraint("account_id", "key"),
 )
 
+
+from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, filled here too
+    deliveries,
+    inbox_seen,
+    jobs,
+    oauth_apps,
+    oauth_codes,
+    oauth_tokens,
+    scheduled_statuses,
+    web_sessions,
+)
+
+__all__ = [
+    "deliveries",
+    "inbox_seen",
+    "jobs",
+    "metadata",
+    "oauth_apps",
+    "oauth_codes",
+    "oauth_tokens",
+    "scheduled_statuses",
+    "web_sessions",
+]
 
 # The rules kept by triggers, created with the tables of a new database.
 install_triggers(metadata)

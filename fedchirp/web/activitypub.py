@@ -24,7 +24,7 @@ from fedchirp.services.context import Context
 from fedchirp.services.errors import NotFound
 from fedchirp.store.models import Account, Page, Status
 from fedchirp.web.errors import ApiError
-from fedchirp.web.state import ACTIVITY_OBSERVERS, ctx_of
+from fedchirp.web.state import ctx_of
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -95,10 +95,7 @@ async def _receive(request: web.Request) -> web.Response:
         )
     except IgnoredActivity:
         return web.Response(status=202)
-    outcome = await inbox.dispatch(ctx, activity, signer)
-    log.info("inbox %s from %s: %s", activity.type, signer.uri, outcome)
-    for observer in request.app[ACTIVITY_OBSERVERS]:
-        observer(activity, outcome)
+    await inbox.accept(ctx, activity, signer)  # applied by a worker (services/jobs.py)
     return web.Response(status=202)
 
 

@@ -1,0 +1,116 @@
+"""Durable jobs: queued, claimed under a lease, finished (deleted), retried or dead.
+
+A claim takes due jobs and those whose lease ran out (their worker died), and
+marks them running under a new lease, in one statement. On PostgreSQL the jobs
+are chosen FOR UPDATE SKIP LOCKED, so workers in any number of processes claim
+different jobs without waiting on each other; on SQLite the single writer makes
+claims take turns anyway (SQLAlchemy leaves the clause out there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, or_, select, update
+
+from fedchirp.clock import now_iso
+from fedchirp.store.db import Queries
+from fedchirp.store.dialect import insert_ignore
+from fedchirp.store.models import Job
+from fedchirp.store.query import records
+from fedchirp.store.schema import jobs
+
+ENQUEUE_BATCH = 1000  # rows per INSERT, far below the bound-parameter limits
+
+
+def _claimable(now: float) -> Any:
+    return or_(
+        and_(jobs.c.state == "queued", jobs.c.run_at <= now),
+        and_(jobs.c.state == "running", jobs.c.lease_until <= now),
+    )
+
+
+class JobQueries(Queries):
+    async def enqueue_jobs(self, rows: Sequence[dict[str, Any]], now: float) -> int:
+        """Queue jobs (queue, key, payload); one whose (queue, key) is queued already is
+        dropped. Returns how many were queued."""
+        created = now_iso()
+        values = [{"run_at": now, "created_at": created, **row} for row in rows]
+        inserted = 0
+        async with self.db.atomic() as db:
+            for start in range(0, len(values), ENQUEUE_BATCH):
+                statement = (
+                    insert_ignore(self.db.dialect, jobs, ["queue", "key"])
+                    .values(values[start : start + ENQUEUE_BATCH])
+                    .returning(jobs.c.id)
+                )
+                inserted += len((await db.execute(statement)).all())
+        return inserted
+
+    async def claim_jobs(
+        self, queues: Sequence[str], now: float, lease_seconds: float, limit: int
+    ) -> list[Job]:
+        """Lease up to `limit` due jobs of these queues (oldest first) to this worker."""
+        chosen = (
+            select(jobs.c.id)
+            .where(jobs.c.queue.in_(list(queues)), _claimable(now))
+            .order_by(jobs.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        statement = (
+            update(jobs)
+            .where(jobs.c.id.in_(chosen.scalar_subquery()), _claimable(now))
+            .values(state="running", lease_until=now + lease_seconds, attempts=jobs.c.attempts + 1)
+            .returning(jobs)
+        )
+        rows = await self.db.write_returning(statement)
+        return sorted(records(Job, rows), key=lambda job: job.id)
+
+    async def finish_job(self, job_id: int) -> None:
+        await self.db.write(delete(jobs).where(jobs.c.id == job_id))
+
+    async def retry_job(self, job_id: int, run_at: float, error: str) -> None:
+        await self.db.write(
+            update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(state="queued", run_at=run_at, lease_until=0, last_error=error)
+        )
+
+    async def bury_job(self, job_id: int, error: str) -> None:
+        """The job's last attempt failed: keep it, dead, for an admin to see."""
+        await self.db.write(
+            update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(state="dead", lease_until=0, last_error=error, finished_at=now_iso())
+        )
+
+    async def release_jobs(self, job_ids: Sequence[int]) -> None:
+        """Give claimed jobs back (a worker stopping): queued again, due now, the attempt
+        not counted."""
+        if job_ids:
+            await self.db.write(
+                update(jobs)
+                .where(jobs.c.id.in_(list(job_ids)), jobs.c.state == "running")
+                .values(state="queued", lease_until=0, attempts=jobs.c.attempts - 1)
+            )
+
+    async def next_job_due(self, queues: Sequence[str]) -> float | None:
+        """When the next job of these queues may be claimed."""
+        due = func.min(case((jobs.c.state == "running", jobs.c.lease_until), else_=jobs.c.run_at))
+        return await self.db.scalar(
+            select(due).where(jobs.c.queue.in_(list(queues)), jobs.c.state != "dead")
+        )
+
+    async def dead_jobs(self, limit: int = 100) -> list[Job]:
+        rows = await self.db.all(
+            select(jobs).where(jobs.c.state == "dead").order_by(jobs.c.id.desc()).limit(limit)
+        )
+        return records(Job, rows)
+
+    async def count_jobs(self, state: str | None = None) -> int:
+        statement = select(func.count()).select_from(jobs)
+        if state is not None:
+            statement = statement.where(jobs.c.state == state)
+        return await self.db.scalar(statement) or 0

@@ -1,0 +1,133 @@
+"""The tables of machines and sessions: work queues, seen activities, OAuth, web sign-ins
+and scheduled posts (store/schema.py has the social ones and re-exports these)."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Column, Index, Integer, Table, Text, UniqueConstraint
+
+from fedchirp.store.columns import Id, Real, metadata, ref
+
+# Activities received, by id, so a repeat delivery changes nothing.
+inbox_seen = Table(
+    "inbox_seen",
+    metadata,
+    Column("activity_uri", Text, primary_key=True),
+    Column("type", Text, nullable=False),
+    Column("actor_uri", Text, nullable=False),
+    Column("received_at", Text, nullable=False),
+)
+
+
+# The outbound queue: one row per (activity, remote inbox), leased while being sent.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("activity_uri", Text, nullable=False),
+    Column("activity_type", Text, nullable=False),
+    Column("inbox_url", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("signer_id", Id, ref("accounts.id"), nullable=False),
+    Column("status_id", Id),
+    Column("state", Text, nullable=False, server_default="queued"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Real, nullable=False),
+    Column("lease_until", Real, nullable=False, server_default="0"),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("created_at", Text, nullable=False),
+    Column("finished_at", Text),
+    CheckConstraint("state IN ('queued', 'delivered', 'failed')"),
+    UniqueConstraint("activity_uri", "inbox_url"),
+    Index("deliveries_due", "state", "next_attempt_at"),
+)
+
+
+# Background work other than deliveries (those keep their own queue, above): incoming
+# activities to apply, and later fetches and refreshes. A job is queued, running
+# under a lease (taken up again by another worker when the lease runs out), or dead
+# after its last attempt; a finished job is deleted. (queue, key) drops a repeat at
+# insert: an incoming activity's key is its id.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("queue", Text, nullable=False),
+    Column("key", Text),
+    Column("payload", Text, nullable=False),
+    Column("state", Text, nullable=False, server_default="queued"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("run_at", Real, nullable=False),
+    Column("lease_until", Real, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("created_at", Text, nullable=False),
+    Column("finished_at", Text),
+    CheckConstraint("state IN ('queued', 'running', 'dead')"),
+    UniqueConstraint("queue", "key"),
+    Index("jobs_due", "state", "run_at"),
+)
+
+
+oauth_apps = Table(
+    "oauth_apps",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("website", Text),
+    Column("redirect_uris", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("client_id", Text, nullable=False, unique=True),
+    Column("client_secret", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+
+
+# Tokens and codes are stored as SHA-256 hashes.
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("app_id", Id, ref("oauth_apps.id")),
+    Column("account_id", Id, ref("accounts.id")),
+    Column("scopes", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("revoked_at", Text),
+)
+
+
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("code_hash", Text, primary_key=True),
+    Column("app_id", Id, ref("oauth_apps.id"), nullable=False),
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("code_challenge", Text),  # PKCE (S256), when the client sent one
+    Column("expires_at", Real, nullable=False),
+)
+
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", Text, primary_key=True),
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
+    Column("csrf_token", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("expires_at", Real, nullable=False),
+)
+
+
+scheduled_statuses = Table(
+    "scheduled_statuses",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
+    Column("scheduled_at", Text, nullable=False),  # ISO-8601 UTC; sorts as time
+    Column("params", Text, nullable=False),  # JSON of create_status arguments
+    Column("created_at", Text, nullable=False),
+    Column("idempotency_key", Text),
+    Index("scheduled_statuses_due", "scheduled_at"),
+)
