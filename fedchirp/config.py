@@ -132,7 +132,8 @@ class FederationConfig:
 
 @dataclass(frozen=True)
 class DeliveryConfig:
-    concurrency: int = 4
+    concurrency: int = 32
+    per_host: int = 8
     max_attempts: int = 16
     backoff_base_seconds: float = 30.0
     backoff_max_seconds: float = 6 * 3600.0
@@ -141,6 +142,7 @@ class DeliveryConfig:
 
     def check(self) -> None:
         _check_positive("delivery.concurrency", self.concurrency)
+        _check_positive("delivery.per_host", self.per_host)
         _check_positive("delivery.max_attempts", self.max_attempts)
         _check_positive("delivery.backoff_base_seconds", self.backoff_base_seconds)
         if self.backoff_max_seconds < self.backoff_base_seconds:
@@ -296,6 +298,8 @@ _HELP = {
     "federation.allow_http": "talk to other servers over plain http; only for tests and the demo",
     "federation.signature_max_age_seconds": "oldest signature Date accepted (5 min + 1 h skew)",
     "federation.signature_max_future_seconds": "how far ahead a signature Date may be",
+    "delivery.concurrency": "deliveries in flight at once, per worker process",
+    "delivery.per_host": "of those, at most this many to one remote host",
     "delivery.max_attempts": "tries per delivery before giving up",
     "delivery.backoff_base_seconds": "first retry delay; doubles each try",
     "delivery.backoff_max_seconds": "longest retry delay",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -255,3 +256,66 @@ async def test_one_inbox_gets_activities_in_order(start, inbox):
     assert await a.ctx.delivery.run_due() == 1
     assert [json.loads(r.body)["id"].rsplit("-", 1)[1] for r in inbox.received] == ["1", "2"]
     assert first.id < second.id
+
+
+async def _silent_server() -> tuple[asyncio.base_events.Server, str]:
+    """A host that takes connections and never answers: a dead server behind a live
+    load balancer, the worst kind for a delivery worker."""
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            await reader.read()  # until the client gives up
+        writer.close()
+
+    server = await asyncio.start_server(hang, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}/inbox"
+
+
+async def test_a_dead_host_does_not_hold_up_live_ones(start, inbox):
+    """Deliveries to a host that never answers take only that host's slots: the ones to a
+    live host, queued after them, are all delivered while the dead ones still hang."""
+    settings = {"delivery": {"timeout_seconds": 20.0, "concurrency": 8, "per_host": 2}}
+    a = await start("a", settings=settings)
+    alice = await a.create_user("alice")
+    silent, dead_url = await _silent_server()
+    try:
+        dead = [f"{dead_url}?u={n}" for n in range(6)]
+        live = [f"{inbox.url}?u={n}" for n in range(20)]
+        await a.ctx.delivery.enqueue(_activity(alice.uri, 1), alice, dead)
+        await a.ctx.delivery.enqueue(_activity(alice.uri, 2), alice, live)
+        for _ in range(500):
+            if len(inbox.received) == len(live):
+                break
+            await asyncio.sleep(0.02)
+        assert len(inbox.received) == len(live)
+        hanging = await a.ctx.store.deliveries_for(_activity(alice.uri, 1)["id"])
+        assert [(d.state, d.attempts) for d in hanging] == [("queued", 0)] * len(dead)
+    finally:
+        silent.close()
+
+
+async def test_a_failing_host_is_left_alone_until_its_breaker_closes(start, inbox):
+    """After ten failures in a row, nothing more is tried on that host (and no attempt is
+    counted) until the breaker lets one through; an answer closes it."""
+    from fedchirp.federation.delivery import BREAKER_BASE_SECONDS, BREAKER_FAILURES
+
+    a, clock = await _setup(start)
+    alice = await a.ctx.store.find_account("alice", "")
+    port = int(inbox.base.rsplit(":", 1)[1])
+    await inbox.stop()  # the host is down: connections are refused
+    urls = [f"{inbox.url}?u={n}" for n in range(BREAKER_FAILURES)]
+    await a.ctx.delivery.enqueue(_activity(alice.uri, 1), alice, urls)
+    assert await a.ctx.delivery.run_due() == BREAKER_FAILURES
+    await a.ctx.delivery.enqueue(_activity(alice.uri, 2), alice, [f"{inbox.url}?late"])
+    assert await a.ctx.delivery.run_due() == 1
+    [late] = await a.ctx.store.deliveries_for(_activity(alice.uri, 2)["id"])
+    assert (late.state, late.attempts) == ("queued", 0)  # put off, not tried
+    assert late.next_attempt_at == clock.now + BREAKER_BASE_SECONDS
+
+    await inbox.start(port)  # the host is back; the breaker lets deliveries through
+    clock.now += BREAKER_BASE_SECONDS
+    assert await a.ctx.delivery.run_due() == BREAKER_FAILURES + 1
+    [late] = await a.ctx.store.deliveries_for(_activity(alice.uri, 2)["id"])
+    assert (late.state, late.attempts) == ("delivered", 1)
+    assert len(inbox.received) == BREAKER_FAILURES + 1

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from urllib.parse import urlsplit
@@ -240,6 +241,7 @@ async def test_rotated_key_is_refetched_once(start, remote, http):
     url = f"{a.base_url}/inbox"
     first = json.dumps(_follow(zed, alice.uri)).encode()
     assert (await _post(http, url, first, sign_with_apsig(remote, "zed", url, first)))[0] == 202
+    await settle(a)
     remote.add_actor("zed")  # new key; A still caches the old one
     undo = json.dumps(
         {
@@ -252,6 +254,7 @@ async def test_rotated_key_is_refetched_once(start, remote, http):
     ).encode()
     status, _ = await _post(http, url, undo, sign_with_apsig(remote, "zed", url, undo))
     assert status == 202
+    await settle(a)
     follower = await a.ctx.store.get_account_by_uri(zed)
     assert await a.ctx.store.get_follow(follower.id, alice.id) is None
     assert follower.public_key_pem in remote.actors["zed"]["publicKey"]["publicKeyPem"]
@@ -552,3 +555,32 @@ async def test_activity_that_failed_half_way_is_processed_on_retry(
     await settle(a)
     assert await a.ctx.store.get_follow(follower.id, alice.id) is not None
     assert await count_rows(a.ctx.store, "jobs") == 0
+
+
+async def test_activities_of_one_sender_are_applied_in_the_order_they_came(
+    start, remote, http
+):
+    """Follow, then Undo at once: both queued, the Undo waits for its Follow to be applied
+    (one lane per sender), so the follow ends up undone, never the other way round."""
+    a = await start("a", run_workers=False)
+    alice = await a.create_user("alice")
+    zed = remote.add_actor("zed")
+    url = f"{a.base_url}/inbox"
+    follow = json.dumps(_follow(zed, alice.uri)).encode()
+    undo = json.dumps(
+        {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{zed}#undo-1",
+            "type": "Undo",
+            "actor": zed,
+            "object": json.loads(follow),
+        }
+    ).encode()
+    for body in (follow, undo):
+        assert (await _post(http, url, body, sign_with_apsig(remote, "zed", url, body)))[0] == 202
+    claimed = await a.ctx.store.claim_jobs(["inbox"], time.time(), 60, 10)
+    assert [json.loads(job.payload)["activity"]["type"] for job in claimed] == ["Follow"]
+    await a.ctx.store.release_jobs([job.id for job in claimed])
+    await settle(a)
+    follower = await a.ctx.store.get_account_by_uri(zed)
+    assert await a.ctx.store.get_follow(follower.id, alice.id) is None

@@ -6,6 +6,11 @@ A delivery is final when the inbox answers 2xx (delivered) or a 4xx other than
 than a Retry-After asks, until delivery.max_attempts is used up. The queue
 lives in the database, so a restart resumes it; a row leased by a worker that
 died is picked up again when its lease runs out.
+
+A worker keeps up to delivery.concurrency deliveries in flight, at most
+delivery.per_host of them to one host, and stops sending to a host whose
+breaker opened (HostHealth); requests are signed on a thread (RSA releases the
+GIL), with each signer's key read once.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from fedchirp.config import Config
 from fedchirp.federation.http import FetchError, HttpClient, PostResult, Signer
@@ -27,6 +34,9 @@ log = logging.getLogger(__name__)
 
 RETRYABLE_CLIENT_ERRORS = frozenset({401, 408, 429})
 MAX_RETRY_AFTER_SECONDS = 86_400.0
+BREAKER_FAILURES = 10
+BREAKER_BASE_SECONDS = 60.0
+BREAKER_MAX_SECONDS = 86_400.0
 
 
 def is_final_failure(status: int) -> bool:
@@ -48,11 +58,14 @@ class DeliveryQueue:
         self.clock = clock
         self._wake = asyncio.Event()
         self._in_flight = 0
+        self._sending: set[asyncio.Task[None]] = set()
+        self._signers: dict[int, Signer] = {}
+        self._hosts = Hosts(self.settings.per_host)
 
     @property
     def busy(self) -> bool:
         """Deliveries are being claimed or sent by this process right now."""
-        return self._in_flight > 0
+        return self._in_flight > 0 or bool(self._sending)
 
     # -- producing -----------------------------------------------------------
 
@@ -86,31 +99,50 @@ class DeliveryQueue:
             delay = max(delay, min(retry_after, MAX_RETRY_AFTER_SECONDS))
         return delay
 
-    async def run_due(self) -> int:
-        """Send every delivery that is due now (one batch); return how many were tried."""
-        lease = self.settings.timeout_seconds + 30
+    async def _claim(self, limit: int) -> list[Delivery]:
         # The claim counts as in flight too: between leasing rows and sending them, a
         # drain must not take the leased rows for an empty queue.
         self._in_flight += 1
         try:
-            batch = await self.store.claim_due_deliveries(
-                self.clock(), lease, self.settings.concurrency
-            )
-            await asyncio.gather(*(self._attempt(d) for d in batch))
+            lease = self.settings.timeout_seconds * 2 + 30  # room to wait for a host's slot
+            return await self.store.claim_due_deliveries(self.clock(), lease, limit)
         finally:
             self._in_flight -= 1
+
+    async def run_due(self) -> int:
+        """Claim what is due and send it, waiting for the outcomes; return how many."""
+        batch = await self._claim(self.settings.concurrency)
+        self._in_flight += len(batch)
+        try:
+            await asyncio.gather(*(self._attempt(d) for d in batch))
+        finally:
+            self._in_flight -= len(batch)
         return len(batch)
 
     async def _attempt(self, delivery: Delivery) -> None:
-        try:
-            result = await self._send(delivery)
-        except FetchError as exc:
-            await self._retry_or_fail(delivery, None, str(exc), None)
+        host = self._hosts.get(urlsplit(delivery.inbox_url).netloc)
+        if host.open_until > self.clock():
+            # The host failed again and again: wait for its breaker to let one through.
+            await self.store.postpone_delivery(delivery.id, host.open_until)
             return
-        except Exception as exc:  # a bug must not wedge the row in its lease
-            log.exception("delivery %s crashed", delivery.id)
-            await self._retry_or_fail(delivery, None, f"internal error: {exc}", None)
-            return
+        async with host.slots:
+            try:
+                result = await self._send(delivery)
+            except FetchError as exc:
+                host.failed(self.clock())
+                await self._retry_or_fail(delivery, None, str(exc), None)
+                return
+            except Exception as exc:  # a bug must not wedge the row in its lease
+                log.exception("delivery %s crashed", delivery.id)
+                await self._retry_or_fail(delivery, None, f"internal error: {exc}", None)
+                return
+        if result.status >= 500:
+            host.failed(self.clock())
+        else:
+            host.answered()
+        await self._settle(delivery, result)
+
+    async def _settle(self, delivery: Delivery, result: PostResult) -> None:
         if 200 <= result.status < 300:
             await self.store.finish_delivery(delivery.id, "delivered", result.status, None)
             log.info("delivered %s to %s", delivery.activity_type, delivery.inbox_url)
@@ -131,11 +163,15 @@ class DeliveryQueue:
         )
 
     async def _signer(self, account_id: int) -> Signer:
-        account = await self.store.get_account(account_id)
-        user = await self.store.get_local_user(account_id)
-        if account is None or user is None:
-            raise FetchError(f"signer {account_id} is not a local account")
-        return Signer(account.public_key_id, user.private_key_pem)
+        """A local account's key, read once per process (keys do not change)."""
+        signer = self._signers.get(account_id)
+        if signer is None:
+            account = await self.store.get_account(account_id)
+            user = await self.store.get_local_user(account_id)
+            if account is None or user is None:
+                raise FetchError(f"signer {account_id} is not a local account")
+            signer = self._signers[account_id] = Signer(account.public_key_id, user.private_key_pem)
+        return signer
 
     async def _retry_or_fail(
         self, delivery: Delivery, status: int | None, reason: str, retry_after: float | None
@@ -163,12 +199,27 @@ class DeliveryQueue:
     # -- running -------------------------------------------------------------
 
     async def run_forever(self) -> None:
-        """The background worker: send what is due, then sleep until woken or due."""
+        """The background worker: keep up to `concurrency` deliveries in flight, claiming
+        more as each finishes, so one slow or dead host never holds up the others. When
+        stopped, the deliveries in flight are cancelled: their rows are sent again once
+        their lease runs out."""
+        try:
+            await self._keep_sending()
+        finally:
+            for task in list(self._sending):
+                task.cancel()
+            await asyncio.gather(*self._sending, return_exceptions=True)
+
+    async def _keep_sending(self) -> None:
         while True:
+            free = self.settings.concurrency - len(self._sending)
             try:
-                if await self.run_due():
+                claimed = await self._claim(free) if free > 0 else []
+                for delivery in claimed:
+                    self._start(delivery)
+                if claimed and len(claimed) == free:
                     continue
-                next_due = await self.store.next_delivery_due()
+                next_due = await self.store.next_delivery_due() if free > 0 else None
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -181,14 +232,63 @@ class DeliveryQueue:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
+    def _start(self, delivery: Delivery) -> None:
+        task = asyncio.create_task(self._attempt(delivery))
+        self._sending.add(task)
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._sending.discard(task)
+            self._wake.set()  # a slot is free
+
+        task.add_done_callback(done)
+
     async def drain(self) -> None:
         """Send until nothing is due now and nothing is in flight (tests and the demo)."""
         while True:
             sent = await self.run_due()
             if sent:
                 continue
+            if self._sending:
+                await asyncio.wait(list(self._sending))
+                continue
             next_due = await self.store.next_delivery_due()
             due_now = next_due is not None and next_due <= self.clock()
             if not due_now and self._in_flight == 0:
                 return
             await asyncio.sleep(0.01)
+
+
+@dataclass
+class HostHealth:
+    """One remote host as the delivery worker sees it: its slots (deliveries in flight at
+    once) and its circuit breaker. After BREAKER_FAILURES failures in a row (network
+    errors, 5xx) the breaker opens: nothing is sent there until it closes again, first
+    after a minute, then twice as long each time it opens again, up to a day. The
+    first answer closes it (as Mastodon's breaker does: one dead server must not hold
+    the workers)."""
+
+    slots: asyncio.Semaphore
+    failures: int = 0
+    open_until: float = 0.0
+
+    def failed(self, now: float) -> None:
+        self.failures += 1
+        if self.failures >= BREAKER_FAILURES:
+            times_open = self.failures - BREAKER_FAILURES
+            self.open_until = now + min(BREAKER_BASE_SECONDS * 2**times_open, BREAKER_MAX_SECONDS)
+
+    def answered(self) -> None:
+        self.failures = 0
+        self.open_until = 0.0
+
+
+class Hosts(dict[str, HostHealth]):
+    def __init__(self, per_host: int) -> None:
+        super().__init__()
+        self.per_host = per_host
+
+    def get(self, host: str) -> HostHealth:  # type: ignore[override]
+        found = super().get(host)
+        if found is None:
+            found = self[host] = HostHealth(asyncio.Semaphore(self.per_host))
+        return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -154,7 +155,11 @@ class HttpClient:
         """POST a signed activity. Network failures raise FetchError; HTTP answers return."""
         self.check_url(url)
         headers = {"Content-Type": ACTIVITY_JSON, "Accept": ACCEPT_ACTIVITY}
-        headers.update(sign_request("POST", url, signer.key_id, signer.private_key_pem, body))
+        # RSA signing takes a millisecond and releases the GIL: off the event loop.
+        signed = await asyncio.to_thread(
+            sign_request, "POST", url, signer.key_id, signer.private_key_pem, body
+        )
+        headers.update(signed)
         try:
             async with self.session.post(
                 url,

@@ -46,7 +46,9 @@ async def accept(ctx: Context, activity: Activity, actor: Account) -> None:
     """Take an authenticated activity in: queue it to be applied by a worker. It is
     committed when this returns (so the sender may be told 202), and an id queued
     already is dropped here."""
-    await ctx.jobs.enqueue(INBOX_QUEUE, activity.id, {"actor": actor.id, "activity": activity.raw})
+    payload = {"actor": actor.id, "activity": activity.raw}
+    # One lane per sender: its activities are applied in the order they came.
+    await ctx.jobs.enqueue(INBOX_QUEUE, activity.id, payload, lane=actor.uri)
 
 
 def register_jobs(ctx: Context) -> None:

@@ -76,10 +76,18 @@ class Jobs:
 
     # -- queueing ------------------------------------------------------------------
 
-    async def enqueue(self, queue: str, key: str | None, payload: dict[str, Any]) -> None:
+    async def enqueue(
+        self, queue: str, key: str | None, payload: dict[str, Any], lane: str | None = None
+    ) -> None:
         """Queue a job; returns once it is committed (a (queue, key) queued already is
-        dropped). Inside a unit of work it commits with the unit."""
-        row = {"queue": queue, "key": key, "payload": json.dumps(payload, ensure_ascii=False)}
+        dropped). Jobs of one lane run one at a time, oldest first. Inside a unit of work
+        it commits with the unit."""
+        row = {
+            "queue": queue,
+            "key": key,
+            "lane": lane,
+            "payload": json.dumps(payload, ensure_ascii=False),
+        }
         if self.store.db.in_unit():
             await self.store.enqueue_jobs([row], self.clock())
             self.store.db.on_commit(self._wake.set)

@@ -139,6 +139,14 @@ class DeliveryQueries(Queries):
             )
         )
 
+    async def postpone_delivery(self, delivery_id: int, next_attempt_at: float) -> None:
+        """Put a delivery off without counting an attempt (its host is not being tried)."""
+        await self.db.write(
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id)
+            .values(next_attempt_at=next_attempt_at, lease_until=0)
+        )
+
     async def get_delivery(self, delivery_id: int) -> Delivery | None:
         row = await self.db.one(select(deliveries).where(deliveries.c.id == delivery_id))
         return record(Delivery, row)

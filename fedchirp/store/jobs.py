@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, or_, select, update
 
 from fedchirp.clock import now_iso
 from fedchirp.store.db import Queries
@@ -25,16 +25,23 @@ ENQUEUE_BATCH = 1000  # rows per INSERT, far below the bound-parameter limits
 
 
 def _claimable(now: float) -> Any:
-    return or_(
+    """Due (or its worker's lease ran out), and first in its lane: the activities of one
+    sender are applied in the order they came, so an Undo never overtakes its Follow."""
+    earlier = jobs.alias("earlier")
+    first_in_lane = ~exists().where(
+        earlier.c.lane == jobs.c.lane, earlier.c.id < jobs.c.id, earlier.c.state != "dead"
+    )
+    due = or_(
         and_(jobs.c.state == "queued", jobs.c.run_at <= now),
         and_(jobs.c.state == "running", jobs.c.lease_until <= now),
     )
+    return and_(due, or_(jobs.c.lane.is_(None), first_in_lane))
 
 
 class JobQueries(Queries):
     async def enqueue_jobs(self, rows: Sequence[dict[str, Any]], now: float) -> int:
-        """Queue jobs (queue, key, payload); one whose (queue, key) is queued already is
-        dropped. Returns how many were queued."""
+        """Queue jobs (queue, key, lane, payload); one whose (queue, key) is queued
+        already is dropped. Returns how many were queued."""
         created = now_iso()
         values = [{"run_at": now, "created_at": created, **row} for row in rows]
         inserted = 0

@@ -263,6 +263,7 @@ class Job:
     id: int
     queue: str
     key: str | None
+    lane: str | None  # jobs of one lane run one at a time, oldest first
     payload: str  # JSON
     state: str  # 'queued' | 'running' | 'dead'
     attempts: int  # started so far, this one included once claimed

@@ -54,6 +54,7 @@ jobs = Table(
     Column("id", Id, primary_key=True),
     Column("queue", Text, nullable=False),
     Column("key", Text),
+    Column("lane", Text),  # jobs of one lane run one at a time, oldest first
     Column("payload", Text, nullable=False),
     Column("state", Text, nullable=False, server_default="queued"),
     Column("attempts", Integer, nullable=False, server_default="0"),
@@ -65,6 +66,7 @@ jobs = Table(
     CheckConstraint("state IN ('queued', 'running', 'dead')"),
     UniqueConstraint("queue", "key"),
     Index("jobs_due", "state", "run_at"),
+    Index("jobs_lane", "lane", "id"),
 )
 
 

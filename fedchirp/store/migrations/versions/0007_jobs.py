@@ -18,6 +18,7 @@ def upgrade() -> None:
         sa.Column("id", Id, primary_key=True),
         sa.Column("queue", sa.Text(), nullable=False),
         sa.Column("key", sa.Text()),
+        sa.Column("lane", sa.Text()),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("state", sa.Text(), nullable=False, server_default="queued"),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
@@ -30,3 +31,4 @@ def upgrade() -> None:
         sa.UniqueConstraint("queue", "key"),
     )
     op.create_index("jobs_due", "jobs", ["state", "run_at"])
+    op.create_index("jobs_lane", "jobs", ["lane", "id"])
