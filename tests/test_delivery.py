@@ -208,9 +208,7 @@ async def test_send_interrupted_by_a_crash_is_picked_up_after_its_lease(start, i
     leased = await a.ctx.store.claim_due_deliveries(time.time(), 60, 10)
     assert [d.id for d in leased] == [row.id]
     await a.stop()
-    again = await start(
-        "a", port=a.port, settings=FAST, data_dir=tmp_path / "a", run_workers=False
-    )
+    again = await start("a", port=a.port, settings=FAST, data_dir=tmp_path / "a", run_workers=False)
     assert await again.ctx.delivery.run_due() == 0  # still leased
     again.ctx.delivery.clock = lambda: time.time() + 61
     assert await again.ctx.delivery.run_due() == 1
@@ -319,3 +317,24 @@ async def test_a_failing_host_is_left_alone_until_its_breaker_closes(start, inbo
     [late] = await a.ctx.store.deliveries_for(_activity(alice.uri, 2)["id"])
     assert (late.state, late.attempts) == ("delivered", 1)
     assert len(inbox.received) == BREAKER_FAILURES + 1
+
+
+async def test_a_stopped_worker_gives_back_the_deliveries_it_was_sending(start, tmp_path):
+    a = await start("a", settings={"delivery": {"timeout_seconds": 20.0}})
+    alice = await a.create_user("alice")
+    silent, url = await _silent_server()
+    try:
+        await a.ctx.delivery.enqueue(_activity(alice.uri), alice, [url])
+        [row] = await a.ctx.store.deliveries_for(_activity(alice.uri)["id"])
+        for _ in range(250):
+            row = await a.ctx.store.get_delivery(row.id)
+            if row.lease_until > 0:
+                break
+            await asyncio.sleep(0.02)
+        assert row.lease_until > 0  # being sent, and hanging
+        await a.stop()
+        again = await start("a", port=a.port, data_dir=tmp_path / "a", run_workers=False)
+        row = await again.ctx.store.get_delivery(row.id)
+        assert (row.state, row.attempts, row.lease_until) == ("queued", 0, 0)
+    finally:
+        silent.close()

@@ -58,7 +58,7 @@ class DeliveryQueue:
         self.clock = clock
         self._wake = asyncio.Event()
         self._in_flight = 0
-        self._sending: set[asyncio.Task[None]] = set()
+        self._sending: dict[asyncio.Task[None], int] = {}  # task -> delivery id
         self._signers: dict[int, Signer] = {}
         self._hosts = Hosts(self.settings.per_host)
 
@@ -201,14 +201,16 @@ class DeliveryQueue:
     async def run_forever(self) -> None:
         """The background worker: keep up to `concurrency` deliveries in flight, claiming
         more as each finishes, so one slow or dead host never holds up the others. When
-        stopped, the deliveries in flight are cancelled: their rows are sent again once
-        their lease runs out."""
+        stopped, the deliveries in flight are cancelled and given back to the queue."""
         try:
             await self._keep_sending()
         finally:
-            for task in list(self._sending):
+            stopped = dict(self._sending)
+            for task in stopped:
                 task.cancel()
-            await asyncio.gather(*self._sending, return_exceptions=True)
+            await asyncio.gather(*stopped, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self.store.release_deliveries(list(stopped.values()))
 
     async def _keep_sending(self) -> None:
         while True:
@@ -234,10 +236,10 @@ class DeliveryQueue:
 
     def _start(self, delivery: Delivery) -> None:
         task = asyncio.create_task(self._attempt(delivery))
-        self._sending.add(task)
+        self._sending[task] = delivery.id
 
         def done(_: asyncio.Task[None]) -> None:
-            self._sending.discard(task)
+            self._sending.pop(task, None)
             self._wake.set()  # a slot is free
 
         task.add_done_callback(done)

@@ -147,6 +147,15 @@ class DeliveryQueries(Queries):
             .values(next_attempt_at=next_attempt_at, lease_until=0)
         )
 
+    async def release_deliveries(self, delivery_ids: list[int]) -> None:
+        """Give leased deliveries back (a worker stopping): due again at once."""
+        if delivery_ids:
+            await self.db.write(
+                update(deliveries)
+                .where(deliveries.c.id.in_(delivery_ids), deliveries.c.state == "queued")
+                .values(lease_until=0)
+            )
+
     async def get_delivery(self, delivery_id: int) -> Delivery | None:
         row = await self.db.one(select(deliveries).where(deliveries.c.id == delivery_id))
         return record(Delivery, row)
