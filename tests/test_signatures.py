@@ -584,3 +584,53 @@ async def test_activities_of_one_sender_are_applied_in_the_order_they_came(
     await settle(a)
     follower = await a.ctx.store.get_account_by_uri(zed)
     assert await a.ctx.store.get_follow(follower.id, alice.id) is None
+
+
+async def test_a_create_whose_note_cannot_be_fetched_yet_is_retried(start, remote, http):
+    """The note's origin cannot be reached just now (unlike a 404, a failed connection may
+    pass): the job waits to be tried again and nothing is marked seen; after its last
+    attempt it is kept as dead."""
+    from sqlalchemy import update
+
+    from fedchirp.services import follows
+    from fedchirp.store.schema import jobs
+
+    a = await start("a", run_workers=False)
+    alice = await a.create_user("alice")
+    zed = remote.add_actor("zed")
+    zed_account = await a.ctx.resolver.actor(zed)
+    await a.ctx.store.accept_follow((await follows.follow(a.ctx, alice, zed_account)).id)
+    await settle(a)
+    down = await _unreachable_base()
+    note_id = f"{down}/notes/1"  # on another server: it must be fetched from there
+    create = json.dumps(
+        {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{zed}/activities/1",
+            "type": "Create",
+            "actor": zed,
+            "object": note_id,
+        }
+    ).encode()
+    url = f"{a.base_url}/inbox"
+    status, _ = await _post(http, url, create, sign_with_apsig(remote, "zed", url, create))
+    assert status == 202
+    await a.ctx.jobs.drain()
+    [job] = await all_rows(a.ctx.store, "jobs")
+    assert (job["state"], job["attempts"]) == ("queued", 1)
+    assert "failed" in job["last_error"]
+    assert not await a.ctx.store.activity_seen(f"{zed}/activities/1")
+    # Once tried for the last time, it is kept as dead for an admin to see.
+    await a.ctx.store.db.write(update(jobs).values(run_at=0, attempts=7))
+    await a.ctx.jobs.drain()
+    [job] = await all_rows(a.ctx.store, "jobs")
+    assert job["state"] == "dead"
+
+
+async def _unreachable_base() -> str:
+    """http://127.0.0.1:<port> where nothing listens."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -24,11 +24,13 @@ MAX_REDIRECTS = 3
 
 
 class FetchError(Exception):
-    """A remote document could not be fetched; status is the HTTP status if there was one."""
+    """A remote document could not be fetched; status is the HTTP status if there was one.
+    transient: trying again later may work (the network, a timeout, 5xx, 429)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, transient: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.transient = transient or (status is not None and (status >= 500 or status == 429))
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,9 @@ class HttpClient:
                         raise FetchError(f"GET {url} is {content_type!r}, not ActivityStreams")
                     body = await self._read_limited(resp)
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                raise FetchError(f"GET {url} failed: {exc or type(exc).__name__}") from exc
+                raise FetchError(
+                    f"GET {url} failed: {exc or type(exc).__name__}", transient=True
+                ) from exc
             try:
                 document = json.loads(body)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -173,7 +177,9 @@ class HttpClient:
                     resp.status, parse_retry_after(resp.headers.get("Retry-After")), reason
                 )
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise FetchError(f"POST {url} failed: {exc or type(exc).__name__}") from exc
+            raise FetchError(
+                f"POST {url} failed: {exc or type(exc).__name__}", transient=True
+            ) from exc
 
     async def _read_limited(self, resp: aiohttp.ClientResponse) -> bytes:
         limit = self.config.federation.max_document_bytes

@@ -39,7 +39,12 @@ AS2_LINK_TYPES = (
 
 
 class ResolveError(Exception):
-    """Something remote could not be found or believed; str(exc) says why."""
+    """Something remote could not be found or believed; str(exc) says why. transient:
+    it could not be reached just now, and trying again later may work."""
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class Resolver:
@@ -76,7 +81,7 @@ class Resolver:
         try:
             final_url, document = await self.http.get_json(uri, self.signer)
         except FetchError as exc:
-            raise ResolveError(str(exc)) from exc
+            raise ResolveError(str(exc), exc.transient) from exc
         if host_of(final_url) != host_of(uri):
             raise ResolveError(f"{uri} redirected to another server ({host_of(final_url)})")
         return document

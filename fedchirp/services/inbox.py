@@ -113,6 +113,8 @@ async def _embedded_or_fetched(ctx: Context, activity: Activity) -> dict[str, An
     try:
         return await ctx.resolver.fetch(activity.object_id)
     except ResolveError as exc:
+        if exc.transient:
+            raise  # the job is tried again later
         log.info("could not fetch %s: %s", activity.object_id, exc)
         return None
 
@@ -313,6 +315,8 @@ async def fetch_announced(
         # Never trust an embedded copy of someone else's post: ask its origin.
         return await ctx.resolver.fetch_note(uri)
     except ResolveError as exc:
+        if exc.transient:
+            raise  # the job is tried again later
         log.info("could not fetch announced %s: %s", uri, exc)
         return "Announce of an unknown or unavailable post, ignored"
 

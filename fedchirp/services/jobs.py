@@ -124,6 +124,8 @@ class Jobs:
             list(self._handlers), self.clock(), self.lease_seconds, free
         )
         for job in claimed:
+            if job.id in self._running:
+                continue  # still running here past its lease: the claim renewed it
             task = asyncio.create_task(self._run(job))
             self._running[job.id] = task
             task.add_done_callback(lambda _, job_id=job.id: self._finished(job_id))
