@@ -33,7 +33,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -48,10 +47,8 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from fedchirp.clock import now_iso
 from fedchirp.config import Config, config_from_dict, load_config, render_toml
 from fedchirp.federation.documents import create_activity_id
-from fedchirp.federation.httpsig import sign_request
 from fedchirp.services.accounts import create_local_account
 from fedchirp.services.oauth import token_hash
 from fedchirp.store import Store
@@ -66,6 +63,7 @@ from fedchirp.store.schema import (
     statuses,
 )
 from fedchirp.urls import Urls
+from tests.instance_processes import free_port, inbox_signer, remote_account
 from tests.stubs import StubActorServer
 
 # Run on SQLite and on PostgreSQL (see tests/conftest.py).
@@ -92,18 +90,12 @@ def _seed() -> int:
     return seed
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # -- the server in a process of its own ------------------------------------------------
 
 
 def _write_config(directory: Path, database_settings: dict[str, Any]) -> Path:
     """A config for an instance on a free loopback port, allowed to deliver to loopback."""
-    port = _free_port()
+    port = free_port()
     settings = {
         "server": {"domain": f"127.0.0.1:{port}", "listen_host": "127.0.0.1", "listen_port": port},
         "storage": {"data_dir": str(directory / "data")},
@@ -207,25 +199,6 @@ def _check_sqlite_file(config: Config) -> None:
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
-def _remote_account(base: str, name: str, pem: str, shared_inbox: bool) -> dict[str, Any]:
-    uri = f"{base}/users/{name}"
-    return {
-        "username": name,
-        "domain": base.removeprefix("http://"),
-        "uri": uri,
-        "url": uri,
-        "inbox_url": f"{uri}/inbox",
-        "shared_inbox_url": f"{base}/inbox" if shared_inbox else None,
-        "outbox_url": f"{uri}/outbox",
-        "followers_url": f"{uri}/followers",
-        "following_url": f"{uri}/following",
-        "public_key_id": f"{uri}#main-key",
-        "public_key_pem": pem,
-        "created_at": now_iso(),
-        "fetched_at": time.time(),
-    }
-
-
 # -- 1: kill -9 while alice posts to remote followers ----------------------------------
 
 
@@ -250,11 +223,11 @@ async def _prepare_poster(config: Config, servers: list[str]) -> tuple[int, str,
         expected: set[str] = set()
         for base, name, shared in followers:
             remote = await store.upsert_remote_account(
-                _remote_account(base, name, DUMMY_PEM, shared)
+                remote_account(base, name, DUMMY_PEM, shared)
             )
             await store.insert_follow(remote.id, alice.id, f"{remote.uri}#follow", "accepted")
             expected.add(remote.delivery_inbox)
-        pending = await store.upsert_remote_account(_remote_account(c, "pat", DUMMY_PEM, False))
+        pending = await store.upsert_remote_account(remote_account(c, "pat", DUMMY_PEM, False))
         await store.insert_follow(pending.id, alice.id, f"{pending.uri}#follow", "pending")
         assert await store.remote_follower_inboxes(alice.id) == expected
         await store.insert_token(token_hash(token), None, alice.id, "read write follow")
@@ -344,7 +317,7 @@ async def test_kill_9_while_posting_loses_no_delivery(
     evil: StubActorServer,
 ) -> None:
     rng = random.Random(_seed())
-    dead = f"http://127.0.0.1:{_free_port()}"  # nobody listens: deliveries wait to retry
+    dead = f"http://127.0.0.1:{free_port()}"  # nobody listens: deliveries wait to retry
     server = ServerProcess(_write_config(tmp_path, database_settings), http)
     alice_id, token, inboxes = await _prepare_poster(server.config, [remote.base, evil.base, dead])
 
@@ -422,19 +395,6 @@ async def test_kill_9_while_posting_loses_no_delivery(
 
 
 # -- 2: kill -9 during a burst of incoming activities ----------------------------------
-
-
-def _signer(remote: StubActorServer, name: str) -> Callable[[str, bytes], dict[str, str]]:
-    """sign(url, body) -> headers signing a POST as the remote actor, Mastodon's way
-    (our own signer: this test is about crashes; other tests check the signatures
-    against third-party code)."""
-    key_id = f"{remote.base}/users/{name}#main-key"
-
-    def sign(url: str, body: bytes) -> dict[str, str]:
-        headers = sign_request("POST", url, key_id, remote.keys[name], body)
-        return {**headers, "Content-Type": "application/activity+json"}
-
-    return sign
 
 
 def _creates(actor: str) -> list[tuple[str, str, bytes]]:
@@ -529,7 +489,7 @@ async def test_kill_9_during_inbox_burst_loses_no_accepted_activity(
             store, Urls(server.base_url), "alice", "correct horse battery"
         )
         account = await store.upsert_remote_account(
-            _remote_account(remote.base, "zed", public_pem, True)
+            remote_account(remote.base, "zed", public_pem, True)
         )
         # alice follows zed, so zed's posts are wanted here.
         await store.insert_follow(alice.id, account.id, f"{server.base_url}/follows/1", "accepted")
@@ -537,7 +497,7 @@ async def test_kill_9_during_inbox_burst_loses_no_accepted_activity(
 
     await _with_store(server.config, prepare)
     url = f"{server.base_url}/inbox"
-    sign = _signer(remote, "zed")
+    sign = inbox_signer(remote, "zed")
     requests = [(aid, nid, body, sign(url, body)) for aid, nid, body in _creates(zed)]
     kill_after = rng.randint(ACTIVITIES // 5, ACTIVITIES * 3 // 5)
     print(f"killing after {kill_after} activities answered 202")
