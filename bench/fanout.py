@@ -56,7 +56,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import json
 import multiprocessing
 import os
@@ -81,6 +80,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 from aiohttp import web
+from benchlib import end_popen, end_process, free_port, tests_module
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -110,45 +110,6 @@ PROFILE_RATE = 200  # py-spy samples per second
 
 
 # -- small helpers ----------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _end_process(process: multiprocessing.process.BaseProcess | None) -> None:
-    if process is None or not process.is_alive():
-        return
-    process.terminate()
-    process.join(10)
-    if process.is_alive():
-        process.kill()
-        process.join(10)
-
-
-def _end_popen(process: subprocess.Popen | None, sig: int = signal.SIGTERM) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(sig)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=15)
-
-
-def _tests_module(name: str) -> ModuleType:
-    """tests/<name>.py (the PostgreSQL cluster); tests/ is no package."""
-    path = REPO / "tests" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"_fedchirp_tests_{name}", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -375,7 +336,7 @@ class StubPool:
                 conn.send("stop")
         for process, _conn in self.processes:
             process.join(5)
-            _end_process(process)
+            end_process(process)
 
 
 # -- PostgreSQL --------------------------------------------------------------------------
@@ -385,7 +346,7 @@ _PG_MODULE: list[ModuleType] = []
 
 def _pg() -> ModuleType:
     if not _PG_MODULE:
-        _PG_MODULE.append(_tests_module("postgres"))
+        _PG_MODULE.append(tests_module("postgres"))
     return _PG_MODULE[0]
 
 
@@ -448,7 +409,7 @@ class Instance:
     def __init__(self, directory: Path, database_url: str, args: argparse.Namespace) -> None:
         self.directory = directory
         directory.mkdir(parents=True)
-        self.port = _free_port()
+        self.port = free_port()
         settings: dict[str, Any] = {
             "server": {
                 "domain": f"127.0.0.1:{self.port}",
@@ -530,7 +491,7 @@ class Instance:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        _end_popen(process)
+        end_popen(process)
 
     def log_tail(self, chars: int = 3000) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -710,7 +671,7 @@ class Profiler:
     def stop(self, until: float | None = None) -> None:
         """Stop recording; the time profiled runs to `until` (monotonic) if given."""
         self.seconds = (until or time.monotonic()) - self.started
-        _end_popen(self.process, signal.SIGINT)  # py-spy writes its output on SIGINT
+        end_popen(self.process, signal.SIGINT)  # py-spy writes its output on SIGINT
 
 
 WANTED_FRAMES = ("fedchirp", "aiohttp", "sqlalchemy", "aiosqlite", "asyncpg", "logging",

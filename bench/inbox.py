@@ -45,7 +45,6 @@ import argparse
 import asyncio
 import contextlib
 import functools
-import importlib.util
 import json
 import multiprocessing
 import os
@@ -67,6 +66,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 from aiohttp import web
+from benchlib import end_popen, end_process, free_port, tests_module
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -96,12 +96,6 @@ BARE_PASSES = 3  # the bare server is timed over this many passes, the fastest c
 # -- small helpers ----------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _listening(port: int) -> int | None:
     """How many sockets listen on 127.0.0.1:port (one per web process with
     SO_REUSEPORT); None where /proc/net/tcp cannot tell."""
@@ -119,39 +113,6 @@ def _answers(port: int) -> bool:
     except OSError:
         return False
     return True
-
-
-def _end_process(process: multiprocessing.process.BaseProcess | None) -> None:
-    if process is None or not process.is_alive():
-        return
-    process.terminate()
-    process.join(10)
-    if process.is_alive():
-        process.kill()
-        process.join(10)
-
-
-def _end_popen(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=15)
-
-
-def _tests_module(name: str) -> ModuleType:
-    """tests/<name>.py (the PostgreSQL cluster, the stub actor server); tests/ is no package."""
-    path = REPO / "tests" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"_fedchirp_tests_{name}", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -205,7 +166,7 @@ def _stub_actor(conn: Connection, private_pem: str, count: int) -> None:
 
 async def _serve_stub_actor(conn: Connection, private_pem: str, count: int) -> None:
     """Serve `count` actors (one key pair between them, a key id each): [(id, key id)]."""
-    stub = _tests_module("stubs").StubActorServer()
+    stub = tests_module("stubs").StubActorServer()
     await stub.start()
     actors = []
     for n in range(count):
@@ -402,7 +363,7 @@ class Client:
         with contextlib.suppress(OSError):
             self.conn.send("stop")
         self.process.join(5)
-        _end_process(self.process)
+        end_process(self.process)
 
 
 async def measure_bare(
@@ -449,7 +410,7 @@ class Instance:
         self.directory = directory
         self.database_url = database_url
         self.web = web
-        self.port = _free_port()
+        self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.processes: list[tuple[str, subprocess.Popen, Path]] = []
         directory.mkdir(parents=True)
@@ -514,7 +475,7 @@ class Instance:
             with contextlib.suppress(OSError):
                 process.terminate()
         for _role, process, _log in self.processes:
-            _end_popen(process)
+            end_popen(process)
 
     def pids(self) -> dict[str, list[int]]:
         by_role: dict[str, list[int]] = {}
@@ -608,7 +569,7 @@ async def check_applied(window: Window, expected: set[str], seconds: float) -> s
 
 @functools.cache
 def _pg() -> ModuleType:
-    return _tests_module("postgres")
+    return tests_module("postgres")
 
 
 def start_cluster() -> Any:
@@ -796,7 +757,7 @@ async def run(args: argparse.Namespace, run_dir: Path) -> tuple[dict, float, lis
                       f"cpu {_cpu_text(result['cpu'])}", flush=True)  # fmt: skip
     finally:
         for process in processes:
-            _end_process(process)
+            end_process(process)
         if cluster is not None:
             cluster.stop()
     return results, verify, failures

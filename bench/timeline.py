@@ -65,6 +65,7 @@ import aiosqlite
 import asyncpg
 import yarl
 from aiohttp import web
+from benchlib import end_process, free_port
 from sqlalchemy import Table
 
 from fedchirp.federation.httpsig import generate_key_pair
@@ -432,12 +433,6 @@ def _pg_tools() -> tuple[Path | None, str, str]:
         return (found[-1].parent if found else None), PG_USER, PG_UNPRIVILEGED
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Postgres:
     """A private PostgreSQL server over a data directory kept in the cache.
 
@@ -499,7 +494,7 @@ class Postgres:
         if fresh:
             self._initdb()
         for attempt in range(4):
-            port = _free_port()
+            port = free_port()
             options = (
                 f"-h 127.0.0.1 -p {port} -k {sockets} -F -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off -c max_wal_size=4GB"
@@ -661,7 +656,7 @@ class FedChirpServer:
     def start(self, before: Any) -> str:
         """Start on a free port (before(base_url) runs first); return the base URL."""
         for _attempt in range(3):
-            port = _free_port()
+            port = free_port()
             base_url = f"http://127.0.0.1:{port}"
             before(base_url)
             config = self.config(port)
@@ -746,18 +741,8 @@ class BareServer:
         return f"http://127.0.0.1:{ours.recv()}"
 
     def stop(self) -> None:
-        _end_process(self.process)
+        end_process(self.process)
         self.process = None
-
-
-def _end_process(process: multiprocessing.process.BaseProcess | None) -> None:
-    if process is None or not process.is_alive():
-        return
-    process.terminate()
-    process.join(10)
-    if process.is_alive():
-        process.kill()
-        process.join(10)
 
 
 # -- the client -----------------------------------------------------------------------
@@ -807,7 +792,7 @@ def run_client(url: str, headers: dict[str, str], warmup: int, count: int) -> di
             raise RuntimeError("the client did not finish")
         outcome, result = ours.recv()
     finally:
-        _end_process(process)
+        end_process(process)
     if outcome != "ok":
         raise RuntimeError(f"client: {result}")
     return result
