@@ -13,13 +13,14 @@ from fedchirp.config import Config
 from fedchirp.federation.delivery import DeliveryQueue
 from fedchirp.federation.http import HttpClient
 from fedchirp.federation.resolver import Resolver
+from fedchirp.media_storage import open_media_storage
 from fedchirp.services import inbox, scheduling, timelines
 from fedchirp.services.accounts import instance_signer
 from fedchirp.services.context import Context
 from fedchirp.services.jobs import Jobs
 from fedchirp.store import Store
 from fedchirp.urls import Urls
-from fedchirp.web import activitypub, wellknown
+from fedchirp.web import activitypub, media, wellknown
 from fedchirp.web.api import ROUTE_TABLES as API_ROUTE_TABLES
 from fedchirp.web.errors import error_middleware, frame_guard_middleware
 from fedchirp.web.pages import ROUTE_TABLES as PAGE_ROUTE_TABLES
@@ -46,8 +47,13 @@ def create_app(config: Config, run_workers: bool = True) -> web.Application:
     setup_templates(app)
     for table in PAGE_ROUTE_TABLES:
         app.add_routes(table)
-    config.media_dir.mkdir(parents=True, exist_ok=True)
-    app.router.add_static("/media", config.media_dir, append_version=False)
+    if config.media.backend == "local":
+        config.media_dir.mkdir(parents=True, exist_ok=True)
+        app.router.add_static("/media", config.media_dir, append_version=False)
+    else:
+        # Read from the bucket: any web process can serve any upload, and links already
+        # sent to other servers keep working after s3_public_url is set.
+        app.add_routes(media.routes)
     return app
 
 
@@ -65,7 +71,8 @@ def _services(run_workers: bool) -> Callable[[web.Application], AsyncIterator[No
 async def instance_context(
     config: Config, observers: list[ActivityObserver] | None = None
 ) -> AsyncIterator[Context]:
-    """Everything a web or worker process shares: store, HTTP client, resolver, queues."""
+    """Everything a web or worker process shares: store, HTTP client, resolver, queues,
+    media storage."""
     store = Store(config.database_url)
     await store.open()
     http = HttpClient.create(config)
@@ -76,18 +83,20 @@ async def instance_context(
         delivery = DeliveryQueue(config, store, http)
         settings = config.jobs
         jobs = Jobs(store, settings.concurrency, settings.lease_seconds, settings.poll_seconds)
-        ctx = Context(
-            config,
-            store,
-            urls,
-            http,
-            resolver,
-            delivery,
-            jobs,
-            [] if observers is None else observers,
-        )
-        inbox.register_jobs(ctx)
-        yield ctx
+        async with open_media_storage(config) as media_storage:
+            ctx = Context(
+                config,
+                store,
+                urls,
+                http,
+                resolver,
+                delivery,
+                jobs,
+                media_storage,
+                [] if observers is None else observers,
+            )
+            inbox.register_jobs(ctx)
+            yield ctx
     finally:
         await http.close()
         await store.close()

@@ -97,12 +97,42 @@ class MediaConfig:
     max_pixels: int = 3840 * 2160  # larger images are scaled down to this many pixels
     preview_pixels: int = 640 * 360
     max_attachments: int = 4
+    # "local": files in storage.data_dir/media, served by this process. "s3": objects in an
+    # S3-compatible bucket, so several web machines serve them without a shared disk.
+    backend: str = "local"
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    s3_bucket: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_public_url: str = ""  # empty: every web process serves /media/{name} from the bucket
 
     def check(self) -> None:
         _check_positive("media.max_upload_bytes", self.max_upload_bytes)
         _check_positive("media.max_pixels", self.max_pixels)
         _check_positive("media.preview_pixels", self.preview_pixels)
         _check_positive("media.max_attachments", self.max_attachments)
+        if self.backend not in ("local", "s3"):
+            raise ConfigError(f"media.backend must be 'local' or 's3', got {self.backend!r}")
+        if self.backend == "s3":
+            self._check_s3()
+
+    def _check_s3(self) -> None:
+        # Every one is needed: without them botocore would go looking for credentials
+        # and a region itself (environment, files, the EC2 metadata service).
+        required = (
+            "s3_bucket",
+            "s3_endpoint_url",
+            "s3_region",
+            "s3_access_key_id",
+            "s3_secret_access_key",
+        )
+        missing = [f"media.{name}" for name in required if not getattr(self, name)]
+        if missing:
+            raise ConfigError(f"media.backend 's3' needs {', '.join(missing)}")
+        _check_http_url("media.s3_endpoint_url", self.s3_endpoint_url)
+        if self.s3_public_url:
+            _check_http_url("media.s3_public_url", self.s3_public_url)
 
 
 @dataclass(frozen=True)
@@ -228,6 +258,11 @@ def _check_positive(name: str, value: float) -> None:
         raise ConfigError(f"{name} must be positive, got {value}")
 
 
+def _check_http_url(name: str, value: str) -> None:
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise ConfigError(f"{name} must be an http:// or https:// URL")
+
+
 def _check_port(name: str, value: int) -> None:
     if not 0 <= value <= 65535:
         raise ConfigError(f"{name} must be a port number, got {value}")
@@ -293,6 +328,15 @@ _HELP = {
     "posts.max_chars": "longest post, in characters (links count 23)",
     "media.max_upload_bytes": "largest upload accepted",
     "media.max_pixels": "uploads with more pixels are scaled down",
+    "media.backend": '"local" (files in storage.data_dir/media) or "s3" (an S3-compatible '
+    "bucket, for several web machines without a shared disk)",
+    "media.s3_endpoint_url": 'the bucket service, e.g. "https://s3.eu-west-1.amazonaws.com" '
+    'or "http://127.0.0.1:9000" (MinIO)',
+    "media.s3_region": 'e.g. "eu-west-1"; stores without regions take "us-east-1"',
+    "media.s3_bucket": "bucket holding the uploads (created beforehand)",
+    "media.s3_access_key_id": "credentials are always read from here, never looked up elsewhere",
+    "media.s3_public_url": "empty: each web process serves /media/ from the bucket; or the "
+    "bucket's public or CDN URL, for attachment links to point straight at it",
     "federation.allow_private_addresses": "let outbound requests reach loopback/private "
     "networks (the SSRF guard); only for tests and the demo",
     "federation.allow_http": "talk to other servers over plain http; only for tests and the demo",

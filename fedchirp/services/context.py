@@ -10,6 +10,7 @@ from fedchirp.federation.delivery import DeliveryQueue
 from fedchirp.federation.http import HttpClient
 from fedchirp.federation.resolver import Resolver
 from fedchirp.federation.vocab import Activity
+from fedchirp.media_storage import MediaStorage
 from fedchirp.services.jobs import Jobs
 from fedchirp.store import Store
 from fedchirp.urls import Urls
@@ -24,5 +25,6 @@ class Context:
     resolver: Resolver
     delivery: DeliveryQueue
     jobs: Jobs
+    media_storage: MediaStorage
     # Told (activity, outcome) of every incoming activity once applied; the demo prints them.
     observers: list[Callable[[Activity, str], None]] = field(default_factory=list)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import io
 import math
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from fedchirp.clock import now_iso
 from fedchirp.config import MediaConfig
 from fedchirp.federation.vocab import RemoteAttachment
+from fedchirp.media_storage import new_media_names
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Invalid, NotFound
 from fedchirp.store.models import Account, MediaAttachment
@@ -135,12 +135,11 @@ async def upload(
     focus_x, focus_y = _focus(focus)
     text = _description(description)
     image = await asyncio.to_thread(process_image, data, settings)
-    folder = ctx.config.media_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    name = secrets.token_hex(16)
-    file_name, preview_name = f"{name}.{image.extension}", f"{name}-small.{image.extension}"
-    await asyncio.to_thread((folder / file_name).write_bytes, image.original)
-    await asyncio.to_thread((folder / preview_name).write_bytes, image.preview)
+    file_name, preview_name = new_media_names(image.extension)
+    await asyncio.gather(
+        ctx.media_storage.put(file_name, image.original, image.mime_type),
+        ctx.media_storage.put(preview_name, image.preview, image.mime_type),
+    )
     return await ctx.store.insert_media(
         {
             "account_id": account.id,
@@ -195,15 +194,15 @@ async def attachable(ctx: Context, account: Account, media_ids: Sequence[int]) -
     return list(dict.fromkeys(media_ids))
 
 
-def remove_files(ctx: Context, attachments: Sequence[MediaAttachment]) -> None:
+async def remove_files(ctx: Context, attachments: Sequence[MediaAttachment]) -> None:
     for media in attachments:
         for name in (media.file_name, media.preview_name):
             if name:
-                (ctx.config.media_dir / name).unlink(missing_ok=True)
+                await ctx.media_storage.delete(name)
 
 
 def url_of(ctx: Context, name: str | None) -> str | None:
-    return f"{ctx.urls.base}/media/{name}" if name else None
+    return ctx.media_storage.url(name) if name else None
 
 
 def remote_rows(attachments: Sequence[RemoteAttachment]) -> list[dict[str, Any]]:

@@ -224,7 +224,7 @@ async def delete_status(ctx: Context, author: Account, status: Status) -> None:
         await ctx.delivery.enqueue(
             documents.delete_activity(status, author, addressing), author, inboxes
         )
-    media.remove_files(ctx, uploads)
+    await media.remove_files(ctx, uploads)
 
 
 async def note_document(
