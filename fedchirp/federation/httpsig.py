@@ -167,10 +167,7 @@ def check_freshness(
         raw = headers.get("Date")
         if not raw:
             raise SignatureError("Date header is missing")
-        try:
-            signed_at = parsedate_to_datetime(raw).timestamp()
-        except (TypeError, ValueError) as exc:
-            raise SignatureError("Date header is not an HTTP date") from exc
+        signed_at = _http_date_timestamp(raw)
     else:
         signed_at = float(params.created)
     if signed_at < now - max_age_seconds:
@@ -179,6 +176,15 @@ def check_freshness(
         raise SignatureError("signature Date is in the future")
     if params.expires is not None and params.expires + max_future_seconds < now:
         raise SignatureError("signature has expired")
+
+
+@lru_cache(maxsize=256)
+def _http_date_timestamp(raw: str) -> float:
+    """Concurrent requests mostly carry the same few Date values: parse each once."""
+    try:
+        return parsedate_to_datetime(raw).timestamp()
+    except (TypeError, ValueError) as exc:
+        raise SignatureError("Date header is not an HTTP date") from exc
 
 
 @lru_cache(maxsize=1024)

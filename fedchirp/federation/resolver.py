@@ -32,6 +32,11 @@ from fedchirp.store.models import Account
 
 JRD_ACCEPT = "application/jrd+json, application/json"
 KEY_REFRESH_INTERVAL = 60.0  # seconds between forced re-fetches of one key
+# Every inbox POST looks up its signer's key: the answer is kept in memory this long.
+# A rotated key is refetched when a signature fails, so only a deleted actor can
+# outlive its deletion here, and its queued activities are then dropped by the worker.
+KEY_CACHE_SECONDS = 30.0
+KEY_CACHE_SIZE = 10_000
 AS2_LINK_TYPES = (
     "application/activity+json",
     'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
@@ -55,6 +60,7 @@ class Resolver:
         self.signer = signer
         self.local_base = config.base_url
         self._key_refreshed_at: dict[str, float] = {}
+        self._keys: dict[str, tuple[float, Account]] = {}
 
     async def fetch(self, uri: str, id_is_known: bool = True) -> dict[str, Any]:
         """Fetch a remote ActivityStreams document and check it is what it claims to be.
@@ -131,9 +137,9 @@ class Resolver:
         """The actor owning key_id; refresh re-fetches it (keys rotate), at most once a
         minute per key so a stream of bad signatures cannot make us fetch in a loop."""
         if not refresh or not self._may_refresh(key_id):
-            known = await self.store.get_account_by_key_id(key_id)
+            known = self._cached_key(key_id) or await self.store.get_account_by_key_id(key_id)
             if known is not None:
-                return known
+                return self._remember_key(key_id, known)
         key_url = urldefrag(key_id)[0]
         if key_url.startswith(self.local_base + "/"):
             raise ResolveError(f"{key_id} claims to be one of our own keys")
@@ -149,6 +155,18 @@ class Resolver:
             account = await self._store_actor(document, id_of(document.get("id")) or key_url)
         if account.public_key_id != key_id:
             raise ResolveError(f"{account.uri} does not publish key {key_id}")
+        return self._remember_key(key_id, account)
+
+    def _cached_key(self, key_id: str) -> Account | None:
+        found = self._keys.get(key_id)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def _remember_key(self, key_id: str, account: Account) -> Account:
+        if key_id not in self._keys and len(self._keys) >= KEY_CACHE_SIZE:
+            del self._keys[next(iter(self._keys))]  # the oldest entry
+        self._keys[key_id] = (time.monotonic() + KEY_CACHE_SECONDS, account)
         return account
 
     def _may_refresh(self, key_id: str) -> bool:

@@ -14,6 +14,7 @@ there or neither is, and the sender's retry applies the activity again.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -42,13 +43,22 @@ Fetcher = Callable[[Context, Activity, Account], Awaitable[Any]]
 Handler = Callable[[Context, Activity, Account, Any], Awaitable[str]]
 
 
-async def accept(ctx: Context, activity: Activity, actor: Account) -> None:
-    """Take an authenticated activity in: queue it to be applied by a worker. It is
-    committed when this returns (so the sender may be told 202), and an id queued
-    already is dropped here."""
-    payload = {"actor": actor.id, "activity": activity.raw}
+async def accept(ctx: Context, activity: Activity, actor: Account, body: bytes) -> None:
+    """Take an authenticated activity in (body: the JSON it was parsed from): queue it
+    to be applied by a worker. It is committed when this returns (so the sender may be
+    told 202), and an id queued already is dropped here."""
     # One lane per sender: its activities are applied in the order they came.
-    await ctx.jobs.enqueue(INBOX_QUEUE, activity.id, payload, lane=actor.uri)
+    await ctx.jobs.enqueue(INBOX_QUEUE, activity.id, _payload(actor, activity, body), actor.uri)
+
+
+def _payload(actor: Account, activity: Activity, body: bytes) -> str:
+    """The job's JSON, with the body as it came: it is valid JSON already (it was just
+    parsed), and writing the parsed activity out again cost a tenth of the request."""
+    try:
+        text = body.decode(json.detect_encoding(body))  # as json.loads read it
+    except (UnicodeDecodeError, LookupError):
+        text = json.dumps(activity.raw, ensure_ascii=False)
+    return f'{{"actor": {int(actor.id)}, "activity": {text}}}'
 
 
 def register_jobs(ctx: Context) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, distinct, func, insert, select
+from sqlalchemy import bindparam, delete, distinct, func, insert, select
 
 from fedchirp.store import dialect
 from fedchirp.store.counters import uncount_account
@@ -23,6 +23,12 @@ def _account(row: Any) -> Account:
 
 # Read for every page that shows accounts: prepared once (store/query.py Prepared).
 _ACCOUNTS_BY_ID = Prepared(select(accounts).where(accounts.c.id.in_(ids_param())))
+
+
+# Read for every signed inbox POST.
+_ACCOUNT_BY_KEY_ID = Prepared(
+    select(accounts).where(accounts.c.public_key_id == bindparam("key_id"))
+)
 
 
 def accounts_read(account_ids: Iterable[int]) -> Read[dict[int, Account]]:
@@ -74,8 +80,8 @@ class AccountQueries(Queries):
         return record(Account, await self.db.one(select(accounts).where(accounts.c.uri == uri)))
 
     async def get_account_by_key_id(self, key_id: str) -> Account | None:
-        row = await self.db.one(select(accounts).where(accounts.c.public_key_id == key_id))
-        return record(Account, row)
+        rows = await self.db.fetch(_ACCOUNT_BY_KEY_ID, {"key_id": key_id})
+        return record(Account, rows[0]) if rows else None
 
     async def find_account(self, username: str, domain: str) -> Account | None:
         """Find by username (case-insensitive, as WebFinger lookups are) and domain."""

@@ -9,6 +9,7 @@ claims take turns anyway (SQLAlchemy leaves the clause out there).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +22,12 @@ from fedchirp.store.models import Job
 from fedchirp.store.query import records
 from fedchirp.store.schema import jobs
 
-ENQUEUE_BATCH = 1000  # rows per INSERT, far below the bound-parameter limits
+
+@functools.cache
+def _enqueue_statement(dialect: str) -> Any:
+    """Built once: the edge queues a batch per group commit, and building the statement
+    (and its cache key) each time cost more than running it."""
+    return insert_ignore(dialect, jobs, ["queue", "key"])
 
 
 def _claimable(now: float) -> Any:
@@ -39,21 +45,12 @@ def _claimable(now: float) -> Any:
 
 
 class JobQueries(Queries):
-    async def enqueue_jobs(self, rows: Sequence[dict[str, Any]], now: float) -> int:
+    async def enqueue_jobs(self, rows: Sequence[dict[str, Any]], now: float) -> None:
         """Queue jobs (queue, key, lane, payload); one whose (queue, key) is queued
-        already is dropped. Returns how many were queued."""
+        already is dropped."""
         created = now_iso()
-        values = [{"run_at": now, "created_at": created, **row} for row in rows]
-        inserted = 0
-        async with self.db.atomic() as db:
-            for start in range(0, len(values), ENQUEUE_BATCH):
-                statement = (
-                    insert_ignore(self.db.dialect, jobs, ["queue", "key"])
-                    .values(values[start : start + ENQUEUE_BATCH])
-                    .returning(jobs.c.id)
-                )
-                inserted += len((await db.execute(statement)).all())
-        return inserted
+        values = [{"run_at": now, "created_at": created, "lane": None, **row} for row in rows]
+        await self.db.write(_enqueue_statement(self.db.dialect), values)
 
     async def claim_jobs(
         self, queues: Sequence[str], now: float, lease_seconds: float, limit: int

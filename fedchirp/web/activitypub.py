@@ -95,7 +95,7 @@ async def _receive(request: web.Request) -> web.Response:
         )
     except IgnoredActivity:
         return web.Response(status=202)
-    await inbox.accept(ctx, activity, signer)  # applied by a worker (services/jobs.py)
+    await inbox.accept(ctx, activity, signer, body)  # applied by a worker (services/jobs.py)
     return web.Response(status=202)
 
 
