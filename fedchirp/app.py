@@ -22,7 +22,7 @@ from fedchirp.store import Store
 from fedchirp.urls import Urls
 from fedchirp.web import activitypub, media, wellknown
 from fedchirp.web.api import ROUTE_TABLES as API_ROUTE_TABLES
-from fedchirp.web.errors import error_middleware, frame_guard_middleware
+from fedchirp.web.errors import Handler, error_middleware, frame_guard_middleware
 from fedchirp.web.pages import ROUTE_TABLES as PAGE_ROUTE_TABLES
 from fedchirp.web.pages import setup_templates
 from fedchirp.web.state import ACTIVITY_OBSERVERS, CONFIG, CTX, ActivityObserver
@@ -33,9 +33,11 @@ log = logging.getLogger(__name__)
 def create_app(config: Config, run_workers: bool = True) -> web.Application:
     """The web application; with run_workers it also runs the background workers
     (`fedchirp serve`), without them it only answers requests (`fedchirp web`)."""
+    # With workers in this process, they yield to requests (services/jobs.py).
+    counting = [_count_in_flight] if run_workers else []
     app = web.Application(
         client_max_size=config.server.max_request_bytes,
-        middlewares=[frame_guard_middleware, error_middleware],
+        middlewares=[*counting, frame_guard_middleware, error_middleware],
     )
     app[CONFIG] = config
     app[ACTIVITY_OBSERVERS] = []
@@ -55,6 +57,16 @@ def create_app(config: Config, run_workers: bool = True) -> web.Application:
         # sent to other servers keep working after s3_public_url is set.
         app.add_routes(media.routes)
     return app
+
+
+@web.middleware
+async def _count_in_flight(request: web.Request, handler: Handler) -> web.StreamResponse:
+    in_flight = request.app[CTX].jobs.requests
+    in_flight.count += 1
+    try:
+        return await handler(request)
+    finally:
+        in_flight.count -= 1
 
 
 def _services(run_workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:

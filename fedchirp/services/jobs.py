@@ -9,7 +9,14 @@ jobs back at once.
 
 Queueing outside a unit of work goes through a group commit: requests that
 arrive while a commit is in progress are written together by the next one, so
-under load one transaction carries many jobs instead of one each.
+under load one transaction carries many jobs instead of one each. That commit
+goes ahead of background units waiting for the SQLite writer (Database.urgent).
+
+Where web and workers share one process (`fedchirp serve`), requests come first:
+while any request is in flight, at most one job runs, and after each job the
+runner rests long enough that jobs take no more than SHARE_UNDER_LOAD of the
+time. A burst of inbox POSTs is answered at full speed and applied right after;
+when no request is in flight, jobs run at full concurrency.
 """
 
 from __future__ import annotations
@@ -44,6 +51,17 @@ class Retry:
 
 
 DEFAULT_RETRY = Retry(base_seconds=10.0, max_seconds=3600.0, attempts=8)
+SHARE_UNDER_LOAD = 0.25  # of the time, for jobs while requests are in flight
+
+
+class InFlight:
+    """How many requests this process is answering right now (counted by the web app)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __bool__(self) -> bool:
+        return self.count > 0
 
 
 class Jobs:
@@ -54,6 +72,7 @@ class Jobs:
         lease_seconds: float = 120.0,
         poll_seconds: float = 5.0,
         clock: Callable[[], float] = time.time,
+        requests: InFlight | None = None,
     ) -> None:
         self.store = store
         self.concurrency = concurrency
@@ -65,6 +84,8 @@ class Jobs:
         self._flusher: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._running: dict[int, asyncio.Task[None]] = {}
+        self.requests = requests if requests is not None else InFlight()
+        self._rest_until = 0.0  # monotonic: no new job before, while requests are in flight
 
     @property
     def busy(self) -> bool:
@@ -77,17 +98,15 @@ class Jobs:
     # -- queueing ------------------------------------------------------------------
 
     async def enqueue(
-        self, queue: str, key: str | None, payload: dict[str, Any], lane: str | None = None
+        self, queue: str, key: str | None, payload: dict[str, Any] | str, lane: str | None = None
     ) -> None:
         """Queue a job; returns once it is committed (a (queue, key) queued already is
-        dropped). Jobs of one lane run one at a time, oldest first. Inside a unit of work
-        it commits with the unit."""
-        row = {
-            "queue": queue,
-            "key": key,
-            "lane": lane,
-            "payload": json.dumps(payload, ensure_ascii=False),
-        }
+        dropped). The payload is a dict, or one already written as a JSON object. Jobs
+        of one lane run one at a time, oldest first. Inside a unit of work it commits
+        with the unit."""
+        if not isinstance(payload, str):
+            payload = json.dumps(payload, ensure_ascii=False)
+        row = {"queue": queue, "key": key, "lane": lane, "payload": payload}
         if self.store.db.in_unit():
             await self.store.enqueue_jobs([row], self.clock())
             self.store.db.on_commit(self._wake.set)
@@ -102,7 +121,8 @@ class Jobs:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                await self.store.enqueue_jobs([row for row, _ in batch], self.clock())
+                with self.store.db.urgent():  # a request is waiting for this commit
+                    await self.store.enqueue_jobs([row for row, _ in batch], self.clock())
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():
@@ -115,9 +135,16 @@ class Jobs:
 
     # -- running -------------------------------------------------------------------
 
+    def _free_slots(self) -> int:
+        if not self.requests:
+            return self.concurrency - len(self._running)
+        if time.monotonic() < self._rest_until:
+            return 0
+        return min(self.concurrency, 1) - len(self._running)
+
     async def run_due(self) -> int:
         """Claim what is due (up to the free slots) and start it; return how many."""
-        free = self.concurrency - len(self._running)
+        free = self._free_slots()
         if free <= 0 or not self._handlers:
             return 0
         claimed = await self.store.claim_jobs(
@@ -137,6 +164,7 @@ class Jobs:
 
     async def _run(self, job: Job) -> None:
         handler, retry = self._handlers[job.queue]
+        started = time.monotonic()
         try:
             await handler(json.loads(job.payload))
         except asyncio.CancelledError:
@@ -144,7 +172,15 @@ class Jobs:
         except Exception as exc:
             await self._failed(job, retry, exc)
             return
+        finally:
+            self._rest_after(time.monotonic() - started)
         await self.store.finish_job(job.id)
+
+    def _rest_after(self, seconds: float) -> None:
+        """A job took this long: under requests, rest so jobs keep to their share."""
+        if self.requests:
+            rest = seconds * (1 / SHARE_UNDER_LOAD - 1)
+            self._rest_until = max(self._rest_until, time.monotonic() + rest)
 
     async def _failed(self, job: Job, retry: Retry, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:500]
@@ -163,20 +199,28 @@ class Jobs:
                 try:
                     if await self.run_due():
                         continue
-                    next_due = await self.store.next_job_due(list(self._handlers))
+                    timeout = await self._idle_seconds()
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     log.exception("job worker error")
-                    next_due = None
-                timeout = self.poll_seconds
-                if next_due is not None:
-                    timeout = min(timeout, max(0.0, next_due - self.clock()))
+                    timeout = self.poll_seconds
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
         finally:
             await self._give_back()
+
+    async def _idle_seconds(self) -> float:
+        """How long to sleep unless woken (by a job queued here or one finishing)."""
+        if self._free_slots() <= 0:
+            if self.requests and not self._running:
+                return max(0.0, self._rest_until - time.monotonic())
+            return self.poll_seconds  # a finishing job wakes us
+        next_due = await self.store.next_job_due(list(self._handlers))
+        if next_due is None:
+            return self.poll_seconds
+        return min(self.poll_seconds, max(0.0, next_due - self.clock()))
 
     async def _give_back(self) -> None:
         """Stopping: cancel the jobs in hand and queue them again at once."""
@@ -197,6 +241,9 @@ class Jobs:
                 await asyncio.wait(list(self._running.values()))
                 continue
             if started:
+                continue
+            if self.requests and self._rest_until > time.monotonic():
+                await asyncio.sleep(self._rest_until - time.monotonic())
                 continue
             next_due = await self.store.next_job_due(list(self._handlers))
             if next_due is None or next_due > self.clock():

@@ -13,6 +13,8 @@ a write runs in a transaction of its own and a read on a reading connection.
 SQLite allows one writer at a time. Writers queue on an asyncio lock and open
 their transaction with BEGIN IMMEDIATE, so two writers never both hold a read
 snapshot and then fail to upgrade it (SQLITE_BUSY, which no timeout retries).
+A unit opened inside `urgent()` goes ahead of the queue: a request waiting for its
+commit (an inbox POST's job) is not kept behind background work that is waiting too.
 Readers use their own connections in autocommit mode: each statement sees the
 newest committed data, and WAL lets them run beside the writer. Every result is
 fetched whole before the connection is handed back, so no statement stays open
@@ -25,8 +27,9 @@ driver, several in one trip (store/readers.py): fetch_many and read_many.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,7 +77,8 @@ class Database:
         self._after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar(
             f"fedchirp-after-commit-{id(self)}", default=None
         )
-        self._write_lock = asyncio.Lock()
+        self._write_lock = WriteLock()
+        self._urgent: ContextVar[bool] = ContextVar(f"fedchirp-urgent-{id(self)}", default=False)
         self._writer: AsyncConnection | None = None
         self._readers: asyncio.Queue[AsyncConnection] = asyncio.Queue()
         self._prepared_readers: SqliteReaders | PostgresReaders | None = None
@@ -168,6 +172,15 @@ class Database:
         for callback in callbacks:
             callback()
 
+    @contextmanager
+    def urgent(self) -> Iterator[None]:
+        """Units opened inside go ahead of others waiting for the SQLite writer."""
+        token = self._urgent.set(True)
+        try:
+            yield
+        finally:
+            self._urgent.reset(token)
+
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Call back once the current unit has committed (at once outside a unit): a
         worker woken before the commit would find nothing new to do."""
@@ -181,7 +194,7 @@ class Database:
     async def _write_connection(self) -> AsyncIterator[AsyncConnection]:
         if self.dialect == "sqlite":
             assert self._writer is not None, "database is not open"
-            async with self._write_lock:
+            async with self._write_lock.held(self._urgent.get()):
                 yield self._writer
         else:
             async with self.engine.connect() as connection:
@@ -282,6 +295,47 @@ class Database:
         async with self.atomic() as connection:
             result = await connection.execute(statement)
             return result.mappings().all()
+
+
+class WriteLock:
+    """A lock whose urgent waiters are served before the others, each kind in order."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiters: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
+            deque(),
+            deque(),
+        )
+
+    @asynccontextmanager
+    async def held(self, urgent: bool = False) -> AsyncIterator[None]:
+        if self._held or any(self._waiters):
+            waiter = asyncio.get_running_loop().create_future()
+            queue = self._waiters[0 if urgent else 1]
+            queue.append(waiter)
+            try:
+                await waiter  # the releaser handed the lock over to us
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._release()  # handed over just as we were cancelled: pass it on
+                with suppress(ValueError):
+                    queue.remove(waiter)
+                raise
+        else:
+            self._held = True
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        for queue in self._waiters:
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # still held: ownership passes to the waiter
+                    return
+        self._held = False
 
 
 async def _driver_fetch(driver: Any, dialect: str, sql: str, args: Sequence[Any]) -> list[Any]:
