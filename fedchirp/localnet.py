@@ -22,7 +22,6 @@ from fedchirp.app import create_app
 from fedchirp.config import Config, config_from_dict
 from fedchirp.services import accounts
 from fedchirp.services.context import Context
-from fedchirp.services.inbox import INBOX_QUEUE
 from fedchirp.store.models import Account
 from fedchirp.web.state import ACTIVITY_OBSERVERS, CTX, ActivityObserver
 
@@ -190,13 +189,13 @@ async def settle(*instances: LocalInstance, timeout: float = 15.0) -> None:
             busy = False
             for instance in instances:
                 ctx = instance.ctx
-                due = [
-                    await ctx.store.next_delivery_due(),
-                    await ctx.store.next_job_due([INBOX_QUEUE]),
-                ]
+                delivery_due = await ctx.store.next_delivery_due()
+                job_due = await ctx.store.next_job_due(ctx.jobs.queues)
                 if ctx.jobs.busy or ctx.delivery.busy:
                     busy = True
-                if any(d is not None and d <= ctx.delivery.clock() for d in due):
+                if delivery_due is not None and delivery_due <= ctx.delivery.clock():
+                    busy = True
+                if job_due is not None and job_due <= ctx.jobs.clock():
                     busy = True
             if not busy:
                 return

@@ -3,9 +3,10 @@
 A job is queued (by the web edge, or inside a service's unit of work), claimed by
 a worker under a lease, then finished (deleted), retried with its queue's
 backoff, or kept as dead after its last attempt for an admin to see (`fedchirp
-jobs`). A worker that dies leaves its jobs running under a lease that runs out;
-any worker then takes them up again. A worker that is stopped gives its claimed
-jobs back at once.
+jobs`; a queue registered without keep_dead drops it instead). A job may be
+queued to become due later (run_at: a scheduled post at its time). A worker
+that dies leaves its jobs running under a lease that runs out; any worker then
+takes them up again. A worker that is stopped gives its claimed jobs back at once.
 
 Queueing outside a unit of work goes through a group commit: requests that
 arrive while a commit is in progress are written together by the next one, so
@@ -80,6 +81,7 @@ class Jobs:
         self.poll_seconds = poll_seconds
         self.clock = clock
         self._handlers: dict[str, tuple[Handler, Retry]] = {}
+        self._dropped_when_dead: set[str] = set()
         self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -92,21 +94,39 @@ class Jobs:
         """Jobs are being queued or run in this process right now."""
         return bool(self._running or self._pending)
 
-    def register(self, queue: str, handler: Handler, retry: Retry = DEFAULT_RETRY) -> None:
+    @property
+    def queues(self) -> list[str]:
+        """The queues this process runs (those with a handler)."""
+        return list(self._handlers)
+
+    def register(
+        self, queue: str, handler: Handler, retry: Retry = DEFAULT_RETRY, keep_dead: bool = True
+    ) -> None:
+        """Run queue's jobs with handler. Without keep_dead, a job out of attempts is
+        deleted, not kept dead: a dead job keeps its (queue, key), so for work that is
+        asked for again later (a refresh) it would stop that key from ever being queued."""
         self._handlers[queue] = (handler, retry)
+        if not keep_dead:
+            self._dropped_when_dead.add(queue)
 
     # -- queueing ------------------------------------------------------------------
 
     async def enqueue(
-        self, queue: str, key: str | None, payload: dict[str, Any] | str, lane: str | None = None
+        self,
+        queue: str,
+        key: str | None,
+        payload: dict[str, Any] | str,
+        lane: str | None = None,
+        run_at: float | None = None,
     ) -> None:
         """Queue a job; returns once it is committed (a (queue, key) queued already is
         dropped). The payload is a dict, or one already written as a JSON object. Jobs
-        of one lane run one at a time, oldest first. Inside a unit of work it commits
-        with the unit."""
+        of one lane run one at a time, oldest first. run_at (seconds since the epoch, on
+        self.clock) is when it becomes due; now if None. Inside a unit of work it
+        commits with the unit."""
         if not isinstance(payload, str):
             payload = json.dumps(payload, ensure_ascii=False)
-        row = {"queue": queue, "key": key, "lane": lane, "payload": payload}
+        row = {"queue": queue, "key": key, "lane": lane, "payload": payload, "run_at": run_at}
         if self.store.db.in_unit():
             await self.store.enqueue_jobs([row], self.clock())
             self.store.db.on_commit(self._wake.set)
@@ -116,6 +136,12 @@ class Jobs:
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
         await done
+
+    async def cancel(self, queue: str, key: str) -> None:
+        """Take the job of (queue, key) out, whatever its state (inside a unit of work, with
+        the unit). If a worker is running it, that run still completes: its handler must
+        check that its work is still wanted."""
+        await self.store.delete_job(queue, key)
 
     async def _flush(self) -> None:
         while self._pending:
@@ -187,7 +213,10 @@ class Jobs:
         if job.attempts >= retry.attempts:
             log.warning("job %s (%s) is dead after %d attempts: %s", job.id, job.queue,
                         job.attempts, error)  # fmt: skip
-            await self.store.bury_job(job.id, error)
+            if job.queue in self._dropped_when_dead:
+                await self.store.finish_job(job.id)
+            else:
+                await self.store.bury_job(job.id, error)
             return
         log.info("job %s (%s) failed, will retry: %s", job.id, job.queue, error)
         await self.store.retry_job(job.id, self.clock() + retry.delay(job.attempts - 1), error)

@@ -19,7 +19,7 @@ from fedchirp.clock import now_iso
 from fedchirp.store.db import Queries
 from fedchirp.store.dialect import insert_ignore
 from fedchirp.store.models import Job
-from fedchirp.store.query import records
+from fedchirp.store.query import record, records
 from fedchirp.store.schema import jobs
 
 
@@ -28,6 +28,10 @@ def _enqueue_statement(dialect: str) -> Any:
     """Built once: the edge queues a batch per group commit, and building the statement
     (and its cache key) each time cost more than running it."""
     return insert_ignore(dialect, jobs, ["queue", "key"])
+
+
+def _due(run_at: float | None, now: float) -> float:
+    return now if run_at is None else run_at
 
 
 def _claimable(now: float) -> Any:
@@ -46,11 +50,20 @@ def _claimable(now: float) -> Any:
 
 class JobQueries(Queries):
     async def enqueue_jobs(self, rows: Sequence[dict[str, Any]], now: float) -> None:
-        """Queue jobs (queue, key, lane, payload); one whose (queue, key) is queued
-        already is dropped."""
+        """Queue jobs (queue, key, lane, payload, and run_at: due now when left out or
+        None); one whose (queue, key) is queued already is dropped."""
         created = now_iso()
-        values = [{"run_at": now, "created_at": created, "lane": None, **row} for row in rows]
+        # Every row carries the same keys: the cached statement runs as one executemany.
+        values = [
+            {"lane": None, **row, "run_at": _due(row.get("run_at"), now), "created_at": created}
+            for row in rows
+        ]
         await self.db.write(_enqueue_statement(self.db.dialect), values)
+
+    async def delete_job(self, queue: str, key: str) -> None:
+        """Take a job out whatever its state. A worker running it finds it gone when it
+        finishes, so a job queued again under the same key meanwhile is kept."""
+        await self.db.write(delete(jobs).where(jobs.c.queue == queue, jobs.c.key == key))
 
     async def claim_jobs(
         self, queues: Sequence[str], now: float, lease_seconds: float, limit: int
@@ -106,6 +119,10 @@ class JobQueries(Queries):
         return await self.db.scalar(
             select(due).where(jobs.c.queue.in_(list(queues)), jobs.c.state != "dead")
         )
+
+    async def find_job(self, queue: str, key: str) -> Job | None:
+        row = await self.db.one(select(jobs).where(jobs.c.queue == queue, jobs.c.key == key))
+        return record(Job, row)
 
     async def dead_jobs(self, limit: int = 100) -> list[Job]:
         rows = await self.db.all(
