@@ -108,6 +108,7 @@ async def instance_context(
                 [] if observers is None else observers,
             )
             inbox.register_jobs(ctx)
+            scheduling.register_jobs(ctx)
             yield ctx
     finally:
         await http.close()
@@ -116,14 +117,13 @@ async def instance_context(
 
 @contextlib.asynccontextmanager
 async def background_workers(ctx: Context, run: bool = True) -> AsyncIterator[None]:
-    """Run the workers (jobs, deliveries, scheduled posts, feed trims) while inside; on
-    the way out they stop and give back what they had claimed."""
+    """Run the workers (jobs, scheduled posts among them; deliveries; feed trims) while
+    inside; on the way out they stop and give back what they had claimed."""
     workers = []
     if run:
         workers = [
             asyncio.create_task(ctx.jobs.run_forever()),
             asyncio.create_task(ctx.delivery.run_forever()),
-            asyncio.create_task(scheduling.run_forever(ctx)),
             asyncio.create_task(timelines.trim_forever(ctx)),
         ]
     try:

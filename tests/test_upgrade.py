@@ -143,6 +143,9 @@ async def test_a_first_release_database_upgrades_in_place_with_every_row(tmp_pat
         assert stats[2] == AccountStats(0, 0, 1, None)
         assert stats[3] == AccountStats(3, 1, 0, "2026-01-01T00:00:05.000Z")
         assert (await store.status_stats_of([POST_IDS[0]]))[POST_IDS[0]] == StatusStats(0, 0, 1)
+        # The scheduled post got its publish job, due at its time (2030-01-01).
+        job = await store.find_job("scheduled.publish", "1@2030-01-01T00:00:00.000Z")
+        assert job is not None and (job.state, job.run_at) == ("queued", 1_893_456_000.0)
         # The first release's triggers still keep their rules: bob stops following
         # alice, so he leaves her circle and loses her group post.
         await store.delete_follow(1)

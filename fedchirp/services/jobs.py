@@ -138,8 +138,8 @@ class Jobs:
         await done
 
     async def cancel(self, queue: str, key: str) -> None:
-        """Take the job of (queue, key) out, whatever its state (inside a unit of work, with
-        the unit). If a worker is running it, that run still completes: its handler must
+        """Take the job of (queue, key) out if it is queued or dead (inside a unit of work,
+        with the unit). One a worker is running is left to complete: its handler must
         check that its work is still wanted."""
         await self.store.delete_job(queue, key)
 

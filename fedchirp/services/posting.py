@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -83,13 +83,16 @@ async def create_status(
     circle_id: int | None = None,
     media_ids: Sequence[int] = (),
     idempotency_key: str | None = None,
+    claim: Callable[[], Awaitable[None]] | None = None,
 ) -> Status:
     """Publish a local post and queue it for every remote inbox in its audience.
 
     With circle_id the post is "limited": addressed to that follower group's
     members (and anyone it mentions), nobody else. Visibility defaults to public,
     or to limited when a circle is given. A request repeated with the same
-    idempotency_key returns the post the first one made."""
+    idempotency_key returns the post the first one made. claim runs first in the
+    post's unit of work: what it writes commits with the post, and if it raises,
+    no post is written (a scheduled post takes its schedule entry so)."""
     if idempotency_key:
         earlier = await ctx.store.status_for_idempotency_key(author.id, idempotency_key)
         if earlier is not None:
@@ -113,6 +116,8 @@ async def create_status(
     username = author.username
     try:
         async with ctx.store.atomic():  # the post, its mentions and its deliveries, or nothing
+            if claim is not None:
+                await claim()
             status = await ctx.store.insert_status(
                 {
                     "account_id": author.id,

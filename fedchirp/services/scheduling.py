@@ -1,20 +1,27 @@
-"""Scheduled posts: checked when scheduled, published when due.
+"""Scheduled posts: checked when scheduled, published by a job at their time.
 
-Each entry carries its own random idempotency key, used when it is published,
-and the entry is removed only after the post exists, so a crash between the
-two publishes nothing twice and loses nothing.
+Scheduling an entry queues its publish job (PUBLISH_QUEUE, due at its time) in
+the entry's own unit of work, so neither exists without the other; a new time
+queues a new job and takes the old one out, and cancelling takes it out with the
+entry. A job a worker is running is left to finish (Jobs.cancel), so the publisher
+takes the entry (deletes it) in the post's own unit, and only while it is still
+there at the time the job was queued for: a job run twice, or one racing a cancel
+or a new time, writes no post.
+
+The key is the entry's id and time, not its id alone: the job of an old time may
+still be running when the new one is queued, and SQLite gives a published entry's
+id to the next entry. Entries made before jobs got theirs from migration 0008.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from fedchirp.clock import to_iso, utcnow
+from fedchirp.clock import parse_iso, to_iso, utcnow
 from fedchirp.services import posting
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Invalid, NotFound, ServiceError
@@ -23,7 +30,7 @@ from fedchirp.store.models import Account, ScheduledStatus
 log = logging.getLogger(__name__)
 
 MIN_LEAD = timedelta(minutes=5)  # as Mastodon: "at least 5 minutes in the future"
-POLL_SECONDS = 10.0
+PUBLISH_QUEUE = "scheduled.publish"
 PARAM_NAMES = (
     "text",
     "visibility",
@@ -60,11 +67,13 @@ async def schedule(
         circle_id=params.get("circle_id"),
         media_ids=params.get("media_ids", ()),
     )
-    scheduled_id = await ctx.store.insert_scheduled(
-        author.id, to_iso(when), json.dumps(params), f"scheduled:{secrets.token_hex(16)}"
-    )
-    found = await ctx.store.get_scheduled(scheduled_id)
-    assert found is not None
+    async with ctx.store.atomic():
+        scheduled_id = await ctx.store.insert_scheduled(
+            author.id, to_iso(when), json.dumps(params), f"scheduled:{secrets.token_hex(16)}"
+        )
+        found = await ctx.store.get_scheduled(scheduled_id)
+        assert found is not None
+        await _queue_publish(ctx, found)
     return found
 
 
@@ -84,47 +93,80 @@ async def reschedule(
 ) -> ScheduledStatus:
     found = await owned(ctx, author, scheduled_id)
     _check_time(when)
-    await ctx.store.reschedule(found.id, to_iso(when))
-    return await owned(ctx, author, scheduled_id)
+    async with ctx.store.atomic():
+        await ctx.store.reschedule(found.id, to_iso(when))
+        moved = await owned(ctx, author, scheduled_id)  # published meanwhile: 404
+        await _queue_publish(ctx, moved)
+        if moved.scheduled_at != found.scheduled_at:
+            await ctx.jobs.cancel(PUBLISH_QUEUE, job_key(found))
+    return moved
 
 
 async def cancel(ctx: Context, author: Account, scheduled_id: int) -> None:
     found = await owned(ctx, author, scheduled_id)
-    await ctx.store.delete_scheduled(found.id)
+    async with ctx.store.atomic():
+        await ctx.store.delete_scheduled(found.id)
+        await ctx.jobs.cancel(PUBLISH_QUEUE, job_key(found))
 
 
 def params_of(scheduled: ScheduledStatus) -> dict[str, Any]:
     return json.loads(scheduled.params)
 
 
-async def publish_due(ctx: Context, now: datetime | None = None) -> int:
-    """Publish every scheduled post whose time has come; return how many."""
-    due = await ctx.store.due_scheduled(to_iso(now or utcnow()), limit=50)
-    published = 0
-    for scheduled in due:
-        author = await ctx.store.get_account(scheduled.account_id)
-        if author is None:
-            continue
-        params = params_of(scheduled)
-        text = params.pop("text", "")
-        try:
-            await posting.create_status(
-                ctx, author, text, idempotency_key=scheduled.idempotency_key, **params
-            )
-            published += 1
-        except ServiceError as exc:
-            # Something changed since it was checked (its group was deleted, say).
-            log.warning("scheduled post %s dropped: %s", scheduled.id, exc)
-        await ctx.store.delete_scheduled(scheduled.id)
-    return published
+# -- the publish job -------------------------------------------------------------
 
 
-async def run_forever(ctx: Context) -> None:
-    while True:
-        try:
-            await publish_due(ctx)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("scheduler error")
-        await asyncio.sleep(POLL_SECONDS)
+def register_jobs(ctx: Context) -> None:
+    ctx.jobs.register(PUBLISH_QUEUE, lambda payload: publish(ctx, payload))
+
+
+def job_key(scheduled: ScheduledStatus) -> str:
+    return f"{scheduled.id}@{scheduled.scheduled_at}"
+
+
+def job_payload(scheduled: ScheduledStatus) -> dict[str, Any]:
+    """What the publish job of an entry carries: its id and the time it is due."""
+    return {"id": scheduled.id, "at": scheduled.scheduled_at}
+
+
+async def _queue_publish(ctx: Context, scheduled: ScheduledStatus) -> None:
+    """Queue the entry's publish job, due at its time, in the unit that wrote the entry."""
+    assert ctx.store.db.in_unit(), "the job must commit with its entry"
+    due = parse_iso(scheduled.scheduled_at)
+    assert due is not None, scheduled.scheduled_at
+    await ctx.jobs.enqueue(
+        PUBLISH_QUEUE, job_key(scheduled), job_payload(scheduled), run_at=due.timestamp()
+    )
+
+
+class _Superseded(Exception):
+    """The entry was taken (published, cancelled or moved) while its post was being made."""
+
+
+async def publish(ctx: Context, payload: dict[str, Any]) -> None:
+    """The job: publish an entry that is still due at the time the job was queued for."""
+    scheduled = await ctx.store.get_scheduled(payload["id"])
+    if scheduled is None or scheduled.scheduled_at != payload["at"]:
+        return  # published or cancelled, or moved to a time its new job is for
+    author = await ctx.store.get_account(scheduled.account_id)
+    if author is None:
+        return
+    params = params_of(scheduled)
+    text = params.pop("text", "")
+
+    async def take() -> None:
+        if not await ctx.store.take_scheduled(scheduled.id, scheduled.scheduled_at):
+            raise _Superseded
+
+    try:
+        await posting.create_status(
+            ctx, author, text, idempotency_key=scheduled.idempotency_key, claim=take, **params
+        )
+    except _Superseded:
+        return
+    except ServiceError as exc:
+        # Something changed since it was checked (its group was deleted, say).
+        log.warning("scheduled post %s dropped: %s", scheduled.id, exc)
+    # Gone already, unless the post was made before the entry was taken in its unit (by
+    # a release that took it afterwards, and crashed between): the key found that post.
+    await ctx.store.take_scheduled(scheduled.id, scheduled.scheduled_at)

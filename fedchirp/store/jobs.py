@@ -61,9 +61,12 @@ class JobQueries(Queries):
         await self.db.write(_enqueue_statement(self.db.dialect), values)
 
     async def delete_job(self, queue: str, key: str) -> None:
-        """Take a job out whatever its state. A worker running it finds it gone when it
-        finishes, so a job queued again under the same key meanwhile is kept."""
-        await self.db.write(delete(jobs).where(jobs.c.queue == queue, jobs.c.key == key))
+        """Take a queued or dead job out. One being run is left to its worker: SQLite
+        gives a deleted newest row's id to the next insert, and the worker's finish
+        (by id) would then delete that other job."""
+        await self.db.write(
+            delete(jobs).where(jobs.c.queue == queue, jobs.c.key == key, jobs.c.state != "running")
+        )
 
     async def claim_jobs(
         self, queues: Sequence[str], now: float, lease_seconds: float, limit: int

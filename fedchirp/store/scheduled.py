@@ -47,16 +47,6 @@ class ScheduledQueries(Queries):
         )
         return records(ScheduledStatus, rows)
 
-    async def due_scheduled(self, now_iso_text: str, limit: int) -> list[ScheduledStatus]:
-        """Up to limit posts scheduled at or before now_iso_text, soonest first."""
-        rows = await self.db.all(
-            select(scheduled_statuses)
-            .where(scheduled_statuses.c.scheduled_at <= now_iso_text)
-            .order_by(*_in_order)
-            .limit(limit)
-        )
-        return records(ScheduledStatus, rows)
-
     async def reschedule(self, scheduled_id: int, scheduled_at: str) -> None:
         await self.db.write(
             update(scheduled_statuses)
@@ -68,3 +58,15 @@ class ScheduledQueries(Queries):
         await self.db.write(
             delete(scheduled_statuses).where(scheduled_statuses.c.id == scheduled_id)
         )
+
+    async def take_scheduled(self, scheduled_id: int, scheduled_at: str) -> bool:
+        """Remove the entry if it is still due at scheduled_at; whether it was. Its
+        publisher does this in the post's unit: a second run, or one racing a cancel or
+        a new time, finds nothing to take and writes no post."""
+        result = await self.db.write(
+            delete(scheduled_statuses).where(
+                scheduled_statuses.c.id == scheduled_id,
+                scheduled_statuses.c.scheduled_at == scheduled_at,
+            )
+        )
+        return result.rowcount == 1
