@@ -64,5 +64,7 @@ async def _work(config: Config) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     async with instance_context(config) as ctx, background_workers(ctx):
+        log.info("working: up to %d jobs and %d deliveries at once",
+                 config.jobs.concurrency, config.delivery.concurrency)  # fmt: skip
         await stop.wait()
         log.info("stopping: giving back claimed jobs")

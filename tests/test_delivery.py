@@ -320,21 +320,25 @@ async def test_a_failing_host_is_left_alone_until_its_breaker_closes(start, inbo
 
 
 async def test_a_stopped_worker_gives_back_the_deliveries_it_was_sending(start, tmp_path):
-    a = await start("a", settings={"delivery": {"timeout_seconds": 20.0}})
+    """One delivery in flight (hanging) and one leased ahead, waiting for the slot: both
+    are given back when the worker stops, and nothing counts as an attempt."""
+    settings = {"delivery": {"timeout_seconds": 20.0, "concurrency": 1}}
+    a = await start("a", settings=settings)
     alice = await a.create_user("alice")
     silent, url = await _silent_server()
     try:
-        await a.ctx.delivery.enqueue(_activity(alice.uri), alice, [url])
-        [row] = await a.ctx.store.deliveries_for(_activity(alice.uri)["id"])
+        urls = [f"{url}?u={n}" for n in range(3)]
+        await a.ctx.delivery.enqueue(_activity(alice.uri), alice, urls)
+        rows = await a.ctx.store.deliveries_for(_activity(alice.uri)["id"])
         for _ in range(250):
-            row = await a.ctx.store.get_delivery(row.id)
-            if row.lease_until > 0:
+            rows = await a.ctx.store.deliveries_for(_activity(alice.uri)["id"])
+            if sum(row.lease_until > 0 for row in rows) == 2:
                 break
             await asyncio.sleep(0.02)
-        assert row.lease_until > 0  # being sent, and hanging
+        assert sum(row.lease_until > 0 for row in rows) == 2  # one hanging, one waiting
         await a.stop()
         again = await start("a", port=a.port, data_dir=tmp_path / "a", run_workers=False)
-        row = await again.ctx.store.get_delivery(row.id)
-        assert (row.state, row.attempts, row.lease_until) == ("queued", 0, 0)
+        rows = await again.ctx.store.deliveries_for(_activity(alice.uri)["id"])
+        assert [(r.state, r.attempts, r.lease_until) for r in rows] == [("queued", 0, 0)] * 3
     finally:
         silent.close()

@@ -10,7 +10,11 @@ died is picked up again when its lease runs out.
 A worker keeps up to delivery.concurrency deliveries in flight, at most
 delivery.per_host of them to one host, and stops sending to a host whose
 breaker opened (HostHealth); requests are signed on a thread (RSA releases the
-GIL), with each signer's key read once.
+GIL), with each signer's key read once. It leases up to CLAIM_AHEAD times its
+concurrency at once and starts them as slots free, and writes what became of
+its attempts in groups: one claim or one commit per delivery was what limited a
+large fan-out. An outcome not yet written when the worker dies is not lost: the
+row's lease runs out and it is sent again (receivers drop a repeated activity id).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +33,7 @@ from urllib.parse import urlsplit
 from fedchirp.config import Config
 from fedchirp.federation.http import FetchError, HttpClient, PostResult, Signer
 from fedchirp.store import Store
+from fedchirp.store.deliveries import Settled
 from fedchirp.store.models import Account, Delivery
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,7 @@ MAX_RETRY_AFTER_SECONDS = 86_400.0
 BREAKER_FAILURES = 10
 BREAKER_BASE_SECONDS = 60.0
 BREAKER_MAX_SECONDS = 86_400.0
+CLAIM_AHEAD = 2  # lease up to this many times delivery.concurrency at once
 
 
 def is_final_failure(status: int) -> bool:
@@ -59,13 +66,21 @@ class DeliveryQueue:
         self._wake = asyncio.Event()
         self._in_flight = 0
         self._sending: dict[asyncio.Task[None], int] = {}  # task -> delivery id
+        self._backlog: deque[Delivery] = deque()  # leased, waiting for a slot
+        self._settled: list[Settled] = []  # outcomes not written yet
+        self._settler: asyncio.Task[None] | None = None
         self._signers: dict[int, Signer] = {}
         self._hosts = Hosts(self.settings.per_host)
 
     @property
     def busy(self) -> bool:
         """Deliveries are being claimed or sent by this process right now."""
-        return self._in_flight > 0 or bool(self._sending)
+        writing = self._settler is not None and not self._settler.done()
+        return (
+            self._in_flight > 0
+            or bool(self._sending or self._backlog or self._settled)
+            or writing
+        )
 
     # -- producing -----------------------------------------------------------
 
@@ -104,57 +119,89 @@ class DeliveryQueue:
         # drain must not take the leased rows for an empty queue.
         self._in_flight += 1
         try:
-            lease = self.settings.timeout_seconds * 2 + 30  # room to wait for a host's slot
+            # Room to wait behind CLAIM_AHEAD rounds of slow hosts, and for a host's slot.
+            lease = self.settings.timeout_seconds * (CLAIM_AHEAD + 1) + 30
             return await self.store.claim_due_deliveries(self.clock(), lease, limit)
         finally:
             self._in_flight -= 1
 
     async def run_due(self) -> int:
-        """Claim what is due and send it, waiting for the outcomes; return how many."""
+        """Claim what is due and send it, waiting for the outcomes to be written; return
+        how many were claimed."""
         batch = await self._claim(self.settings.concurrency)
         self._in_flight += len(batch)
         try:
             await asyncio.gather(*(self._attempt(d) for d in batch))
         finally:
             self._in_flight -= len(batch)
+        await self._flush_settled()
         return len(batch)
 
     async def _attempt(self, delivery: Delivery) -> None:
         host = self._hosts.get(urlsplit(delivery.inbox_url).netloc)
         if host.open_until > self.clock():
             # The host failed again and again: wait for its breaker to let one through.
-            await self.store.postpone_delivery(delivery.id, host.open_until)
+            self._settle_later(Settled(delivery.id, "postponed", next_attempt_at=host.open_until))
             return
         async with host.slots:
             try:
                 result = await self._send(delivery)
             except FetchError as exc:
                 host.failed(self.clock())
-                await self._retry_or_fail(delivery, None, str(exc), None)
+                self._retry_or_fail(delivery, None, str(exc), None)
                 return
             except Exception as exc:  # a bug must not wedge the row in its lease
                 log.exception("delivery %s crashed", delivery.id)
-                await self._retry_or_fail(delivery, None, f"internal error: {exc}", None)
+                self._retry_or_fail(delivery, None, f"internal error: {exc}", None)
                 return
         if result.status >= 500:
             host.failed(self.clock())
         else:
             host.answered()
-        await self._settle(delivery, result)
+        self._settle(delivery, result)
 
-    async def _settle(self, delivery: Delivery, result: PostResult) -> None:
+    def _settle(self, delivery: Delivery, result: PostResult) -> None:
         if 200 <= result.status < 300:
-            await self.store.finish_delivery(delivery.id, "delivered", result.status, None)
-            log.info("delivered %s to %s", delivery.activity_type, delivery.inbox_url)
+            self._settle_later(Settled(delivery.id, "delivered", result.status))
+            # Debug, not info: a large fan-out would log a line per follower.
+            log.debug("delivered %s to %s", delivery.activity_type, delivery.inbox_url)
         elif is_final_failure(result.status):
             reason = f"HTTP {result.status}: {result.reason[:200]}"
-            await self.store.finish_delivery(delivery.id, "failed", result.status, reason)
+            self._settle_later(Settled(delivery.id, "failed", result.status, reason))
             log.warning(
                 "gave up on %s to %s: %s", delivery.activity_type, delivery.inbox_url, reason
             )
         else:
             reason = f"HTTP {result.status}: {result.reason[:200]}"
-            await self._retry_or_fail(delivery, result.status, reason, result.retry_after)
+            self._retry_or_fail(delivery, result.status, reason, result.retry_after)
+
+    def _settle_later(self, outcome: Settled) -> None:
+        """Queue an outcome for the next group write (started here if none is running)."""
+        self._settled.append(outcome)
+        if self._settler is None or self._settler.done():
+            self._settler = asyncio.create_task(self._write_settled())
+
+    async def _write_settled(self) -> None:
+        while self._settled:
+            batch, self._settled = self._settled, []
+            try:
+                await self.store.settle_deliveries(batch)
+                delivered = sum(outcome.kind == "delivered" for outcome in batch)
+                log.info("recorded %d delivery outcomes, %d delivered", len(batch), delivered)
+            except Exception:
+                # Their leases run out and they are sent again: repeated, never lost.
+                log.exception("could not record %d delivery outcomes", len(batch))
+            self._wake.set()  # an inbox's next delivery may have become its head
+
+    async def _flush_settled(self) -> None:
+        """Return once every outcome so far is written (by the group write or here)."""
+        while True:
+            if self._settler is not None and not self._settler.done():
+                await asyncio.shield(self._settler)
+            elif self._settled:
+                await self._write_settled()
+            else:
+                return
 
     async def _send(self, delivery: Delivery) -> PostResult:
         signer = await self._signer(delivery.signer_id)
@@ -173,11 +220,11 @@ class DeliveryQueue:
             signer = self._signers[account_id] = Signer(account.public_key_id, user.private_key_pem)
         return signer
 
-    async def _retry_or_fail(
+    def _retry_or_fail(
         self, delivery: Delivery, status: int | None, reason: str, retry_after: float | None
     ) -> None:
         if delivery.attempts + 1 >= self.settings.max_attempts:
-            await self.store.finish_delivery(delivery.id, "failed", status, reason)
+            self._settle_later(Settled(delivery.id, "failed", status, reason))
             log.warning(
                 "gave up on %s to %s after %d attempts: %s",
                 delivery.activity_type,
@@ -187,7 +234,7 @@ class DeliveryQueue:
             )
             return
         delay = self.backoff_seconds(delivery.attempts, retry_after)
-        await self.store.retry_delivery(delivery.id, self.clock() + delay, status, reason)
+        self._settle_later(Settled(delivery.id, "retry", status, reason, self.clock() + delay))
         log.info(
             "will retry %s to %s in %.0fs: %s",
             delivery.activity_type,
@@ -205,34 +252,56 @@ class DeliveryQueue:
         try:
             await self._keep_sending()
         finally:
-            stopped = dict(self._sending)
-            for task in stopped:
-                task.cancel()
-            await asyncio.gather(*stopped, return_exceptions=True)
-            with contextlib.suppress(Exception):
-                await self.store.release_deliveries(list(stopped.values()))
+            await self._give_back()
+
+    async def _give_back(self) -> None:
+        stopped = dict(self._sending)
+        for task in stopped:
+            task.cancel()
+        await asyncio.gather(*stopped, return_exceptions=True)
+        unsent = [*stopped.values(), *(delivery.id for delivery in self._backlog)]
+        self._backlog.clear()
+        with contextlib.suppress(Exception):
+            await self._flush_settled()  # outcomes of what did finish
+            await self.store.release_deliveries(unsent)
 
     async def _keep_sending(self) -> None:
         while True:
-            free = self.settings.concurrency - len(self._sending)
+            timeout = self.settings.poll_seconds
             try:
-                claimed = await self._claim(free) if free > 0 else []
-                for delivery in claimed:
-                    self._start(delivery)
-                if claimed and len(claimed) == free:
-                    continue
-                next_due = await self.store.next_delivery_due() if free > 0 else None
+                all_due_claimed = await self._refill()
+                self._start_backlog()
+                if self._free_slots() > 0:
+                    if not all_due_claimed:
+                        continue  # more may be due at once
+                    next_due = await self.store.next_delivery_due()
+                    if next_due is not None:
+                        timeout = min(timeout, max(0.0, next_due - self.clock()))
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("delivery worker error")
-                next_due = None
-            timeout = self.settings.poll_seconds
-            if next_due is not None:
-                timeout = min(timeout, max(0.0, next_due - self.clock()))
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _free_slots(self) -> int:
+        return self.settings.concurrency - len(self._sending)
+
+    async def _refill(self) -> bool:
+        """Lease more when the backlog runs short; True when every due delivery was
+        leased (the queue had fewer than asked), False when more may be waiting."""
+        concurrency = self.settings.concurrency
+        if len(self._backlog) >= concurrency:
+            return False
+        want = concurrency * CLAIM_AHEAD - len(self._sending) - len(self._backlog)
+        claimed = await self._claim(want)
+        self._backlog.extend(claimed)
+        return len(claimed) < want
+
+    def _start_backlog(self) -> None:
+        while self._backlog and self._free_slots() > 0:
+            self._start(self._backlog.popleft())
 
     def _start(self, delivery: Delivery) -> None:
         task = asyncio.create_task(self._attempt(delivery))
@@ -245,17 +314,19 @@ class DeliveryQueue:
         task.add_done_callback(done)
 
     async def drain(self) -> None:
-        """Send until nothing is due now and nothing is in flight (tests and the demo)."""
+        """Send until nothing is due now, in flight or unwritten (tests and the demo)."""
         while True:
-            sent = await self.run_due()
-            if sent:
-                continue
+            if self._backlog:
+                self._start_backlog()
             if self._sending:
                 await asyncio.wait(list(self._sending))
                 continue
+            await self._flush_settled()
+            if await self.run_due():
+                continue
             next_due = await self.store.next_delivery_due()
             due_now = next_due is not None and next_due <= self.clock()
-            if not due_now and self._in_flight == 0:
+            if not due_now and self._in_flight == 0 and not self._backlog:
                 return
             await asyncio.sleep(0.01)
 

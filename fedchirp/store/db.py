@@ -101,7 +101,9 @@ class Database:
             if self.dialect == "sqlite":
                 await self._open_sqlite()
             else:
-                self._engine = create_async_engine(self.url, pool_size=10, max_overflow=20)
+                # Sized for a worker's writers in flight at once: connections past pool_size are
+                # closed when handed back, and opening them again cost more than the work.
+                self._engine = create_async_engine(self.url, pool_size=24, max_overflow=16)
                 self._read_engine = self._engine.execution_options(isolation_level="AUTOCOMMIT")
                 dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
                 self._prepared_readers = await PostgresReaders.open(dsn, PREPARED_READERS)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Subquery, func, select, update
+from sqlalchemy import Subquery, bindparam, func, select, update
 
 from fedchirp.clock import now_iso
 from fedchirp.store import dialect
@@ -28,6 +30,47 @@ def _queue_heads() -> Subquery:
         .group_by(deliveries.c.inbox_url)
         .subquery("h")
     )
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What became of one attempt. kind: "delivered" or "failed" (final), "retry" (an
+    attempt counted, tried again at next_attempt_at) or "postponed" (not tried: its host
+    is resting; nothing counted)."""
+
+    delivery_id: int
+    kind: str
+    status: int | None = None
+    error: str | None = None
+    next_attempt_at: float = 0.0
+
+    def values(self) -> dict[str, Any]:
+        """The parameters of its kind's statement (_SETTLE)."""
+        values: dict[str, Any] = {"delivery_id": self.delivery_id}
+        if self.kind != "postponed":
+            values |= {"new_last_status": self.status, "new_last_error": self.error}
+        if self.kind in ("delivered", "failed"):
+            values |= {"new_state": self.kind, "new_finished_at": now_iso()}
+        else:
+            values["new_next_attempt_at"] = self.next_attempt_at
+        return values
+
+
+def _settle_statement(counted: bool, **values: Any) -> Any:
+    statement = update(deliveries).where(deliveries.c.id == bindparam("delivery_id"))
+    if counted:
+        statement = statement.values(attempts=deliveries.c.attempts + 1)
+    # A bind parameter may not share its column's name in an UPDATE's SET clause.
+    return statement.values(lease_until=0, **{name: bindparam(f"new_{name}") for name in values})
+
+
+# Built once: a worker settles deliveries all the time, with executemany.
+_SETTLE = {
+    "delivered": _settle_statement(True, state=0, last_status=0, last_error=0, finished_at=0),
+    "failed": _settle_statement(True, state=0, last_status=0, last_error=0, finished_at=0),
+    "retry": _settle_statement(True, next_attempt_at=0, last_status=0, last_error=0),
+    "postponed": _settle_statement(False, next_attempt_at=0),
+}
 
 
 class DeliveryQueries(Queries):
@@ -106,46 +149,15 @@ class DeliveryQueries(Queries):
         rows = await self.db.write_returning(statement)
         return sorted(records(Delivery, rows), key=lambda delivery: delivery.id)
 
-    async def finish_delivery(
-        self, delivery_id: int, state: str, status: int | None, error: str | None
-    ) -> None:
-        """Settle a delivery as 'delivered' or 'failed'."""
-        await self.db.write(
-            update(deliveries)
-            .where(deliveries.c.id == delivery_id)
-            .values(
-                state=state,
-                attempts=deliveries.c.attempts + 1,
-                last_status=status,
-                last_error=error,
-                lease_until=0,
-                finished_at=now_iso(),
-            )
-        )
-
-    async def retry_delivery(
-        self, delivery_id: int, next_attempt_at: float, status: int | None, error: str
-    ) -> None:
-        """Count a failed attempt and queue the delivery again for next_attempt_at."""
-        await self.db.write(
-            update(deliveries)
-            .where(deliveries.c.id == delivery_id)
-            .values(
-                attempts=deliveries.c.attempts + 1,
-                next_attempt_at=next_attempt_at,
-                last_status=status,
-                last_error=error,
-                lease_until=0,
-            )
-        )
-
-    async def postpone_delivery(self, delivery_id: int, next_attempt_at: float) -> None:
-        """Put a delivery off without counting an attempt (its host is not being tried)."""
-        await self.db.write(
-            update(deliveries)
-            .where(deliveries.c.id == delivery_id)
-            .values(next_attempt_at=next_attempt_at, lease_until=0)
-        )
+    async def settle_deliveries(self, outcomes: Sequence[Settled]) -> None:
+        """Write what became of several attempts, in one transaction: a worker settles
+        its deliveries in groups (one commit each would serialise them on SQLite)."""
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for outcome in outcomes:
+            by_kind.setdefault(outcome.kind, []).append(outcome.values())
+        async with self.db.atomic():
+            for kind, rows in by_kind.items():
+                await self.db.write(_SETTLE[kind], rows)
 
     async def release_deliveries(self, delivery_ids: list[int]) -> None:
         """Give leased deliveries back (a worker stopping): due again at once."""
