@@ -183,7 +183,7 @@ class DeliveryConfig:
 
 @dataclass(frozen=True)
 class JobsConfig:
-    # Jobs (incoming activities to apply) run at once by one worker process.
+    # Jobs (incoming activities, scheduled posts, actor refreshes) one worker runs at once.
     concurrency: int = 8
     # A job whose worker died is taken up by another once its lease runs out.
     lease_seconds: float = 60.0

@@ -3,11 +3,17 @@
 Every fetch is a signed GET (by the instance actor, so servers with authorized
 fetch answer us) through the SSRF-guarded client. A document is believed only
 for the origin that served it: its id must be on the host we fetched it from.
+
+A cached actor gone stale is returned as it is, and its refresh is queued as a
+job (queue_refresh, wired by services/refreshes.py): nobody waits on a remote
+server to see a profile we already hold. Unknown actors, and explicit refreshes
+(a key that failed, an Update of the profile), are fetched at once.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, urldefrag
 
@@ -37,6 +43,10 @@ KEY_REFRESH_INTERVAL = 60.0  # seconds between forced re-fetches of one key
 # outlive its deletion here, and its queued activities are then dropped by the worker.
 KEY_CACHE_SECONDS = 30.0
 KEY_CACHE_SIZE = 10_000
+# A stale actor read many times asks for its refresh once a minute per process; the
+# job's key collapses what several processes ask for.
+REFRESH_ASK_INTERVAL = 60.0
+REFRESH_ASKED_SIZE = 10_000
 AS2_LINK_TYPES = (
     "application/activity+json",
     'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
@@ -52,15 +62,29 @@ class ResolveError(Exception):
         self.transient = transient
 
 
+QueueRefresh = Callable[[str], Awaitable[None]]
+
+
 class Resolver:
-    def __init__(self, config: Config, store: Store, http: HttpClient, signer: Signer) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        http: HttpClient,
+        signer: Signer,
+        queue_refresh: QueueRefresh | None = None,
+    ) -> None:
         self.config = config
         self.store = store
         self.http = http
         self.signer = signer
         self.local_base = config.base_url
+        # Queues a background refresh of an actor, by uri; without it stale ones are
+        # refetched inline.
+        self.queue_refresh = queue_refresh
         self._key_refreshed_at: dict[str, float] = {}
         self._keys: dict[str, tuple[float, Account]] = {}
+        self._refresh_asked: dict[str, float] = {}
 
     async def fetch(self, uri: str, id_is_known: bool = True) -> dict[str, Any]:
         """Fetch a remote ActivityStreams document and check it is what it claims to be.
@@ -106,9 +130,14 @@ class Resolver:
     # -- actors --------------------------------------------------------------
 
     async def actor(self, uri: str, refresh: bool = False) -> Account:
-        """A remote actor from the cache, fetched when unknown, stale or refresh is asked."""
+        """A remote actor from the cache, fetched when unknown or refresh is asked. A stale
+        one is returned from the cache with a refresh queued (fetched here if nothing
+        queues refreshes)."""
         cached = await self.store.get_account_by_uri(uri)
         if cached is not None and (cached.is_local or not (refresh or self._stale(cached))):
+            return cached
+        if cached is not None and not refresh and self.queue_refresh is not None:
+            await self._ask_refresh(uri)
             return cached
         try:
             return await self._fetch_actor(uri)
@@ -120,6 +149,16 @@ class Resolver:
     def _stale(self, account: Account) -> bool:
         age = time.time() - (account.fetched_at or 0)
         return age > self.config.federation.actor_refresh_seconds
+
+    async def _ask_refresh(self, uri: str) -> None:
+        assert self.queue_refresh is not None
+        now = time.monotonic()
+        if now - self._refresh_asked.get(uri, -REFRESH_ASK_INTERVAL) < REFRESH_ASK_INTERVAL:
+            return
+        if len(self._refresh_asked) >= REFRESH_ASKED_SIZE:
+            self._refresh_asked.clear()  # only ever costs a dropped insert per actor
+        self._refresh_asked[uri] = now
+        await self.queue_refresh(uri)
 
     async def _fetch_actor(self, uri: str) -> Account:
         return await self._store_actor(await self.fetch(uri), uri)
