@@ -293,9 +293,11 @@ class Database:
                 return await connection.execute(statement, list(params))
             return await connection.execute(statement)
 
-    async def write_returning(self, statement: Executable) -> Sequence[RowMapping]:
+    async def write_returning(
+        self, statement: Executable, params: dict[str, Any] | None = None
+    ) -> Sequence[RowMapping]:
         async with self.atomic() as connection:
-            result = await connection.execute(statement)
+            result = await connection.execute(statement, params)
             return result.mappings().all()
 
 

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, or_, select, update
 
 from fedchirp.clock import now_iso
 from fedchirp.store.db import Queries
@@ -34,9 +34,10 @@ def _due(run_at: float | None, now: float) -> float:
     return now if run_at is None else run_at
 
 
-def _claimable(now: float) -> Any:
+def _claimable() -> Any:
     """Due (or its worker's lease ran out), and first in its lane: the activities of one
     sender are applied in the order they came, so an Undo never overtakes its Follow."""
+    now = bindparam("now")
     earlier = jobs.alias("earlier")
     first_in_lane = ~exists().where(
         earlier.c.lane == jobs.c.lane, earlier.c.id < jobs.c.id, earlier.c.state != "dead"
@@ -46,6 +47,33 @@ def _claimable(now: float) -> Any:
         and_(jobs.c.state == "running", jobs.c.lease_until <= now),
     )
     return and_(due, or_(jobs.c.lane.is_(None), first_in_lane))
+
+
+@functools.lru_cache(maxsize=16)
+def _claim_statement(queues: tuple[str, ...]) -> Any:
+    """Built once per set of queues, with parameters now, lease_until and limit: a
+    worker claims all the time, and building this statement cost more than running it."""
+    chosen = (
+        select(jobs.c.id)
+        .where(jobs.c.queue.in_(queues), _claimable())
+        .order_by(jobs.c.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(jobs)
+        .where(jobs.c.id.in_(chosen.scalar_subquery()), _claimable())
+        .values(
+            state="running", lease_until=bindparam("lease_until"), attempts=jobs.c.attempts + 1
+        )
+        .returning(jobs)
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _next_due_statement(queues: tuple[str, ...]) -> Any:
+    due = func.min(case((jobs.c.state == "running", jobs.c.lease_until), else_=jobs.c.run_at))
+    return select(due).where(jobs.c.queue.in_(queues), jobs.c.state != "dead")
 
 
 class JobQueries(Queries):
@@ -72,20 +100,8 @@ class JobQueries(Queries):
         self, queues: Sequence[str], now: float, lease_seconds: float, limit: int
     ) -> list[Job]:
         """Lease up to `limit` due jobs of these queues (oldest first) to this worker."""
-        chosen = (
-            select(jobs.c.id)
-            .where(jobs.c.queue.in_(list(queues)), _claimable(now))
-            .order_by(jobs.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        statement = (
-            update(jobs)
-            .where(jobs.c.id.in_(chosen.scalar_subquery()), _claimable(now))
-            .values(state="running", lease_until=now + lease_seconds, attempts=jobs.c.attempts + 1)
-            .returning(jobs)
-        )
-        rows = await self.db.write_returning(statement)
+        params = {"now": now, "lease_until": now + lease_seconds, "limit": limit}
+        rows = await self.db.write_returning(_claim_statement(tuple(queues)), params)
         return sorted(records(Job, rows), key=lambda job: job.id)
 
     async def finish_job(self, job_id: int) -> None:
@@ -118,10 +134,7 @@ class JobQueries(Queries):
 
     async def next_job_due(self, queues: Sequence[str]) -> float | None:
         """When the next job of these queues may be claimed."""
-        due = func.min(case((jobs.c.state == "running", jobs.c.lease_until), else_=jobs.c.run_at))
-        return await self.db.scalar(
-            select(due).where(jobs.c.queue.in_(list(queues)), jobs.c.state != "dead")
-        )
+        return await self.db.scalar(_next_due_statement(tuple(queues)))
 
     async def find_job(self, queue: str, key: str) -> Job | None:
         row = await self.db.one(select(jobs).where(jobs.c.queue == queue, jobs.c.key == key))
