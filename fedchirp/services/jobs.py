@@ -53,6 +53,7 @@ class Retry:
 
 DEFAULT_RETRY = Retry(base_seconds=10.0, max_seconds=3600.0, attempts=8)
 SHARE_UNDER_LOAD = 0.25  # of the time, for jobs while requests are in flight
+LANE_BATCH = 16  # jobs of one lane leased together and run one after another
 
 
 class InFlight:
@@ -85,7 +86,8 @@ class Jobs:
         self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        self._running: dict[int, asyncio.Task[None]] = {}
+        self._running: dict[int, asyncio.Task[None]] = {}  # by the id of its first job
+        self._held: set[int] = set()  # ids leased here and not yet settled
         self.requests = requests if requests is not None else InFlight()
         self._rest_until = 0.0  # monotonic: no new job before, while requests are in flight
 
@@ -173,13 +175,18 @@ class Jobs:
         free = self._free_slots()
         if free <= 0 or not self._handlers:
             return 0
-        claimed = await self.store.claim_jobs(
-            list(self._handlers), self.clock(), self.lease_seconds, free
-        )
+        now = self.clock()
+        claimed = await self.store.claim_jobs(list(self._handlers), now, self.lease_seconds, free)
         for job in claimed:
             if job.id in self._running:
                 continue  # still running here past its lease: the claim renewed it
-            task = asyncio.create_task(self._run(job))
+            batch = [job]
+            if job.lane is not None and LANE_BATCH > 1:
+                batch += await self.store.claim_lane_followers(
+                    job.lane, job.id, now, self.lease_seconds, LANE_BATCH - 1
+                )
+            self._held.update(held.id for held in batch)
+            task = asyncio.create_task(self._run_batch(batch))
             self._running[job.id] = task
             task.add_done_callback(lambda _, job_id=job.id: self._finished(job_id))
         return len(claimed)
@@ -188,7 +195,24 @@ class Jobs:
         self._running.pop(job_id, None)
         self._wake.set()
 
-    async def _run(self, job: Job) -> None:
+    async def _run_batch(self, batch: list[Job]) -> None:
+        """Run jobs one after another (a lane's, in order); after a failure the rest go
+        back to the queue, behind the failed one."""
+        for n, job in enumerate(batch):
+            if n:
+                await self._rest_if_requests()
+            if not await self._run(job):
+                rest = [later.id for later in batch[n + 1 :]]
+                await self.store.release_jobs(rest)
+                self._held.difference_update(rest)
+                return
+
+    async def _rest_if_requests(self) -> None:
+        while self.requests and time.monotonic() < self._rest_until:
+            await asyncio.sleep(self._rest_until - time.monotonic())
+
+    async def _run(self, job: Job) -> bool:
+        """Run one job and settle it; True when it succeeded."""
         handler, retry = self._handlers[job.queue]
         started = time.monotonic()
         try:
@@ -197,10 +221,13 @@ class Jobs:
             raise
         except Exception as exc:
             await self._failed(job, retry, exc)
-            return
+            self._held.discard(job.id)
+            return False
         finally:
             self._rest_after(time.monotonic() - started)
         await self.store.finish_job(job.id)
+        self._held.discard(job.id)
+        return True
 
     def _rest_after(self, seconds: float) -> None:
         """A job took this long: under requests, rest so jobs keep to their share."""
@@ -257,8 +284,9 @@ class Jobs:
         for task in running.values():
             task.cancel()
         await asyncio.gather(*running.values(), return_exceptions=True)
+        held, self._held = list(self._held), set()
         with contextlib.suppress(Exception):
-            await self.store.release_jobs(list(running))
+            await self.store.release_jobs(held)
 
     async def drain(self) -> None:
         """Run until nothing is due now and nothing is running (tests and the demo)."""

@@ -70,6 +70,47 @@ def _claim_statement(queues: tuple[str, ...]) -> Any:
     )
 
 
+@functools.cache
+def _lane_followers_statement() -> Any:
+    """The jobs right behind one a worker holds in its lane, in order, up to the first
+    that may not run yet (one waiting for a retry): the worker runs them one after
+    another, so a sender's burst costs a claim per batch instead of one per activity.
+    No other worker can hold them: none of them is first in its lane."""
+    # (A bind parameter in an UPDATE may not share a column's name: "in_lane".)
+    now, lane, after = bindparam("now"), bindparam("in_lane"), bindparam("after")
+    blocker = jobs.alias("blocker")
+    first_blocked = (
+        select(func.min(blocker.c.id))
+        .where(
+            blocker.c.lane == lane,
+            blocker.c.id > after,
+            blocker.c.state != "dead",
+            ~and_(blocker.c.state == "queued", blocker.c.run_at <= now),
+        )
+        .scalar_subquery()
+    )
+    chosen = (
+        select(jobs.c.id)
+        .where(
+            jobs.c.lane == lane,
+            jobs.c.id > after,
+            jobs.c.state == "queued",
+            jobs.c.run_at <= now,
+            jobs.c.id < func.coalesce(first_blocked, 2**62),
+        )
+        .order_by(jobs.c.id)
+        .limit(bindparam("limit"))
+    )
+    return (
+        update(jobs)
+        .where(jobs.c.id.in_(chosen.scalar_subquery()), jobs.c.state == "queued")
+        .values(
+            state="running", lease_until=bindparam("lease_until"), attempts=jobs.c.attempts + 1
+        )
+        .returning(jobs)
+    )
+
+
 @functools.lru_cache(maxsize=16)
 def _next_due_statement(queues: tuple[str, ...]) -> Any:
     due = func.min(case((jobs.c.state == "running", jobs.c.lease_until), else_=jobs.c.run_at))
@@ -102,6 +143,20 @@ class JobQueries(Queries):
         """Lease up to `limit` due jobs of these queues (oldest first) to this worker."""
         params = {"now": now, "lease_until": now + lease_seconds, "limit": limit}
         rows = await self.db.write_returning(_claim_statement(tuple(queues)), params)
+        return sorted(records(Job, rows), key=lambda job: job.id)
+
+    async def claim_lane_followers(
+        self, lane: str, after_id: int, now: float, lease_seconds: float, limit: int
+    ) -> list[Job]:
+        """Lease the next `limit` jobs of a lane behind the one held (after_id), in order."""
+        params = {
+            "in_lane": lane,
+            "after": after_id,
+            "now": now,
+            "lease_until": now + lease_seconds,
+            "limit": limit,
+        }
+        rows = await self.db.write_returning(_lane_followers_statement(), params)
         return sorted(records(Job, rows), key=lambda job: job.id)
 
     async def finish_job(self, job_id: int) -> None:
