@@ -176,7 +176,10 @@ class Resolver:
         """The actor owning key_id; refresh re-fetches it (keys rotate), at most once a
         minute per key so a stream of bad signatures cannot make us fetch in a loop."""
         if not refresh or not self._may_refresh(key_id):
-            known = self._cached_key(key_id) or await self.store.get_account_by_key_id(key_id)
+            cached = self._cached_key(key_id)
+            if cached is not None:
+                return cached  # kept for 30 s from the read, not renewed by use
+            known = await self.store.get_account_by_key_id(key_id)
             if known is not None:
                 return self._remember_key(key_id, known)
         key_url = urldefrag(key_id)[0]
