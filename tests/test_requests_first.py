@@ -1,6 +1,6 @@
 """Requests first (`fedchirp serve`): the inbox edge goes ahead of background work.
 
-- WriteLock (store/db.py): urgent waiters are served before the others, each kind
+- WriteLock (store/writers.py): urgent waiters are served before the others, each kind
   in the order it came; a waiter cancelled while waiting, or just as the lock was
   handed to it, does not leave the lock held by nobody.
 - Database.urgent on a real SQLite store: a unit opened inside it goes ahead of a
@@ -36,7 +36,7 @@ from fedchirp.services import inbox
 from fedchirp.services import jobs as jobs_module
 from fedchirp.services.jobs import SHARE_UNDER_LOAD, Jobs
 from fedchirp.store import Store
-from fedchirp.store.db import WriteLock
+from fedchirp.store.writers import WriteLock
 from tests.dbutil import all_rows, count_rows
 from tests.instance_processes import inbox_signer, remote_account
 

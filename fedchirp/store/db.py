@@ -27,9 +27,8 @@ driver, several in one trip (store/readers.py): fetch_many and read_many.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager, suppress
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
@@ -41,6 +40,7 @@ from sqlalchemy.sql import Executable
 
 from fedchirp.store.query import Prepared, Read
 from fedchirp.store.readers import PostgresReaders, SqliteReaders
+from fedchirp.store.writers import SqliteBatchWriter, WriteLock
 
 R = TypeVar("R")
 
@@ -82,6 +82,8 @@ class Database:
         self._writer: AsyncConnection | None = None
         self._readers: asyncio.Queue[AsyncConnection] = asyncio.Queue()
         self._prepared_readers: SqliteReaders | PostgresReaders | None = None
+        self._batch_writer: SqliteBatchWriter | None = None
+        self._batch_sql: dict[tuple[int, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -137,6 +139,7 @@ class Database:
             self._readers.put_nowait(await engine.connect())
         assert self.sqlite_path is not None, "SQLite needs a database file"
         self._prepared_readers = SqliteReaders(self.sqlite_path, PREPARED_READERS, SQLITE_PRAGMAS)
+        self._batch_writer = SqliteBatchWriter(self.sqlite_path, SQLITE_PRAGMAS)
 
     async def close(self) -> None:
         connections = [self._writer] if self._writer is not None else []
@@ -151,6 +154,9 @@ class Database:
         if self._prepared_readers is not None:
             await self._prepared_readers.close()
             self._prepared_readers = None
+        if self._batch_writer is not None:
+            await self._batch_writer.close()
+            self._batch_writer = None
 
     # -- units of work -------------------------------------------------------------
 
@@ -293,53 +299,32 @@ class Database:
                 return await connection.execute(statement, list(params))
             return await connection.execute(statement)
 
+    async def write_batch(self, statement: Executable, rows: Sequence[dict[str, Any]]) -> None:
+        """Run statement once per row (every row with the same keys) as a transaction of
+        its own; inside a unit, as part of the unit. On SQLite this is one trip to a
+        writing thread (store/writers.py), ahead of other writers inside urgent()."""
+        if not rows:
+            return
+        if self._batch_writer is None or self.in_unit():
+            await self.write(statement, rows)
+            return
+        keys = tuple(rows[0])
+        found = self._batch_sql.get((id(statement), keys))
+        if found is None:
+            compiled = statement.compile(dialect=self.engine.dialect, column_keys=list(keys))
+            names = tuple(compiled.positiontup or ())
+            assert set(names) == set(keys), "one parameter per key"
+            found = self._batch_sql[(id(statement), keys)] = (compiled.string, names)
+        sql, names = found
+        async with self._write_lock.held(self._urgent.get()):
+            await self._batch_writer.run(sql, [tuple(row[n] for n in names) for row in rows])
+
     async def write_returning(
         self, statement: Executable, params: dict[str, Any] | None = None
     ) -> Sequence[RowMapping]:
         async with self.atomic() as connection:
             result = await connection.execute(statement, params)
             return result.mappings().all()
-
-
-class WriteLock:
-    """A lock whose urgent waiters are served before the others, each kind in order."""
-
-    def __init__(self) -> None:
-        self._held = False
-        self._waiters: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
-            deque(),
-            deque(),
-        )
-
-    @asynccontextmanager
-    async def held(self, urgent: bool = False) -> AsyncIterator[None]:
-        if self._held or any(self._waiters):
-            waiter = asyncio.get_running_loop().create_future()
-            queue = self._waiters[0 if urgent else 1]
-            queue.append(waiter)
-            try:
-                await waiter  # the releaser handed the lock over to us
-            except asyncio.CancelledError:
-                if waiter.done() and not waiter.cancelled():
-                    self._release()  # handed over just as we were cancelled: pass it on
-                with suppress(ValueError):
-                    queue.remove(waiter)
-                raise
-        else:
-            self._held = True
-        try:
-            yield
-        finally:
-            self._release()
-
-    def _release(self) -> None:
-        for queue in self._waiters:
-            while queue:
-                waiter = queue.popleft()
-                if not waiter.done():
-                    waiter.set_result(None)  # still held: ownership passes to the waiter
-                    return
-        self._held = False
 
 
 async def _driver_fetch(driver: Any, dialect: str, sql: str, args: Sequence[Any]) -> list[Any]:

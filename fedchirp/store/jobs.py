@@ -127,7 +127,7 @@ class JobQueries(Queries):
             {"lane": None, **row, "run_at": _due(row.get("run_at"), now), "created_at": created}
             for row in rows
         ]
-        await self.db.write(_enqueue_statement(self.db.dialect), values)
+        await self.db.write_batch(_enqueue_statement(self.db.dialect), values)
 
     async def delete_job(self, queue: str, key: str) -> None:
         """Take a queued or dead job out. One being run is left to its worker: SQLite
