@@ -66,7 +66,7 @@ async def _count_in_flight(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     finally:
-        in_flight.count -= 1
+        in_flight.ended()
 
 
 def _services(run_workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:

@@ -34,7 +34,7 @@ from fedchirp.federation.vocab import parse_activity
 from fedchirp.localnet import settle
 from fedchirp.services import inbox
 from fedchirp.services import jobs as jobs_module
-from fedchirp.services.jobs import SHARE_UNDER_LOAD, Jobs
+from fedchirp.services.jobs import MAX_LAG_SECONDS, SHARE_UNDER_LOAD, InFlight, Jobs
 from fedchirp.store import Store
 from fedchirp.store.writers import WriteLock
 from tests.dbutil import all_rows, count_rows
@@ -606,7 +606,41 @@ async def test_request_in_flight_is_counted_for_the_workers(start, http):
         rest_of_body.set()
     status = await asyncio.wait_for(post, TIMEOUT)
     assert status == 401  # not signed; answered all the same
-    assert requests.count == 0 and not requests
+    assert requests.count == 0 and requests  # still busy for a moment after the last one
+    await asyncio.sleep(InFlight.GRACE_SECONDS * 2)
+    assert not requests
+
+
+def test_in_flight_stays_busy_for_a_moment_after_the_last_request() -> None:
+    requests = InFlight()
+    assert not requests
+    requests.count += 1
+    assert requests
+    requests.ended()
+    assert requests.count == 0 and requests
+    requests.last_ended -= InFlight.GRACE_SECONDS * 2
+    assert not requests
+
+
+async def test_jobs_stop_yielding_when_the_queue_lags(make_store) -> None:
+    """Under requests one job runs at a time, until a claim finds work that waited past
+    MAX_LAG_SECONDS: then the runner takes its full concurrency again."""
+    store = await make_store()
+    jobs = Jobs(store, concurrency=8)
+    release = asyncio.Event()
+
+    async def hold(_payload: dict[str, Any]) -> None:
+        await release.wait()
+
+    jobs.register("test", hold)
+    long_ago = time.time() - MAX_LAG_SECONDS - 5
+    for n in range(5):
+        await jobs.enqueue("test", f"late-{n}", {"n": n}, run_at=long_ago)
+    jobs.requests.count = 1
+    assert await jobs.run_due() == 1  # yielding: one job
+    assert await jobs.run_due() == 4  # that job had waited too long: no more yielding
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*list(jobs._running.values())), TIMEOUT)
 
 
 async def test_requests_are_not_counted_without_workers(start, remote, http, monkeypatch):

@@ -17,7 +17,9 @@ Where web and workers share one process (`fedchirp serve`), requests come first:
 while any request is in flight, at most one job runs, and after each job the
 runner rests long enough that jobs take no more than SHARE_UNDER_LOAD of the
 time. A burst of inbox POSTs is answered at full speed and applied right after;
-when no request is in flight, jobs run at full concurrency.
+when no request is in flight, jobs run at full concurrency. Once the oldest due
+job has waited MAX_LAG_SECONDS, jobs stop yielding: sustained load slows the
+answers rather than growing the queue without end.
 """
 
 from __future__ import annotations
@@ -53,17 +55,29 @@ class Retry:
 
 DEFAULT_RETRY = Retry(base_seconds=10.0, max_seconds=3600.0, attempts=8)
 SHARE_UNDER_LOAD = 0.25  # of the time, for jobs while requests are in flight
+# Jobs stop yielding to requests once the oldest due job waited this long: under
+# sustained load the queue must not grow without end.
+MAX_LAG_SECONDS = 30.0
 LANE_BATCH = 16  # jobs of one lane leased together and run one after another
 
 
 class InFlight:
-    """How many requests this process is answering right now (counted by the web app)."""
+    """Requests this process is answering (counted by the web app). It stays busy for a
+    moment after the last one ends: a client sending one request after another leaves
+    the count at 0 between them, and a job started then would hold the writer."""
+
+    GRACE_SECONDS = 0.01
 
     def __init__(self) -> None:
         self.count = 0
+        self.last_ended = float("-inf")  # time.monotonic()
+
+    def ended(self) -> None:
+        self.count -= 1
+        self.last_ended = time.monotonic()
 
     def __bool__(self) -> bool:
-        return self.count > 0
+        return self.count > 0 or time.monotonic() - self.last_ended < self.GRACE_SECONDS
 
 
 class Jobs:
@@ -90,6 +104,7 @@ class Jobs:
         self._held: set[int] = set()  # ids leased here and not yet settled
         self.requests = requests if requests is not None else InFlight()
         self._rest_until = 0.0  # monotonic: no new job before, while requests are in flight
+        self._lagging = False  # the last claim found jobs due for over MAX_LAG_SECONDS
 
     @property
     def busy(self) -> bool:
@@ -163,8 +178,11 @@ class Jobs:
 
     # -- running -------------------------------------------------------------------
 
+    def _yielding(self) -> bool:
+        return bool(self.requests) and not self._lagging
+
     def _free_slots(self) -> int:
-        if not self.requests:
+        if not self._yielding():
             return self.concurrency - len(self._running)
         if time.monotonic() < self._rest_until:
             return 0
@@ -177,6 +195,8 @@ class Jobs:
             return 0
         now = self.clock()
         claimed = await self.store.claim_jobs(list(self._handlers), now, self.lease_seconds, free)
+        if claimed:
+            self._lagging = min(job.run_at for job in claimed) < now - MAX_LAG_SECONDS
         for job in claimed:
             if job.id in self._running:
                 continue  # still running here past its lease: the claim renewed it
@@ -208,7 +228,7 @@ class Jobs:
                 return
 
     async def _rest_if_requests(self) -> None:
-        while self.requests and time.monotonic() < self._rest_until:
+        while self._yielding() and time.monotonic() < self._rest_until:
             await asyncio.sleep(self._rest_until - time.monotonic())
 
     async def _run(self, job: Job) -> bool:
@@ -231,7 +251,7 @@ class Jobs:
 
     def _rest_after(self, seconds: float) -> None:
         """A job took this long: under requests, rest so jobs keep to their share."""
-        if self.requests:
+        if self._yielding():
             rest = seconds * (1 / SHARE_UNDER_LOAD - 1)
             self._rest_until = max(self._rest_until, time.monotonic() + rest)
 
@@ -270,7 +290,7 @@ class Jobs:
     async def _idle_seconds(self) -> float:
         """How long to sleep unless woken (by a job queued here or one finishing)."""
         if self._free_slots() <= 0:
-            if self.requests and not self._running:
+            if self._yielding() and not self._running:
                 return max(0.0, self._rest_until - time.monotonic())
             return self.poll_seconds  # a finishing job wakes us
         next_due = await self.store.next_job_due(list(self._handlers))
@@ -299,7 +319,7 @@ class Jobs:
                 continue
             if started:
                 continue
-            if self.requests and self._rest_until > time.monotonic():
+            if self._yielding() and self._rest_until > time.monotonic():
                 await asyncio.sleep(self._rest_until - time.monotonic())
                 continue
             next_due = await self.store.next_job_due(list(self._handlers))
