@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,8 +34,10 @@ def is_public(address: str) -> bool:
     return address in _PUBLIC_ALIASES
 
 
+@lru_cache(maxsize=8192)
 def host_of(uri: str) -> str:
-    """The origin of an id (host[:port], lowercase), '' if it has none."""
+    """The origin of an id (host[:port], lowercase), '' if it has none. Cached: every
+    inbox POST asks it of the same few actor and key ids several times."""
     try:
         return urlsplit(uri).netloc.lower()
     except ValueError:
@@ -48,8 +51,9 @@ def same_origin(a: str, b: str) -> bool:
 def is_http_uri(value: Any) -> bool:
     if not isinstance(value, str) or len(value) > MAX_ID_LENGTH:
         return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    if not value.startswith(("https://", "http://")):  # also what urlsplit would say
+        return value[:8].lower().startswith(("https://", "http://")) and bool(host_of(value))
+    return bool(host_of(value))
 
 
 def as_list(value: Any) -> list[Any]:
