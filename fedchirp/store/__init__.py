@@ -18,6 +18,7 @@ from fedchirp.store.db import Database
 from fedchirp.store.deliveries import DeliveryQueries
 from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
 from fedchirp.store.follows import FollowQueries
+from fedchirp.store.hosts import HostQueries
 from fedchirp.store.inbox import InboxQueries
 from fedchirp.store.interactions import InteractionQueries
 from fedchirp.store.jobs import JobQueries
@@ -40,6 +41,7 @@ class Store(
     CounterQueries,
     DeliveryQueries,
     FollowQueries,
+    HostQueries,
     InboxQueries,
     InteractionQueries,
     JobQueries,

@@ -272,3 +272,14 @@ class Job:
     last_error: str | None
     created_at: str
     finished_at: str | None
+
+
+@dataclass(frozen=True)
+class HostFailure:
+    """A remote host deliveries are failing to (no row: it answers, or was never tried)."""
+
+    host: str  # host[:port] of its inboxes
+    failing_since: float  # the first failure since it last answered (unix seconds)
+    last_failure_at: float
+    failure_days: int  # distinct UTC days with a failure since then
+    unavailable: bool  # deliveries to it are dropped until it is heard from again

@@ -279,6 +279,7 @@ status_idempotency = Table(
 
 from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, filled here too
     deliveries,
+    host_failures,
     inbox_seen,
     jobs,
     oauth_apps,
@@ -290,6 +291,7 @@ from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, fill
 
 __all__ = [
     "deliveries",
+    "host_failures",
     "inbox_seen",
     "jobs",
     "metadata",

@@ -1,5 +1,5 @@
-"""The tables of machines and sessions: work queues, seen activities, OAuth, web sign-ins
-and scheduled posts (store/schema.py has the social ones and re-exports these)."""
+"""The tables of machines and sessions: work queues, seen activities, failing hosts, OAuth,
+web sign-ins and scheduled posts (store/schema.py has the social ones and re-exports these)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,21 @@ deliveries = Table(
     CheckConstraint("state IN ('queued', 'delivered', 'failed')"),
     UniqueConstraint("activity_uri", "inbox_url"),
     Index("deliveries_due", "state", "next_attempt_at"),
+)
+
+
+# Remote hosts that deliveries are failing to, one row each from its first failure
+# since it last answered until it answers again (Mastodon keeps the same in its delivery
+# failure tracker and unavailable_domains). Deliveries to an unavailable host are not
+# sent. Times are unix seconds; failure_days counts distinct UTC days with a failure.
+host_failures = Table(
+    "host_failures",
+    metadata,
+    Column("host", Text, primary_key=True),  # host[:port], as in the inbox URLs
+    Column("failing_since", Real, nullable=False),
+    Column("last_failure_at", Real, nullable=False),
+    Column("failure_days", Integer, nullable=False, server_default="1"),
+    Column("unavailable", Integer, nullable=False, server_default="0"),
 )
 
 
