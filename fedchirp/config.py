@@ -169,6 +169,8 @@ class DeliveryConfig:
     backoff_max_seconds: float = 6 * 3600.0
     poll_seconds: float = 5.0
     timeout_seconds: float = 20.0
+    # Days (UTC) with failed deliveries and no answer between before a host is unavailable.
+    unavailable_after_days: int = 7
 
     def check(self) -> None:
         _check_positive("delivery.concurrency", self.concurrency)
@@ -179,6 +181,7 @@ class DeliveryConfig:
             raise ConfigError("delivery.backoff_max_seconds must be >= backoff_base_seconds")
         _check_positive("delivery.poll_seconds", self.poll_seconds)
         _check_positive("delivery.timeout_seconds", self.timeout_seconds)
+        _check_positive("delivery.unavailable_after_days", self.unavailable_after_days)
 
 
 @dataclass(frozen=True)
@@ -347,6 +350,8 @@ _HELP = {
     "delivery.max_attempts": "tries per delivery before giving up",
     "delivery.backoff_base_seconds": "first retry delay; doubles each try",
     "delivery.backoff_max_seconds": "longest retry delay",
+    "delivery.unavailable_after_days": "days with failed deliveries (and no answer) until a "
+    "host is unavailable: nothing is sent to it until it sends us an activity",
     "jobs.concurrency": "background jobs (incoming activities) one worker process runs at once",
     "jobs.lease_seconds": "a job whose worker died is taken up again after this long",
 }

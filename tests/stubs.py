@@ -60,6 +60,7 @@ class StubActorServer(StubServer):
         self.keys: dict[str, str] = {}
         self.documents: dict[str, tuple[dict[str, Any], str]] = {}
         self.inbox: list[Recorded] = []
+        self.inbox_status = 202  # what its inboxes answer (a test may make them fail)
         self.fetches: list[Recorded] = []
         self.app.router.add_post("/users/{name}/inbox", self._record)
         self.app.router.add_post("/inbox", self._record)
@@ -115,7 +116,7 @@ class StubActorServer(StubServer):
         self.inbox.append(
             Recorded(request.method, request.path_qs, dict(request.headers), await request.read())
         )
-        return web.Response(status=202)
+        return web.Response(status=self.inbox_status)
 
 
 @dataclass

@@ -9,12 +9,14 @@ died is picked up again when its lease runs out.
 
 A worker keeps up to delivery.concurrency deliveries in flight, at most
 delivery.per_host of them to one host, and stops sending to a host whose
-breaker opened (HostHealth); requests are signed on a thread (RSA releases the
-GIL), with each signer's key read once. It leases up to CLAIM_AHEAD times its
-concurrency at once and starts them as slots free, and writes what became of
-its attempts in groups: one claim or one commit per delivery was what limited a
-large fan-out. An outcome not yet written when the worker dies is not lost: the
-row's lease runs out and it is sent again (receivers drop a repeated activity id).
+breaker opened (HostHealth); those to a host marked unavailable after days of
+failures are dropped unsent (federation/availability.py). Requests are signed on
+a thread (RSA releases the GIL), with each signer's key read once. It leases up to
+CLAIM_AHEAD times its concurrency at once and starts them as slots free, and writes
+what became of its attempts in groups (with what they showed of their hosts): one
+claim or one commit per delivery was what limited a large fan-out. An outcome not
+yet written when the worker dies is not lost: the row's lease runs out and it is
+sent again (receivers drop a repeated activity id).
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from fedchirp.config import Config
+from fedchirp.federation.availability import HostAvailability, HostResult, host_of
 from fedchirp.federation.http import FetchError, HttpClient, PostResult, Signer
 from fedchirp.store import Store
 from fedchirp.store.deliveries import Settled
@@ -44,6 +46,7 @@ BREAKER_FAILURES = 10
 BREAKER_BASE_SECONDS = 60.0
 BREAKER_MAX_SECONDS = 86_400.0
 CLAIM_AHEAD = 2  # lease up to this many times delivery.concurrency at once
+HOST_UNAVAILABLE = "host unavailable"
 
 
 def is_final_failure(status: int) -> bool:
@@ -68,9 +71,11 @@ class DeliveryQueue:
         self._sending: dict[asyncio.Task[None], int] = {}  # task -> delivery id
         self._backlog: deque[Delivery] = deque()  # leased, waiting for a slot
         self._settled: list[Settled] = []  # outcomes not written yet
+        self._host_results: list[HostResult] = []  # written with them
         self._settler: asyncio.Task[None] | None = None
         self._signers: dict[int, Signer] = {}
         self._hosts = Hosts(self.settings.per_host)
+        self.availability = HostAvailability(store, self.settings.unavailable_after_days)
 
     @property
     def busy(self) -> bool:
@@ -138,7 +143,13 @@ class DeliveryQueue:
         return len(batch)
 
     async def _attempt(self, delivery: Delivery) -> None:
-        host = self._hosts.get(urlsplit(delivery.inbox_url).netloc)
+        name = host_of(delivery.inbox_url)
+        if name in await self.availability.unavailable():
+            # Failing for days: not sent (as Mastodon drops them) until it is heard from.
+            self._settle_later(Settled(delivery.id, "dropped", error=HOST_UNAVAILABLE))
+            log.debug("dropped %s to %s: %s", delivery.activity_type, name, HOST_UNAVAILABLE)
+            return
+        host = self._hosts.get(name)
         if host.open_until > self.clock():
             # The host failed again and again: wait for its breaker to let one through.
             self._settle_later(Settled(delivery.id, "postponed", next_attempt_at=host.open_until))
@@ -148,6 +159,7 @@ class DeliveryQueue:
                 result = await self._send(delivery)
             except FetchError as exc:
                 host.failed(self.clock())
+                self._host_result(name, answered=False)
                 self._retry_or_fail(delivery, None, str(exc), None)
                 return
             except Exception as exc:  # a bug must not wedge the row in its lease
@@ -156,9 +168,17 @@ class DeliveryQueue:
                 return
         if result.status >= 500:
             host.failed(self.clock())
+            self._host_result(name, answered=False)
         else:
             host.answered()
+            if result.status < 300 or is_final_failure(result.status):
+                self._host_result(name, answered=True)  # it took the activity, or never will
         self._settle(delivery, result)
+
+    def _host_result(self, host: str, answered: bool) -> None:
+        """Note what an attempt showed of its host; written with the next group of outcomes
+        (so before the outcome that goes with it is queued)."""
+        self._host_results.append(HostResult(host, answered, self.clock()))
 
     def _settle(self, delivery: Delivery, result: PostResult) -> None:
         if 200 <= result.status < 300:
@@ -184,8 +204,11 @@ class DeliveryQueue:
     async def _write_settled(self) -> None:
         while self._settled:
             batch, self._settled = self._settled, []
+            host_results, self._host_results = self._host_results, []
             try:
-                await self.store.settle_deliveries(batch)
+                async with self.store.atomic():  # one commit for the group and its hosts
+                    await self.store.settle_deliveries(batch)
+                    await self.availability.record(host_results)
                 delivered = sum(outcome.kind == "delivered" for outcome in batch)
                 log.info("recorded %d delivery outcomes, %d delivered", len(batch), delivered)
             except Exception:

@@ -35,8 +35,9 @@ def _queue_heads() -> Subquery:
 @dataclass(frozen=True)
 class Settled:
     """What became of one attempt. kind: "delivered" or "failed" (final), "retry" (an
-    attempt counted, tried again at next_attempt_at) or "postponed" (not tried: its host
-    is resting; nothing counted)."""
+    attempt counted, tried again at next_attempt_at), "postponed" (not tried: its host
+    is resting; nothing counted) or "dropped" (not tried and failed for good: its host
+    is unavailable; nothing counted)."""
 
     delivery_id: int
     kind: str
@@ -49,8 +50,9 @@ class Settled:
         values: dict[str, Any] = {"delivery_id": self.delivery_id}
         if self.kind != "postponed":
             values |= {"new_last_status": self.status, "new_last_error": self.error}
-        if self.kind in ("delivered", "failed"):
-            values |= {"new_state": self.kind, "new_finished_at": now_iso()}
+        if self.kind in ("delivered", "failed", "dropped"):
+            state = "failed" if self.kind == "dropped" else self.kind
+            values |= {"new_state": state, "new_finished_at": now_iso()}
         else:
             values["new_next_attempt_at"] = self.next_attempt_at
         return values
@@ -70,6 +72,7 @@ _SETTLE = {
     "failed": _settle_statement(True, state=0, last_status=0, last_error=0, finished_at=0),
     "retry": _settle_statement(True, next_attempt_at=0, last_status=0, last_error=0),
     "postponed": _settle_statement(False, next_attempt_at=0),
+    "dropped": _settle_statement(False, state=0, last_status=0, last_error=0, finished_at=0),
 }
 
 

@@ -96,6 +96,8 @@ async def _receive(request: web.Request) -> web.Response:
     except IgnoredActivity:
         return web.Response(status=202)
     await inbox.accept(ctx, activity, signer, body)  # applied by a worker (services/jobs.py)
+    # The sender's server is up: if deliveries to it had stopped (unavailable), they resume.
+    await ctx.delivery.availability.heard_from(signer)
     return web.Response(status=202)
 
 
