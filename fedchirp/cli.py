@@ -12,12 +12,14 @@ import os
 import secrets
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from fedchirp import __version__
+from fedchirp.clock import to_iso
 from fedchirp.config import Config, ConfigError, config_from_dict, load_config, render_toml
 from fedchirp.processes import run_web, run_worker
 from fedchirp.services import accounts
@@ -125,7 +127,8 @@ def worker(args: argparse.Namespace) -> int:
 
 
 async def jobs(args: argparse.Namespace) -> int:
-    """How many jobs wait, and the dead ones with their last error (for admins)."""
+    """How many jobs wait, and the dead ones with their last error; then the remote hosts
+    deliveries are failing to, and the unavailable ones (for admins)."""
     store = await _open_store(_load(args))
     try:
         queued, dead = await store.count_jobs("queued"), await store.count_jobs("dead")
@@ -134,9 +137,26 @@ async def jobs(args: argparse.Namespace) -> int:
         for job in await store.dead_jobs(args.limit):
             print(f"dead {job.id} {job.queue} {job.key or ''} after {job.attempts} attempts,"
                   f" {job.finished_at}: {job.last_error}")  # fmt: skip
+        await _unavailable_hosts(store, args.limit)
     finally:
         await store.close()
     return 0
+
+
+async def _unavailable_hosts(store: Store, limit: int) -> None:
+    """Said only when deliveries are failing somewhere."""
+    failing = await store.count_host_failures()
+    if not failing:
+        return
+    unavailable = await store.count_host_failures(unavailable=True)
+    print(f"{failing} remote hosts failing, {unavailable} unavailable (nothing sent to them)")
+    for host in await store.unavailable_host_failures(limit):
+        print(f"unavailable {host.host}: failed on {host.failure_days} days since"
+              f" {_when(host.failing_since)}, last {_when(host.last_failure_at)}")  # fmt: skip
+
+
+def _when(seconds: float) -> str:
+    return to_iso(datetime.fromtimestamp(seconds, UTC))
 
 
 # -- user ---------------------------------------------------------------------
@@ -239,8 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker_cmd.add_argument("--concurrency", type=int, help="jobs run at once (jobs.concurrency)")
     worker_cmd.set_defaults(handler=worker, is_async=False)
 
-    jobs_cmd = commands.add_parser("jobs", help="count waiting jobs and list dead ones")
-    jobs_cmd.add_argument("--limit", type=int, default=20, help="dead jobs shown (default 20)")
+    jobs_cmd = commands.add_parser(
+        "jobs", help="count waiting jobs, list dead ones and unavailable remote hosts"
+    )
+    jobs_cmd.add_argument(
+        "--limit", type=int, default=20, help="dead jobs and hosts shown (default 20)"
+    )
     jobs_cmd.set_defaults(handler=jobs, is_async=True)
 
     user_cmd = commands.add_parser("user", help="manage local accounts")

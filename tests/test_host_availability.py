@@ -7,12 +7,16 @@ The delivery queue's clock is moved by whole days; the remote hosts are stub ser
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from fedchirp import cli
+from fedchirp.config import render_toml
 from fedchirp.federation.availability import HostResult, after
 from fedchirp.federation.delivery import HOST_UNAVAILABLE
 from fedchirp.store.models import HostFailure
@@ -219,3 +223,16 @@ async def test_an_unavailable_host_stays_unavailable_after_a_restart(start, inbo
     assert delivery.last_error == HOST_UNAVAILABLE
     assert len(inbox.received) == 2
 
+
+async def test_jobs_command_lists_unavailable_hosts(start, inbox, tmp_path: Path, capsys):
+    settings = {"delivery": {"max_attempts": 1, "unavailable_after_days": 2}}
+    a, clock = await _setup(start, settings)
+    inbox.replies.extend([(503, {})] * 2)
+    await _fail_on_days(a, clock, inbox.url, 2)
+    config = tmp_path / "config.toml"
+    config.write_text(render_toml(a.config), encoding="utf-8")
+    capsys.readouterr()
+    assert await cli.jobs(argparse.Namespace(config=str(config), limit=20)) == 0
+    out = capsys.readouterr().out
+    assert "1 remote hosts failing, 1 unavailable" in out
+    assert f"unavailable {inbox.domain}: failed on 2 days" in out
