@@ -22,8 +22,8 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
 
+from fedchirp.federation.vocab import host_of
 from fedchirp.store import Store
 from fedchirp.store.models import Account, HostFailure
 
@@ -32,11 +32,6 @@ log = logging.getLogger(__name__)
 REFRESH_SECONDS = 60.0  # how stale a process's copy of the unavailable hosts may get
 RETRY_READ_SECONDS = 5.0  # after the copy could not be read
 DAY_SECONDS = 86_400
-
-
-def host_of(url: str) -> str:
-    """host[:port] of a URL, as hosts are keyed by the breaker and in the database."""
-    return urlsplit(url).netloc.lower()
 
 
 @dataclass(frozen=True)

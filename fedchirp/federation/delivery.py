@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fedchirp.config import Config
-from fedchirp.federation.availability import HostAvailability, HostResult, host_of
+from fedchirp.federation.availability import HostAvailability, HostResult
 from fedchirp.federation.http import FetchError, HttpClient, PostResult, Signer
+from fedchirp.federation.vocab import host_of
 from fedchirp.store import Store
 from fedchirp.store.deliveries import Settled
 from fedchirp.store.models import Account, Delivery
