@@ -352,7 +352,7 @@ _HELP = {
     "delivery.backoff_max_seconds": "longest retry delay",
     "delivery.unavailable_after_days": "days with failed deliveries (and no answer) until a "
     "host is unavailable: nothing is sent to it until it sends us an activity",
-    "jobs.concurrency": "background jobs (incoming activities) one worker process runs at once",
+    "jobs.concurrency": "jobs (incoming activities, scheduled posts, refreshes) run at once",
     "jobs.lease_seconds": "a job whose worker died is taken up again after this long",
 }
 
