@@ -198,8 +198,8 @@ class Jobs:
         if claimed:
             self._lagging = min(job.run_at for job in claimed) < now - MAX_LAG_SECONDS
         for job in claimed:
-            if job.id in self._running:
-                continue  # still running here past its lease: the claim renewed it
+            if job.id in self._held:
+                continue  # held here past its lease (running, or in a batch): renewed
             batch = [job]
             if job.lane is not None and LANE_BATCH > 1:
                 batch += await self.store.claim_lane_followers(

@@ -301,11 +301,12 @@ class Database:
 
     async def write_batch(self, statement: Executable, rows: Sequence[dict[str, Any]]) -> None:
         """Run statement once per row (every row with the same keys) as a transaction of
-        its own; inside a unit, as part of the unit. On SQLite this is one trip to a
-        writing thread (store/writers.py), ahead of other writers inside urgent()."""
+        its own; inside a unit, as part of the unit. One trip: on SQLite to a writing
+        thread (store/writers.py, ahead of other writers inside urgent()), on PostgreSQL
+        an executemany on a pooled asyncpg connection."""
         if not rows:
             return
-        if self._batch_writer is None or self.in_unit():
+        if self.in_unit():
             await self.write(statement, rows)
             return
         keys = tuple(rows[0])
@@ -316,8 +317,13 @@ class Database:
             assert set(names) == set(keys), "one parameter per key"
             found = self._batch_sql[(id(statement), keys)] = (compiled.string, names)
         sql, names = found
+        args = [tuple(row[n] for n in names) for row in rows]
+        if isinstance(self._prepared_readers, PostgresReaders):
+            await self._prepared_readers.write_many(sql, args)
+            return
+        assert self._batch_writer is not None, "database is not open"
         async with self._write_lock.held(self._urgent.get()):
-            await self._batch_writer.run(sql, [tuple(row[n] for n in names) for row in rows])
+            await self._batch_writer.run(sql, args)
 
     async def write_returning(
         self, statement: Executable, params: dict[str, Any] | None = None

@@ -27,7 +27,7 @@ from fedchirp.store.schema import jobs
 def _enqueue_statement(dialect: str) -> Any:
     """Built once: the edge queues a batch per group commit, and building the statement
     (and its cache key) each time cost more than running it."""
-    return insert_ignore(dialect, jobs, ["queue", "key"])
+    return insert_ignore(dialect, jobs, ["queue", "key"]).inline()  # no RETURNING id
 
 
 def _due(run_at: float | None, now: float) -> float:

@@ -77,6 +77,13 @@ class PostgresReaders:
         async with self._pool.acquire() as connection:
             return [await connection.fetch(sql, *args) for sql, args in batch]
 
+    async def write_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for each row, as one transaction in one round trip (asyncpg's
+        executemany is atomic): the inbox's group commit. The connection is left idle,
+        so handing it back without a reset is still safe."""
+        async with self._pool.acquire() as connection:
+            await connection.executemany(sql, rows)
+
     async def close(self) -> None:
         await self._pool.close()
 
