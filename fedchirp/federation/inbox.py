@@ -1,7 +1,8 @@
 """The inbox edge: from raw request to an authenticated, shape-checked Activity.
 
 Order matters: cheap checks first (signature present and covering the right
-headers, Date fresh, Digest matching the body), then JSON shape, then the key
+headers, Date fresh, Digest matching the body), then JSON shape (its nesting
+depth checked on the bytes before they are parsed), then the key
 fetch and the RSA check, and last that the signer is the activity's actor.
 Every refusal is an InboxError with an HTTP status and a reason.
 """
@@ -26,6 +27,7 @@ from fedchirp.federation.httpsig import (
 )
 from fedchirp.federation.resolver import ResolveError, Resolver
 from fedchirp.federation.vocab import Activity, InvalidDocument, host_of, parse_activity
+from fedchirp.jsonlimit import TooDeep, check_depth
 from fedchirp.store.models import Account
 
 
@@ -129,7 +131,10 @@ async def receive(
 
 def _parse(body: bytes) -> Activity:
     try:
+        check_depth(body)  # before the parser: it recurses once per level
         document = json.loads(body)
+    except TooDeep as exc:
+        raise InboxError(400, str(exc)) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InboxError(400, f"body is not JSON: {exc}") from exc
     if not isinstance(document, dict):

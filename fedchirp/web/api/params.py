@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from fedchirp.jsonlimit import TooDeep, check_depth
 from fedchirp.store.models import Page
 from fedchirp.web.errors import ApiError
 from fedchirp.web.state import ctx_of
@@ -25,8 +26,12 @@ async def read_params(request: web.Request) -> dict[str, Any]:
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.can_read_body:
         content_type = request.content_type
         if content_type == "application/json":
+            raw = await request.read() or b"{}"
             try:
-                body = json.loads(await request.read() or b"{}")
+                check_depth(raw)  # before the parser: it recurses once per level
+                body = json.loads(raw)
+            except TooDeep as exc:
+                raise ApiError(400, str(exc)) from exc
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise ApiError(400, f"body is not valid JSON: {exc}") from exc
             if not isinstance(body, dict):
