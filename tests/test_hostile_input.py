@@ -64,3 +64,43 @@ async def test_deep_json_to_the_client_api_is_refused(start, client, http, no_er
     body = json.dumps({"status": "fine", "x": json.loads(_nested(MAX_DEPTH - 1))})
     async with http.post(url, data=body, headers=headers) as resp:
         assert resp.status == 200, await resp.text()
+
+
+# -- huge ids -----------------------------------------------------------------------
+
+HUGE = "99999999999999999999999"  # past 2**63
+
+
+async def test_ids_past_the_store_range_are_not_found_or_refused(start, client, no_errors_logged):
+    a = await start("a")
+    alice = await a.create_user("alice")
+    api = await client(a, "alice")
+    for method, path in [
+        ("GET", f"/api/v1/statuses/{HUGE}"),
+        ("GET", f"/api/v1/statuses/{2**63}/context"),
+        ("POST", f"/api/v1/statuses/{HUGE}/favourite"),
+        ("GET", f"/api/v1/accounts/{HUGE}"),
+        ("POST", f"/api/v1/accounts/{HUGE}/follow"),
+        ("GET", f"/api/v1/media/{HUGE}"),
+        ("GET", f"/api/v1/scheduled_statuses/{HUGE}"),
+        ("GET", f"/api/v1/circles/{HUGE}"),
+    ]:
+        status, answer = await api.request(method, path)
+        assert status == 404, (method, path, status, answer)
+    for params in (
+        {"status": "reply", "in_reply_to_id": HUGE},
+        {"status": "reply", "in_reply_to_id": int(HUGE)},
+        {"status": "media", "media_ids": [HUGE]},
+        {"status": "media", "media_ids": [2**63]},
+    ):
+        status, answer = await api.request("POST", "/api/v1/statuses", json=params)
+        assert status == 422 and "id" in answer["error"], (params, status, answer)
+    status, answer = await api.request("GET", f"/api/v1/timelines/home?max_id={HUGE}")
+    assert status == 422, answer
+    status, answer = await api.request("GET", f"/api/v1/accounts/relationships?id[]={HUGE}")
+    assert status == 200 and answer == []
+    # The largest id the store can hold is still an id (of nothing).
+    status, _ = await api.request("GET", f"/api/v1/statuses/{2**63 - 1}")
+    assert status == 404
+    status, answer = await api.request("GET", f"/api/v1/accounts/{alice.id}")
+    assert status == 200 and answer["username"] == "alice"

@@ -12,7 +12,7 @@ from fedchirp.services.errors import NotFound
 from fedchirp.store.models import StatusFilters
 from fedchirp.web.api.auth import optional_user, require_user
 from fedchirp.web.api.entities import Renderer
-from fedchirp.web.api.params import flag, page_from, paged_response, path_id
+from fedchirp.web.api.params import flag, id_from, page_from, paged_response, path_id
 from fedchirp.web.errors import ApiError
 from fedchirp.web.state import ctx_of
 
@@ -43,10 +43,9 @@ async def relationships(request: web.Request) -> web.Response:
     ids = request.query.getall("id[]", []) or request.query.getall("id", [])
     renderer = Renderer(ctx, viewer)
     result = []
-    for raw in ids:
-        if raw.isdigit():
-            with contextlib.suppress(NotFound):
-                result.append(await renderer.relationship(await account_by_id(ctx, int(raw))))
+    for account_id in filter(None, map(id_from, ids)):
+        with contextlib.suppress(NotFound):
+            result.append(await renderer.relationship(await account_by_id(ctx, account_id)))
     return web.json_response(result)
 
 

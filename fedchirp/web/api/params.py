@@ -13,6 +13,10 @@ from fedchirp.store.models import Page
 from fedchirp.web.errors import ApiError
 from fedchirp.web.state import ctx_of
 
+# Ids are signed 64-bit integers in the store (PostgreSQL bigint, SQLite INTEGER);
+# a larger number would overflow there, so it is refused here.
+MAX_ID = 2**63 - 1
+
 TRUE_WORDS = frozenset({"1", "true", "t", "on", "yes"})
 FALSE_WORDS = frozenset({"0", "false", "f", "off", "no", ""})
 
@@ -69,31 +73,44 @@ def text(params: dict[str, Any], name: str, default: str = "") -> str:
     return str(value)
 
 
+def id_from(value: Any) -> int | None:
+    """The id a parameter's value (text or JSON number) names; None if it names none:
+    not all ASCII digits, or past what the store can hold."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
+
+
 def optional_id(params: dict[str, Any], name: str) -> int | None:
     value = params.get(name)
     if value in (None, ""):
         return None
-    try:
-        return int(str(value))
-    except ValueError:
-        raise ApiError(422, f"{name} must be an id") from None
+    number = id_from(value)
+    if number is None:
+        raise ApiError(422, f"{name} must be an id")
+    return number
 
 
 def id_list(params: dict[str, Any], name: str) -> list[int]:
     """An array of ids, sent as name[]=1&name[]=2 (forms) or "name": [1, 2] (JSON)."""
     raw = params.get(f"{name}[]", params.get(name, []))
     values = raw if isinstance(raw, list) else [raw]
-    try:
-        return [int(str(value)) for value in values if str(value) != ""]
-    except ValueError:
-        raise ApiError(422, f"{name} must be a list of ids") from None
+    numbers = [id_from(value) for value in values if str(value) != ""]
+    if None in numbers:
+        raise ApiError(422, f"{name} must be a list of ids")
+    return numbers  # type: ignore[return-value]
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
-    raw = request.match_info[name]
-    if not raw.isdigit():
+    """The id in the path; 404 for one that no record can have."""
+    number = id_from(request.match_info[name])
+    if number is None:
         raise ApiError(404, "Record not found")
-    return int(raw)
+    return number
 
 
 def page_from(request: web.Request, default_limit: int = 20, max_limit: int = 40) -> Page:
@@ -106,9 +123,10 @@ def page_from(request: web.Request, default_limit: int = 20, max_limit: int = 40
     for name in ("max_id", "since_id", "min_id"):
         value = query.get(name)
         if value:
-            if not value.isdigit():
+            number = id_from(value)
+            if number is None:
                 raise ApiError(422, f"{name} must be an id")
-            ids[name] = int(value)
+            ids[name] = number
     return Page(limit=min(max(limit, 1), max_limit), **ids)
 
 
