@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
+import aiohttp
 import pytest
 
 from fedchirp.jsonlimit import MAX_DEPTH, nesting_depth
+from fedchirp.localnet import DEFAULT_PASSWORD
 from tests.test_signatures import sign_with_apsig
 
 
@@ -104,3 +107,55 @@ async def test_ids_past_the_store_range_are_not_found_or_refused(start, client, 
     assert status == 404
     status, answer = await api.request("GET", f"/api/v1/accounts/{alice.id}")
     assert status == 200 and answer["username"] == "alice"
+
+
+# -- open redirect ------------------------------------------------------------------
+
+
+@pytest.fixture
+async def web():
+    """An HTTP session that keeps cookies for 127.0.0.1 (as browsers do)."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        yield session
+
+
+async def _login_token(web, instance) -> str:
+    async with web.get(f"{instance.base_url}/login") as resp:
+        return re.search(r'name="login_csrf" value="([^"]+)"', await resp.text()).group(1)
+
+
+OFF_SITE = [
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example/",
+    "//evil.example",
+    "/\\evil.example",
+    "/\\/evil.example",
+    "https://evil.example",
+    "http:evil.example",
+    " //evil.example",
+    "/ /evil.example",
+    "/\x00/evil.example",
+    "/home\x7f",
+    "evil.example",
+]
+
+
+async def test_login_next_is_a_path_on_this_site_only(start, web, no_errors_logged):
+    a = await start("a")
+    await a.create_user("alice")
+    for target in [*OFF_SITE, "/@alice?x=1#top", "/statuses/1"]:
+        form = {
+            "username": "alice",
+            "password": DEFAULT_PASSWORD,
+            "next": target,
+            "login_csrf": await _login_token(web, a),
+        }
+        async with web.post(f"{a.base_url}/login", data=form, allow_redirects=False) as resp:
+            assert resp.status in (302, 303), target
+            expected = "/home" if target in OFF_SITE else target
+            assert resp.headers["Location"] == expected, target
+        # The login page carries the same check into its form.
+        async with web.get(f"{a.base_url}/login", params={"next": target}) as resp:
+            page = await resp.text()
+        assert "evil.example" not in page, target

@@ -57,8 +57,18 @@ def go(location: str, notice: str = "") -> web.HTTPFound:
 
 
 def safe_next(target: str | None, default: str = "/home") -> str:
-    """Only local paths: a login link must not bounce people to another site."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only a path on this site: a login link must not bounce people to another one.
+
+    Browsers read "//host" and "/" + backslash + "host" as another host, and drop
+    tabs and newlines from a URL first (so "/", tab, "/host" is "//host"). So a
+    target with whitespace or a control character anywhere, or a slash or
+    backslash right after the first slash, is refused."""
+    if (
+        target
+        and target.startswith("/")
+        and target[1:2] not in ("/", "\\")
+        and not any(ch.isspace() or not ch.isprintable() for ch in target)
+    ):
         return target
     return default
 
