@@ -159,3 +159,34 @@ async def test_login_next_is_a_path_on_this_site_only(start, web, no_errors_logg
         async with web.get(f"{a.base_url}/login", params={"next": target}) as resp:
             page = await resp.text()
         assert "evil.example" not in page, target
+
+
+# -- headers ------------------------------------------------------------------------
+
+GUARD_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+async def test_every_response_carries_the_guard_headers(start, http, no_errors_logged):
+    a = await start("a")
+    await a.create_user("alice")
+    for method, path, expected in [
+        ("GET", "/", 200),
+        ("GET", "/login", 200),
+        ("GET", "/@alice", 200),
+        ("GET", "/home", 302),  # a redirect raised by the handler
+        ("GET", "/api/v1/instance", 200),
+        ("GET", f"/api/v1/statuses/{HUGE}", 404),
+        ("GET", "/no/such/page", 404),
+        ("GET", "/users/alice", 302),  # to the profile page, for a browser
+        ("GET", "/.well-known/webfinger?resource=acct:alice@" + a.domain, 200),
+        ("POST", "/inbox", 401),
+    ]:
+        async with http.request(method, a.base_url + path, allow_redirects=False) as resp:
+            assert resp.status == expected, (path, resp.status)
+            for name, value in GUARD_HEADERS.items():
+                assert resp.headers.get(name) == value, (path, name)
+            assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
