@@ -5,6 +5,7 @@ Every test also checks that nothing was logged at ERROR (a 500 logs its tracebac
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -190,3 +191,62 @@ async def test_every_response_carries_the_guard_headers(start, http, no_errors_l
             for name, value in GUARD_HEADERS.items():
                 assert resp.headers.get(name) == value, (path, name)
             assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+
+
+# -- notices ------------------------------------------------------------------------
+
+INJECTED = "Your account is suspended: call +1 555 0100 or visit evil.example"
+
+
+async def _sign_in(web, instance, username: str) -> str:
+    """Sign in; return the CSRF token the pages' forms carry."""
+    form = {
+        "username": username,
+        "password": DEFAULT_PASSWORD,
+        "next": "/home",
+        "login_csrf": await _login_token(web, instance),
+    }
+    async with web.post(f"{instance.base_url}/login", data=form) as resp:
+        assert resp.status == 200 and resp.url.path == "/home"
+        return re.search(r'name="csrf" value="([^"]+)"', await resp.text()).group(1)
+
+
+def _notice(page: str) -> str | None:
+    found = re.search(r'<p class="notice" role="status">([^<]*)</p>', page)
+    return found.group(1) if found else None
+
+
+async def test_notices_come_from_our_own_words_not_the_url(start, web, no_errors_logged):
+    a = await start("a")
+    await a.create_user("alice")
+    for path in ("/", "/login", "/@alice"):
+        async with web.get(f"{a.base_url}{path}", params={"notice": INJECTED}) as resp:
+            page = await resp.text()
+        assert INJECTED not in page and _notice(page) is None, path
+    async with web.get(f"{a.base_url}/", params={"notice": "Posted"}) as resp:
+        assert _notice(await resp.text()) == "Posted."
+    csrf = await _sign_in(web, a, "alice")
+    async with web.get(f"{a.base_url}/home", params={"notice": INJECTED}) as resp:
+        page = await resp.text()
+    assert INJECTED not in page and _notice(page) is None
+    # What went wrong with a form of one's own is still told, once, on the next page.
+    form = {"csrf": csrf, "status": "x" * 100_000, "audience": "public"}
+    async with web.post(f"{a.base_url}/compose", data=form) as resp:
+        assert resp.url.path == "/home" and "notice" not in resp.url.query
+        assert (_notice(await resp.text()) or "").startswith("Not posted: ")
+    async with web.get(f"{a.base_url}/home") as resp:
+        assert _notice(await resp.text()) is None
+
+
+async def test_a_notice_cookie_not_signed_for_the_session_is_not_shown(
+    start, web, no_errors_logged
+):
+    a = await start("a")
+    await a.create_user("alice")
+    await _sign_in(web, a, "alice")
+    encoded = base64.urlsafe_b64encode(INJECTED.encode()).decode()
+    for value in (encoded, f"{encoded}.{'0' * 64}", "%%%.abc", "."):
+        web.cookie_jar.update_cookies({"fedchirp_flash": value})
+        async with web.get(f"{a.base_url}/home") as resp:
+            page = await resp.text()
+        assert resp.status == 200 and INJECTED not in page, value

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -49,11 +52,71 @@ async def checked_form(request: web.Request) -> tuple[sessions.SignedIn, MultiDi
     return session, form
 
 
+# The notices a page shows, by the key in its ?notice= (a redirect after a form
+# adds it). Only these texts are ever shown: the query names one, it never
+# supplies the words (else a link could make our page say anything).
+NOTICES = {
+    "Posted": "Posted.",
+    "Scheduled": "Scheduled.",
+    "Cancelled": "Cancelled.",
+    "Deleted": "Deleted.",
+    "Following": "Following.",
+    "Requested": "Follow request sent.",
+    "Unfollowed": "Unfollowed.",
+    "Accepted": "Request accepted: the account now follows you.",
+    "Rejected": "Request rejected.",
+    "GroupCreated": "Group created.",
+    "GroupUpdated": "Group updated.",
+    "ChooseAccount": "Choose an account.",
+}
+# What went wrong, in words of ours that name the case ("Not posted: the text is
+# too long"), travels to the next page in a short-lived cookie signed with the
+# session's CSRF secret, so neither a link nor another site can set it.
+FLASH_COOKIE = "fedchirp_flash"
+FLASH_SECONDS = 60
+FLASH_MAX_CHARS = 300
+
+
 def go(location: str, notice: str = "") -> web.HTTPFound:
-    """Redirect after a form (POST/redirect/GET), with a one-line notice to show."""
+    """Redirect after a form (POST/redirect/GET), with one of NOTICES to show."""
     if notice:
+        if notice not in NOTICES:
+            raise ValueError(f"unknown notice {notice!r}")
         location += ("&" if "?" in location else "?") + f"notice={quote(notice)}"
     return web.HTTPFound(location)
+
+
+def go_with_problem(session: sessions.SignedIn, location: str, problem: str) -> web.HTTPFound:
+    """Redirect after a form that failed, with what went wrong shown on the next page."""
+    text = problem[:FLASH_MAX_CHARS]
+    encoded = base64.urlsafe_b64encode(text.encode()).decode()
+    response = web.HTTPFound(location)
+    response.set_cookie(
+        FLASH_COOKIE,
+        f"{encoded}.{_flash_mac(session, text)}",
+        max_age=FLASH_SECONDS,
+        httponly=True,
+        samesite="Lax",
+        path="/",
+    )
+    return response
+
+
+def _flash_mac(session: sessions.SignedIn, text: str) -> str:
+    key = session.csrf_token.encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def _flash_text(session: sessions.SignedIn | None, cookie: str) -> str:
+    """The problem a signed-in person's last form ran into; "" for a forged cookie."""
+    encoded, _, mac = cookie.partition(".")
+    if session is None or not mac:
+        return ""
+    try:
+        text = base64.urlsafe_b64decode(encoded.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return text if hmac.compare_digest(mac, _flash_mac(session, text)) else ""
 
 
 def safe_next(target: str | None, default: str = "/home") -> str:
@@ -78,17 +141,21 @@ async def render(
 ) -> web.Response:
     ctx = ctx_of(request)
     session = await signed_in(request)
+    flash = request.cookies.get(FLASH_COOKIE)
+    notice = _flash_text(session, flash) if flash else ""
     base = {
         "server": ctx.config.server,
         "branding": ctx.config.branding,
         "has_logo": ctx.config.logo_path is not None,
         "me": await Renderer(ctx, session.account).account(session.account) if session else None,
         "csrf": session.csrf_token if session else "",
-        "notice": request.query.get("notice", ""),
+        "notice": notice or NOTICES.get(request.query.get("notice", ""), ""),
         "path": request.path_qs,
     }
     response = aiohttp_jinja2.render_template(template, request, {**base, **context})
     response.set_status(status)
+    if flash is not None:
+        response.del_cookie(FLASH_COOKIE, path="/")  # shown once
     return response
 
 

@@ -21,7 +21,13 @@ from fedchirp.services.accounts import account_by_id, resolve_account
 from fedchirp.services.errors import Invalid, ServiceError
 from fedchirp.store.models import Page
 from fedchirp.web.api.entities import Renderer
-from fedchirp.web.pages.common import checked_form, go, render, require_signed_in
+from fedchirp.web.pages.common import (
+    checked_form,
+    go,
+    go_with_problem,
+    render,
+    require_signed_in,
+)
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -80,11 +86,11 @@ async def compose(request: web.Request) -> web.Response:
         when = str(form.get("scheduled_at", "")).strip()
         if when:
             await scheduling.schedule(ctx, me, _utc_from_form(when), params)
-            raise go(back, "Scheduled.")
+            raise go(back, "Scheduled")
         await posting.create_status(ctx, me, params.pop("text"), **params)
     except ServiceError as exc:
-        raise go(back, f"Not posted: {exc}") from exc
-    raise go(back, "Posted.")
+        raise go_with_problem(session, back, f"Not posted: {exc}") from exc
+    raise go(back, "Posted")
 
 
 def _utc_from_form(value: str) -> datetime:
@@ -99,7 +105,7 @@ def _utc_from_form(value: str) -> datetime:
 async def cancel_scheduled(request: web.Request) -> web.Response:
     session, _ = await checked_form(request)
     await scheduling.cancel(ctx_of(request), session.account, int(request.match_info["id"]))
-    raise go("/home", "Cancelled.")
+    raise go("/home", "Cancelled")
 
 
 @routes.post("/follow")
@@ -112,9 +118,8 @@ async def follow_by_handle(request: web.Request) -> web.Response:
         target = await resolve_account(ctx, handle)
         follow = await follows.follow(ctx, session.account, target)
     except ServiceError as exc:
-        raise go("/home", f"Could not follow {handle}: {exc}") from exc
-    done = "Follow request sent to" if follow.state == "pending" else "Following"
-    raise go(f"/@{target.acct()}", f"{done} @{target.acct()}.")
+        raise go_with_problem(session, "/home", f"Could not follow {handle}: {exc}") from exc
+    raise go(f"/@{target.acct()}", "Requested" if follow.state == "pending" else "Following")
 
 
 @routes.post("/accounts/{id:\\d+}/{action:follow|unfollow}")
@@ -124,10 +129,10 @@ async def follow_button(request: web.Request) -> web.Response:
     target = await account_by_id(ctx, int(request.match_info["id"]))
     if request.match_info["action"] == "follow":
         follow = await follows.follow(ctx, session.account, target)
-        notice = "Follow request sent." if follow.state == "pending" else "Following."
+        notice = "Requested" if follow.state == "pending" else "Following"
     else:
         await follows.unfollow(ctx, session.account, target)
-        notice = "Unfollowed."
+        notice = "Unfollowed"
     raise go(f"/@{target.acct()}", notice)
 
 
@@ -142,10 +147,10 @@ async def status_action(request: web.Request) -> web.Response:
     try:
         if action == "delete":
             await posting.delete_status(ctx, session.account, status)
-            raise go("/home", "Deleted.")
+            raise go("/home", "Deleted")
         await interactions.ACTIONS[action](ctx, session.account, status)
     except ServiceError as exc:
-        raise go(back, str(exc)) from exc
+        raise go_with_problem(session, back, str(exc)) from exc
     raise go(back)
 
 
@@ -167,9 +172,9 @@ async def decide_request(request: web.Request) -> web.Response:
     requester = await account_by_id(ctx, int(request.match_info["id"]))
     if request.match_info["decision"] == "authorize":
         await follows.authorize(ctx, session.account, requester)
-        raise go("/follow_requests", f"@{requester.acct()} now follows you.")
+        raise go("/follow_requests", "Accepted")
     await follows.reject(ctx, session.account, requester)
-    raise go("/follow_requests", "Request rejected.")
+    raise go("/follow_requests", "Rejected")
 
 
 @routes.get("/notifications")
@@ -212,8 +217,8 @@ async def create_group(request: web.Request) -> web.Response:
     try:
         await circles.create_circle(ctx_of(request), session.account, str(form.get("title", "")))
     except ServiceError as exc:
-        raise go("/groups", str(exc)) from exc
-    raise go("/groups", "Group created.")
+        raise go_with_problem(session, "/groups", str(exc)) from exc
+    raise go("/groups", "GroupCreated")
 
 
 @routes.post("/groups/{id:\\d+}/{change:add|remove}")
@@ -223,12 +228,12 @@ async def change_group(request: web.Request) -> web.Response:
     circle_id = int(request.match_info["id"])
     account_id = str(form.get("account_id", ""))
     if not account_id.isdigit():
-        raise go("/groups", "Choose an account.")
+        raise go("/groups", "ChooseAccount")
     change = (
         circles.add_members if request.match_info["change"] == "add" else (circles.remove_members)
     )
     try:
         await change(ctx, session.account, circle_id, [int(account_id)])
     except ServiceError as exc:
-        raise go("/groups", str(exc)) from exc
-    raise go(f"/groups#group-{circle_id}", "Group updated.")
+        raise go_with_problem(session, "/groups", str(exc)) from exc
+    raise go(f"/groups#group-{circle_id}", "GroupUpdated")
