@@ -7,6 +7,7 @@ with a reason; they do not decide what is allowed, which is the services' job.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -91,6 +92,35 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+# Characters that make a name read as something it is not: bidi controls (U+202A-E,
+# U+2066-9, U+200E/F, U+061C), zero-width ones (U+200B-D, U+2060, U+FEFF), and every
+# other control (Cc) or format (Cf) character, which is where all of those fall too.
+_SPOOFING = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    "\u200b\u200c\u200d\u2060\ufeff"
+)
+
+
+def _spoofing(char: str) -> bool:
+    return char in _SPOOFING or unicodedata.category(char) in ("Cc", "Cf")
+
+
+def _username(value: Any, uri: str) -> str:
+    """A remote preferredUsername in NFC; refused if it hides bidi, zero-width or other
+    control/format characters (`ad\u202emin\u200b` would be shown as a different acct)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidDocument(f"actor {uri} has no preferredUsername")
+    if any(_spoofing(c) for c in value):
+        raise InvalidDocument(f"actor {uri} has control or format characters in its username")
+    return unicodedata.normalize("NFC", value.strip())
+
+
+def _display_text(value: Any) -> str:
+    """A remote display name in NFC, with bidi, zero-width and control characters dropped."""
+    text = _text(value)
+    return unicodedata.normalize("NFC", "".join(c for c in text if not _spoofing(c)))
+
+
 def _first_type(document: dict[str, Any]) -> str:
     kinds = [k for k in as_list(document.get("type")) if isinstance(k, str)]
     if not kinds:
@@ -125,9 +155,7 @@ def parse_actor(document: dict[str, Any]) -> RemoteActor:
     kind = _first_type(document)
     if kind not in ACTOR_TYPES:
         raise InvalidDocument(f"{uri} is a {kind}, not an actor")
-    username = document.get("preferredUsername")
-    if not isinstance(username, str) or not username.strip():
-        raise InvalidDocument(f"actor {uri} has no preferredUsername")
+    username = _username(document.get("preferredUsername"), uri)
     inbox = _require_uri(document, "inbox", "actor")
     key_id, pem = _actor_key(document, uri)
     endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
@@ -137,8 +165,8 @@ def parse_actor(document: dict[str, Any]) -> RemoteActor:
     return RemoteActor(
         uri=uri,
         type=kind,
-        username=username.strip(),
-        display_name=_text(document.get("name")),
+        username=username,
+        display_name=_display_text(document.get("name")),
         summary=_text(document.get("summary")),
         url=id_of(document.get("url")) or uri,
         inbox=inbox,

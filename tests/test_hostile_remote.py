@@ -1,0 +1,99 @@
+"""Hostile remote servers and oversized uploads: issue 10's faults in what other
+servers send us (spoofed names, uncapped notes) and in what users upload (huge
+images, photos past server.max_request_bytes).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import unicodedata
+
+import pytest
+
+from fedchirp.federation.vocab import InvalidDocument, parse_actor
+from fedchirp.localnet import settle
+from tests.test_signatures import sign_with_apsig
+
+# -- spoofed names --------------------------------------------------------------------
+
+SPOOFING = [
+    *"\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c",
+    *"\u200b\u200c\u200d\u2060\ufeff",
+    "\x00",
+    "\x07",
+    "\x7f",
+    "\u00ad",  # soft hyphen, another format character
+]
+
+
+def _actor(username: str, name: str = "") -> dict:
+    return {
+        "id": "https://remote.example/users/x",
+        "type": "Person",
+        "preferredUsername": username,
+        "name": name,
+        "inbox": "https://remote.example/users/x/inbox",
+        "publicKey": {
+            "id": "https://remote.example/users/x#main-key",
+            "owner": "https://remote.example/users/x",
+            "publicKeyPem": "-----BEGIN PUBLIC KEY-----",
+        },
+    }
+
+
+@pytest.mark.parametrize("char", SPOOFING, ids=lambda c: f"U+{ord(c):04X}")
+def test_usernames_with_bidi_zero_width_or_control_characters_are_refused(char):
+    with pytest.raises(InvalidDocument, match="username"):
+        parse_actor(_actor(f"ad{char}min"))
+    # In a display name the same character is dropped instead.
+    assert parse_actor(_actor("admin", f"Ad{char}min")).display_name == "Admin"
+
+
+def test_names_are_normalised_to_nfc():
+    decomposed = unicodedata.normalize("NFD", "zoé")
+    actor = parse_actor(_actor(decomposed, f"Zoé {decomposed}"))
+    assert actor.username == "zoé" and actor.display_name == "Zoé zoé"
+
+
+def _follow(actor_id: str, target: str) -> bytes:
+    return json.dumps(
+        {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{actor_id}#follow-{secrets.token_hex(4)}",
+            "type": "Follow",
+            "actor": actor_id,
+            "object": target,
+        }
+    ).encode()
+
+
+async def test_spoofed_remote_names_never_reach_the_api(start, remote, http, client):
+    a = await start("a")
+    alice = await a.create_user("alice")
+    url = f"{a.base_url}/inbox"
+    # A username hiding bidi and zero-width characters: the actor is refused.
+    spoof = remote.add_actor("spoof")
+    remote.actors["spoof"]["preferredUsername"] = "ad\u202emin\u200b"
+    body = _follow(spoof, alice.uri)
+    async with http.post(url, data=body, headers=sign_with_apsig(remote, "spoof", url, body)) as r:
+        assert r.status >= 400, await r.text()
+    await settle(a)
+    assert await a.ctx.store.get_account_by_uri(spoof) is None
+    # A display name with them is kept without them; the username is kept in NFC.
+    zoe = remote.add_actor("zoe")
+    remote.actors["zoe"]["preferredUsername"] = unicodedata.normalize("NFD", "zoé")
+    remote.actors["zoe"]["name"] = "Zo\u202eé\u200b \u2066admin\u2069\x07"
+    body = _follow(zoe, alice.uri)
+    async with http.post(url, data=body, headers=sign_with_apsig(remote, "zoe", url, body)) as r:
+        assert r.status == 202, await r.text()
+    await settle(a)
+    account = await a.ctx.store.get_account_by_uri(zoe)
+    api = await client(a, "alice")
+    shown = await api.call("GET", f"/api/v1/accounts/{account.id}")
+    assert shown["acct"] == f"zoé@{remote.domain}" and shown["username"] == "zoé"
+    assert shown["display_name"] == "Zoé admin"
+    followers = await api.call("GET", f"/api/v1/accounts/{alice.id}/followers")
+    for entry in followers:
+        for field in ("acct", "username", "display_name"):
+            assert not any(unicodedata.category(c) in ("Cc", "Cf") for c in entry[field])
