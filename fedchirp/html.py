@@ -61,6 +61,32 @@ def sanitize(remote_html: str) -> str:
     )
 
 
+# The most HTML a remote post keeps, counted after sanitising: 100,000 characters keeps
+# any real post or article whole, while a 900,000-character note no longer fills every
+# timeline page, thread and API answer it is in. Past it the post is cut, not refused: it
+# still exists (replies and boosts point at it, and a follower may want its start), and a
+# cut sanitised again is well-formed HTML.
+MAX_REMOTE_HTML = 100_000
+# Room left under the cap for the tags that closing the cut adds back.
+_CUT_MARGIN = 1_000
+TRUNCATED = "<p>\u2026</p>"
+
+
+def sanitize_capped(remote_html: str) -> str:
+    """sanitize(), then cut to at most MAX_REMOTE_HTML characters (ending with an
+    ellipsis paragraph when something was cut)."""
+    clean = sanitize(remote_html)
+    if len(clean) <= MAX_REMOTE_HTML:
+        return clean
+    # Cutting may split a tag or entity; sanitising the cut drops a half tag and
+    # closes the open ones.
+    cut = sanitize(clean[: MAX_REMOTE_HTML - _CUT_MARGIN])
+    limit = MAX_REMOTE_HTML - len(TRUNCATED)
+    if len(cut) > limit:  # thousands of nested tags closed: keep the words only
+        cut = "<p>" + html.escape(to_text(cut)[: limit // 2]) + "</p>"
+    return cut + TRUNCATED
+
+
 # @user or @user@host[:port]; # tags; bare URLs.
 MENTION_RE = re.compile(
     r"(?<![\w/@])@(?P<user>[A-Za-z0-9_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z0-9_])"

@@ -97,3 +97,66 @@ async def test_spoofed_remote_names_never_reach_the_api(start, remote, http, cli
     for entry in followers:
         for field in ("acct", "username", "display_name"):
             assert not any(unicodedata.category(c) in ("Cc", "Cf") for c in entry[field])
+
+
+# -- uncapped remote notes ------------------------------------------------------------
+
+
+def test_capped_html_is_cut_cleanly():
+    from fedchirp import html
+
+    assert html.sanitize_capped("<p>short</p>") == "<p>short</p>"
+    for huge in (
+        "<p>" + "<a href='https://x.example/'>link</a> &amp; " * 40_000 + "</p>",
+        "<blockquote>" * 5_000 + "deep" + "</blockquote>" * 5_000 + "x" * 200_000,
+    ):
+        capped = html.sanitize_capped(huge)
+        assert len(capped) <= html.MAX_REMOTE_HTML and capped.endswith(html.TRUNCATED)
+        assert html.sanitize(capped) == capped  # well-formed: nothing left half open
+
+
+async def test_a_huge_remote_note_is_kept_only_up_to_the_cap(start, remote, http, client):
+    from fedchirp import html
+    from fedchirp.services import follows
+
+    a = await start("a")
+    alice = await a.create_user("alice")
+    zed = remote.add_actor("zed")
+    url = f"{a.base_url}/inbox"
+    body = _follow(zed, alice.uri)
+    async with http.post(url, data=body, headers=sign_with_apsig(remote, "zed", url, body)) as r:
+        assert r.status == 202
+    await settle(a)
+    zed_account = await a.ctx.store.get_account_by_uri(zed)
+    await follows.follow(a.ctx, alice, zed_account)
+    await a.ctx.store.accept_follow((await a.ctx.store.get_follow(alice.id, zed_account.id)).id)
+    content = "<p>" + "lorem ipsum " * 75_000 + "</p>"  # 900,000 characters
+    note_id = f"{zed}/notes/huge"
+    body = json.dumps(
+        {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{note_id}/activity",
+            "type": "Create",
+            "actor": zed,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": {
+                "id": note_id,
+                "type": "Note",
+                "attributedTo": zed,
+                "content": content,
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            },
+        }
+    ).encode()
+    async with http.post(url, data=body, headers=sign_with_apsig(remote, "zed", url, body)) as r:
+        assert r.status == 202, await r.text()
+    await settle(a)
+    stored = await a.ctx.store.get_status_by_uri(note_id)
+    assert stored is not None
+    assert len(stored.content) <= html.MAX_REMOTE_HTML
+    assert stored.content.startswith("<p>lorem ipsum lorem")
+    assert stored.content.endswith(html.TRUNCATED)
+    api = await client(a, "alice")
+    home = await api.call("GET", "/api/v1/timelines/home")
+    assert [s["uri"] for s in home] == [note_id]
+    assert len(home[0]["content"]) <= html.MAX_REMOTE_HTML

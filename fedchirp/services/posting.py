@@ -334,7 +334,7 @@ async def store_remote_note(ctx: Context, note: Note, author: Account) -> Status
                 "url": note.url,
                 "account_id": author.id,
                 "local": 0,
-                "content": html.sanitize(note.content),
+                "content": html.sanitize_capped(note.content),
                 "spoiler_text": html.to_text(html.sanitize(note.summary))[:MAX_SPOILER],
                 "sensitive": int(note.sensitive),
                 "visibility": audience.visibility_from_addressing(
@@ -360,7 +360,7 @@ async def update_remote_note(ctx: Context, note: Note, status: Status) -> None:
     async with ctx.store.atomic():
         await ctx.store.update_status(
             status.id,
-            content=html.sanitize(note.content),
+            content=html.sanitize_capped(note.content),
             spoiler_text=html.to_text(html.sanitize(note.summary))[:MAX_SPOILER],
             sensitive=int(note.sensitive),
             edited_at=to_iso(note.updated or utcnow()),
