@@ -15,6 +15,7 @@ import pytest
 
 from fedchirp.jsonlimit import MAX_DEPTH, nesting_depth
 from fedchirp.localnet import DEFAULT_PASSWORD
+from fedchirp.services import circles
 from tests.test_signatures import sign_with_apsig
 
 
@@ -250,3 +251,63 @@ async def test_a_notice_cookie_not_signed_for_the_session_is_not_shown(
         async with web.get(f"{a.base_url}/home") as resp:
             page = await resp.text()
         assert resp.status == 200 and INJECTED not in page, value
+
+
+# -- huge ids in the pages and the ActivityPub routes -------------------------------
+
+AS2_ACCEPT = {"Accept": "application/activity+json"}
+
+
+async def test_huge_ids_in_page_and_activitypub_urls_are_not_found_or_refused(
+    start, web, no_errors_logged
+):
+    a = await start("a")
+    alice = await a.create_user("alice")
+    csrf = await _sign_in(web, a, "alice")
+    for path, headers, expected in [
+        (f"/statuses/{HUGE}", {}, 404),
+        (f"/@alice/{HUGE}", {}, 404),
+        (f"/@alice/{HUGE}", AS2_ACCEPT, 404),
+        (f"/statuses/{HUGE}/analytics", {}, 404),
+        (f"/users/alice/statuses/{HUGE}", {}, 404),
+        (f"/users/alice/statuses/{HUGE}", AS2_ACCEPT, 404),
+        (f"/users/alice/statuses/{HUGE}/activity", AS2_ACCEPT, 404),
+        (f"/home?max_id={HUGE}", {}, 400),
+        (f"/@alice?max_id={HUGE}", {}, 400),
+        (f"/users/alice/outbox?page=true&max_id={HUGE}", AS2_ACCEPT, 400),
+        (f"/users/alice/followers?page=true&max_id={HUGE}", AS2_ACCEPT, 400),
+        (f"/users/alice/following?page=true&max_id={HUGE}", AS2_ACCEPT, 400),
+        (f"/users/alice/outbox?page={HUGE}&max_id={HUGE}", AS2_ACCEPT, 400),
+    ]:
+        url = a.base_url + path
+        async with web.get(url, headers=headers, allow_redirects=False) as resp:
+            assert resp.status == expected, (path, headers, resp.status, await resp.text())
+    for path in [
+        f"/statuses/{HUGE}/favourite",
+        f"/statuses/{HUGE}/delete",
+        f"/accounts/{HUGE}/follow",
+        f"/scheduled/{HUGE}/cancel",
+        f"/follow_requests/{HUGE}/authorize",
+        f"/groups/{HUGE}/add",
+    ]:
+        form = {"csrf": csrf, "account_id": str(alice.id)}
+        async with web.post(a.base_url + path, data=form, allow_redirects=False) as resp:
+            assert resp.status == 404, (path, resp.status, await resp.text())
+    # Ids in the pages' forms: told as a problem on the next page, not a 500.
+    for form in (
+        {"status": "reply", "in_reply_to_id": HUGE, "audience": "public"},
+        {"status": "group", "audience": f"group:{HUGE}"},
+    ):
+        form["csrf"] = csrf
+        async with web.post(f"{a.base_url}/compose", data=form, allow_redirects=False) as resp:
+            assert resp.status in (302, 303) and resp.headers["Location"] == "/home", form
+        async with web.get(f"{a.base_url}/home") as resp:
+            assert (_notice(await resp.text()) or "").startswith("Not posted: "), form
+    async with web.post(f"{a.base_url}/groups", data={"csrf": csrf, "title": "g"}) as resp:
+        assert resp.status == 200
+    circle_id = (await circles.list_circles(a.ctx, alice))[0].id
+    form = {"csrf": csrf, "account_id": HUGE}
+    url = f"{a.base_url}/groups/{circle_id}/add"
+    async with web.post(url, data=form, allow_redirects=False) as resp:
+        assert resp.headers["Location"] == "/groups?notice=ChooseAccount", resp.status
+

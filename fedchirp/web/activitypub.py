@@ -24,6 +24,7 @@ from fedchirp.services.context import Context
 from fedchirp.services.errors import NotFound
 from fedchirp.store.models import Account, Page, Status
 from fedchirp.web.errors import ApiError
+from fedchirp.web.ids import id_in_path, id_in_query
 from fedchirp.web.state import ctx_of
 
 log = logging.getLogger(__name__)
@@ -150,12 +151,9 @@ async def _follow_collection(request: web.Request, direction: str) -> web.Respon
 
 
 def _int_query(request: web.Request, name: str) -> int | None:
-    value = request.query.get(name)
-    if value is None or value in ("", "true"):
+    if request.query.get(name) == "true":
         return None
-    if not value.isdigit():
-        raise ApiError(400, f"{name} must be a number")
-    return int(value)
+    return id_in_query(request, name)
 
 
 # -- objects ------------------------------------------------------------------
@@ -186,10 +184,8 @@ async def status_activity(request: web.Request) -> web.Response:
 
 async def _local_status(request: web.Request) -> tuple[Account, Status]:
     account = await _account(request)
-    raw_id = request.match_info["status_id"]
-    if not raw_id.isdigit():
-        raise NotFound("post not found")
-    return account, await timelines.local_post(ctx_of(request), account, int(raw_id))
+    status_id = id_in_path(request, "status_id")
+    return account, await timelines.local_post(ctx_of(request), account, status_id)
 
 
 async def require_visible(request: web.Request, ctx: Context, status: Status) -> None:

@@ -11,11 +11,8 @@ from aiohttp import web
 from fedchirp.jsonlimit import TooDeep, check_depth
 from fedchirp.store.models import Page
 from fedchirp.web.errors import ApiError
+from fedchirp.web.ids import parse_id
 from fedchirp.web.state import ctx_of
-
-# Ids are signed 64-bit integers in the store (PostgreSQL bigint, SQLite INTEGER);
-# a larger number would overflow there, so it is refused here.
-MAX_ID = 2**63 - 1
 
 TRUE_WORDS = frozenset({"1", "true", "t", "on", "yes"})
 FALSE_WORDS = frozenset({"0", "false", "f", "off", "no", ""})
@@ -74,15 +71,9 @@ def text(params: dict[str, Any], name: str, default: str = "") -> str:
 
 
 def id_from(value: Any) -> int | None:
-    """The id a parameter's value (text or JSON number) names; None if it names none:
-    not all ASCII digits, or past what the store can hold."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return None
-    text = str(value)
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
-        return None
-    number = int(text)
-    return number if number <= MAX_ID else None
+    """The id a parameter's value (text or JSON number) names; None if it names none
+    (see fedchirp/web/ids.py)."""
+    return parse_id(value)
 
 
 def optional_id(params: dict[str, Any], name: str) -> int | None:

@@ -7,6 +7,7 @@ from aiohttp import web
 from fedchirp.services import analytics, timelines
 from fedchirp.store.models import Page, StatusFilters
 from fedchirp.web.api.entities import Renderer
+from fedchirp.web.ids import id_in_path
 from fedchirp.web.pages.charts import bar_chart, line_chart
 from fedchirp.web.pages.common import render, require_signed_in
 from fedchirp.web.state import ctx_of
@@ -36,7 +37,7 @@ async def account_analytics(request: web.Request) -> web.Response:
 async def post_analytics(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     me = (await require_signed_in(request)).account
-    status = await timelines.visible_status(ctx, me, int(request.match_info["id"]))
+    status = await timelines.visible_status(ctx, me, id_in_path(request))
     report = await analytics.post_report(ctx, me, status)
     chart = bar_chart(
         [

@@ -18,9 +18,10 @@ from fedchirp.services import (
     timelines,
 )
 from fedchirp.services.accounts import account_by_id, resolve_account
-from fedchirp.services.errors import Invalid, ServiceError
+from fedchirp.services.errors import Invalid, NotFound, ServiceError
 from fedchirp.store.models import Page
 from fedchirp.web.api.entities import Renderer
+from fedchirp.web.ids import id_in_path, id_in_query, parse_id
 from fedchirp.web.pages.common import (
     checked_form,
     go,
@@ -38,8 +39,7 @@ async def home(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     session = await require_signed_in(request)
     me = session.account
-    max_id = request.query.get("max_id")
-    page = Page(max_id=int(max_id) if max_id and max_id.isdigit() else None, limit=20)
+    page = Page(max_id=id_in_query(request, "max_id"), limit=20)
     statuses = await timelines.home(ctx, me, page)
     renderer = Renderer(ctx, me)
     return await render(
@@ -61,12 +61,15 @@ async def compose(request: web.Request) -> web.Response:
     session, form = await checked_form(request)
     me = session.account
     reply_to = str(form.get("in_reply_to_id", ""))
-    back = f"/statuses/{reply_to}" if reply_to.isdigit() else "/home"
+    reply_id = parse_id(reply_to)
+    back = f"/statuses/{reply_id}" if reply_id is not None else "/home"
     audience = str(form.get("audience", "public"))
     visibility, circle_id = audience, None
-    if audience.startswith("group:") and audience[6:].isdigit():
-        visibility, circle_id = "limited", int(audience[6:])
+    if audience.startswith("group:") and parse_id(audience[6:]) is not None:
+        visibility, circle_id = "limited", parse_id(audience[6:])
     try:
+        if reply_to and reply_id is None:
+            raise NotFound("the post replied to is not here")
         media_ids = []
         image = form.get("image")
         if isinstance(image, web.FileField) and image.filename:
@@ -79,7 +82,7 @@ async def compose(request: web.Request) -> web.Response:
             "text": str(form.get("status", "")),
             "visibility": visibility,
             "spoiler_text": str(form.get("spoiler_text", "")),
-            "in_reply_to_id": int(reply_to) if reply_to.isdigit() else None,
+            "in_reply_to_id": reply_id,
             "circle_id": circle_id,
             "media_ids": media_ids,
         }
@@ -104,7 +107,7 @@ def _utc_from_form(value: str) -> datetime:
 @routes.post("/scheduled/{id:\\d+}/cancel")
 async def cancel_scheduled(request: web.Request) -> web.Response:
     session, _ = await checked_form(request)
-    await scheduling.cancel(ctx_of(request), session.account, int(request.match_info["id"]))
+    await scheduling.cancel(ctx_of(request), session.account, id_in_path(request))
     raise go("/home", "Cancelled")
 
 
@@ -126,7 +129,7 @@ async def follow_by_handle(request: web.Request) -> web.Response:
 async def follow_button(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     session, _ = await checked_form(request)
-    target = await account_by_id(ctx, int(request.match_info["id"]))
+    target = await account_by_id(ctx, id_in_path(request))
     if request.match_info["action"] == "follow":
         follow = await follows.follow(ctx, session.account, target)
         notice = "Requested" if follow.state == "pending" else "Following"
@@ -140,7 +143,7 @@ async def follow_button(request: web.Request) -> web.Response:
 async def status_action(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     session, _ = await checked_form(request)
-    status = await timelines.visible_status(ctx, session.account, int(request.match_info["id"]))
+    status = await timelines.visible_status(ctx, session.account, id_in_path(request))
     action = request.match_info["action"]
     referer = request.headers.get("Referer", "")
     back = referer if referer.startswith(ctx.urls.base + "/") else f"/statuses/{status.id}"
@@ -169,7 +172,7 @@ async def requests_page(request: web.Request) -> web.Response:
 async def decide_request(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     session, _ = await checked_form(request)
-    requester = await account_by_id(ctx, int(request.match_info["id"]))
+    requester = await account_by_id(ctx, id_in_path(request))
     if request.match_info["decision"] == "authorize":
         await follows.authorize(ctx, session.account, requester)
         raise go("/follow_requests", "Accepted")
@@ -225,15 +228,15 @@ async def create_group(request: web.Request) -> web.Response:
 async def change_group(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     session, form = await checked_form(request)
-    circle_id = int(request.match_info["id"])
-    account_id = str(form.get("account_id", ""))
-    if not account_id.isdigit():
+    circle_id = id_in_path(request)
+    account_id = parse_id(str(form.get("account_id", "")))
+    if account_id is None:
         raise go("/groups", "ChooseAccount")
     change = (
         circles.add_members if request.match_info["change"] == "add" else (circles.remove_members)
     )
     try:
-        await change(ctx, session.account, circle_id, [int(account_id)])
+        await change(ctx, session.account, circle_id, [account_id])
     except ServiceError as exc:
         raise go_with_problem(session, "/groups", str(exc)) from exc
     raise go(f"/groups#group-{circle_id}", "GroupUpdated")

@@ -13,6 +13,7 @@ from fedchirp.services.errors import NotFound, ServiceError
 from fedchirp.store.models import Page
 from fedchirp.web.activitypub import activity_response, require_visible, wants_activity_json
 from fedchirp.web.api.entities import Renderer
+from fedchirp.web.ids import id_in_path, id_in_query
 from fedchirp.web.pages.common import render, render_statuses, viewer_of
 from fedchirp.web.state import ctx_of
 
@@ -39,7 +40,7 @@ async def profile(request: web.Request) -> web.Response:
         account = await resolve_account(ctx, handle, resolve_remote=viewer is not None)
     except ServiceError as exc:
         raise NotFound(f"no account {handle!r} here") from exc
-    page = Page(max_id=_int(request.query.get("max_id")), limit=20)
+    page = Page(max_id=id_in_query(request, "max_id"), limit=20)
     statuses = await timelines.account_statuses(ctx, viewer, account, page)
     renderer = Renderer(ctx, viewer)
     relationship = (
@@ -61,7 +62,7 @@ async def local_status_page(request: web.Request) -> web.Response:
     """The public permalink of a local post (AS2 clients get the Note)."""
     ctx = ctx_of(request)
     account = await local_account(ctx, request.match_info["username"])
-    status = await timelines.local_post(ctx, account, int(request.match_info["status_id"]))
+    status = await timelines.local_post(ctx, account, id_in_path(request, "status_id"))
     if wants_activity_json(request):
         await require_visible(request, ctx, status)
         return activity_response(await posting.note_document(ctx, status, account))
@@ -71,7 +72,7 @@ async def local_status_page(request: web.Request) -> web.Response:
 @routes.get(r"/statuses/{status_id:\d+}")
 async def status_page(request: web.Request) -> web.Response:
     """Any post this server knows, local or remote, with its thread."""
-    return await _thread_page(request, int(request.match_info["status_id"]))
+    return await _thread_page(request, id_in_path(request, "status_id"))
 
 
 async def _thread_page(request: web.Request, status_id: int) -> web.Response:
@@ -114,7 +115,3 @@ async def logo(request: web.Request) -> web.StreamResponse:
         raise NotFound("no logo")
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return web.FileResponse(path, headers={"Content-Type": content_type})
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
