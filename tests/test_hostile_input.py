@@ -12,10 +12,14 @@ import re
 
 import aiohttp
 import pytest
+from aiohttp.web import Request, Response
 
+from fedchirp.federation.http import FetchError
+from fedchirp.federation.resolver import ResolveError
 from fedchirp.jsonlimit import MAX_DEPTH, nesting_depth
 from fedchirp.localnet import DEFAULT_PASSWORD
 from fedchirp.services import circles
+from tests.stubs import StubServer
 from tests.test_signatures import sign_with_apsig
 
 
@@ -311,3 +315,36 @@ async def test_huge_ids_in_page_and_activitypub_urls_are_not_found_or_refused(
     async with web.post(url, data=form, allow_redirects=False) as resp:
         assert resp.headers["Location"] == "/groups?notice=ChooseAccount", resp.status
 
+
+# -- deep JSON from remote servers --------------------------------------------------
+
+
+@pytest.fixture
+async def deep_server():
+    """Serves 10,000 levels of nesting as ActivityStreams, at /array and /object."""
+    server = StubServer()
+    bodies = {"/array": b"[" * 10_000 + b"]" * 10_000, "/object": _nested(10_000)}
+
+    async def serve(request: Request) -> Response:
+        return Response(
+            body=bodies[request.path], headers={"Content-Type": "application/activity+json"}
+        )
+
+    server.app.router.add_get("/{name}", serve)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def test_deep_json_fetched_from_a_remote_server_is_refused(
+    start, deep_server, no_errors_logged
+):
+    a = await start("a")
+    for path in ("/array", "/object"):
+        url = deep_server.base + path
+        with pytest.raises(FetchError, match="nested deeper") as fetched:
+            await a.ctx.resolver.http.get_json(url)
+        assert not fetched.value.transient
+        with pytest.raises(ResolveError, match="nested deeper") as resolved:
+            await a.ctx.resolver.fetch(url)
+        assert not resolved.value.transient

@@ -16,6 +16,7 @@ from fedchirp.clock import utcnow
 from fedchirp.config import Config
 from fedchirp.federation.httpsig import sign_request
 from fedchirp.federation.ssrf import BlockedAddress, GuardedResolver, check_url
+from fedchirp.jsonlimit import TooDeep, check_depth
 
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON_AS2 = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -145,7 +146,10 @@ class HttpClient:
                     f"GET {url} failed: {exc or type(exc).__name__}", transient=True
                 ) from exc
             try:
+                check_depth(body)  # before the parser: it recurses once per level
                 document = json.loads(body)
+            except TooDeep as exc:
+                raise FetchError(f"GET {url}: {exc}") from exc
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise FetchError(f"GET {url} did not return JSON") from exc
             if not isinstance(document, dict):
