@@ -95,6 +95,10 @@ class PostsConfig:
 class MediaConfig:
     max_upload_bytes: int = 16 * 1024 * 1024
     max_pixels: int = 3840 * 2160  # larger images are scaled down to this many pixels
+    # Larger images are refused before they are decoded: decoding costs 4 bytes of memory a
+    # pixel (a 144-megapixel PNG of a few KB took 2.5 s and hundreds of MB). 50 megapixels
+    # takes the largest phone and camera photos (8688x5792).
+    max_decode_pixels: int = 50_000_000
     preview_pixels: int = 640 * 360
     max_attachments: int = 4
     # "local": files in storage.data_dir/media, served by this process. "s3": objects in an
@@ -110,6 +114,7 @@ class MediaConfig:
     def check(self) -> None:
         _check_positive("media.max_upload_bytes", self.max_upload_bytes)
         _check_positive("media.max_pixels", self.max_pixels)
+        _check_positive("media.max_decode_pixels", self.max_decode_pixels)
         _check_positive("media.preview_pixels", self.preview_pixels)
         _check_positive("media.max_attachments", self.max_attachments)
         if self.backend not in ("local", "s3"):
@@ -331,6 +336,7 @@ _HELP = {
     "posts.max_chars": "longest post, in characters (links count 23)",
     "media.max_upload_bytes": "largest upload accepted",
     "media.max_pixels": "uploads with more pixels are scaled down",
+    "media.max_decode_pixels": "uploads with more pixels are refused before they are decoded",
     "media.backend": '"local" (files in storage.data_dir/media) or "s3" (an S3-compatible '
     "bucket, for several web machines without a shared disk)",
     "media.s3_endpoint_url": 'the bucket service, e.g. "https://s3.eu-west-1.amazonaws.com" '

@@ -160,3 +160,49 @@ async def test_a_huge_remote_note_is_kept_only_up_to_the_cap(start, remote, http
     home = await api.call("GET", "/api/v1/timelines/home")
     assert [s["uri"] for s in home] == [note_id]
     assert len(home[0]["content"]) <= html.MAX_REMOTE_HTML
+
+
+# -- huge images ----------------------------------------------------------------------
+
+
+def _png(size: tuple[int, int], noisy: bool = False) -> bytes:
+    import io
+    import os
+
+    from PIL import Image
+
+    if noisy:
+        image = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    else:
+        image = Image.new("L", size, 200)  # one colour: 144 megapixels in a few hundred KB
+    out = io.BytesIO()
+    image.save(out, "PNG", compress_level=9 if not noisy else 1)
+    return out.getvalue()
+
+
+async def _upload(api, data: bytes, name: str = "x.png") -> tuple[int, dict]:
+    import aiohttp
+
+    form = aiohttp.FormData()
+    form.add_field("file", data, filename=name, content_type="image/png")
+    return await api.request("POST", "/api/v2/media", data=form)
+
+
+# Pillow warns on opening anything past its own bomb threshold (100 megapixels).
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+async def test_an_image_past_the_decode_limit_is_refused_before_decoding(start, client):
+    import time
+
+    a = await start("a")
+    await a.create_user("alice")
+    api = await client(a, "alice")
+    huge = _png((12_000, 12_000))
+    assert len(huge) < 1_000_000
+    began = time.monotonic()
+    status, answer = await _upload(api, huge)
+    assert status == 422, answer
+    assert "12000x12000" in answer["error"] and "50 megapixels" in answer["error"]
+    assert time.monotonic() - began < 1.0  # decoding it took 2.5 s
+    status, answer = await _upload(api, _png((300, 200)))
+    assert status == 200, answer
+    assert answer["meta"]["original"]["width"] == 300

@@ -1,6 +1,7 @@
 """Media attachments: turning an upload into a safe image, and describing remote ones.
 
-Every upload is decoded and re-encoded by Pillow: rotated as its EXIF says,
+Every upload is decoded and re-encoded by Pillow (unless its header says it has more
+than media.max_decode_pixels, which is refused before decoding): rotated as its EXIF says,
 scaled down to media.max_pixels, and saved without any metadata (EXIF carries
 camera serials and GPS positions). A small preview and a blurhash placeholder
 are made at the same time. Decoding runs in a worker thread.
@@ -57,6 +58,15 @@ def _fit(size: tuple[int, int], max_pixels: int) -> tuple[int, int]:
     return max(1, int(width * scale)), max(1, int(height * scale))
 
 
+def _check_pixels(size: tuple[int, int], limit: int) -> None:
+    width, height = size
+    if width * height > limit:
+        raise Invalid(
+            f"the image is {width}x{height}, {width * height / 1e6:.1f} megapixels; "
+            f"images of more than {limit / 1e6:g} megapixels are not accepted"
+        )
+
+
 def process_image(data: bytes, settings: MediaConfig) -> ProcessedImage:
     """Decode, orient, scale and re-encode an image (no metadata survives)."""
     try:
@@ -64,6 +74,7 @@ def process_image(data: bytes, settings: MediaConfig) -> ProcessedImage:
             kind = opened.format or ""
             if kind not in _OUTPUT:
                 raise Invalid(f"{kind or 'this file'} is not a supported image type")
+            _check_pixels(opened.size, settings.max_decode_pixels)  # from the header alone
             opened.seek(0)  # animated GIF/WebP: the first frame
             image = ImageOps.exif_transpose(opened)
             image.load()
