@@ -37,7 +37,7 @@ def create_app(config: Config, run_workers: bool = True) -> web.Application:
     counting = [_count_in_flight] if run_workers else []
     app = web.Application(
         client_max_size=config.server.max_request_bytes,
-        middlewares=[*counting, frame_guard_middleware, error_middleware],
+        middlewares=[*counting, frame_guard_middleware, error_middleware, _upload_size],
     )
     app[CONFIG] = config
     app[ACTIVITY_OBSERVERS] = []
@@ -57,6 +57,21 @@ def create_app(config: Config, run_workers: bool = True) -> web.Application:
         # sent to other servers keep working after s3_public_url is set.
         app.add_routes(media.routes)
     return app
+
+
+# Routes that take a picture: their bodies may be as large as media.max_upload_bytes plus
+# the other form fields (at most server.max_request_bytes). Every other route keeps
+# server.max_request_bytes, which aiohttp enforces (413) as it reads the body.
+UPLOAD_ROUTES = frozenset({"/api/v1/media", "/api/v2/media", "/compose"})
+
+
+@web.middleware
+async def _upload_size(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.method == "POST" and request.path in UPLOAD_ROUTES:
+        config = request.app[CONFIG]
+        limit = config.media.max_upload_bytes + config.server.max_request_bytes
+        request = request.clone(client_max_size=max(limit, request.client_max_size))
+    return await handler(request)
 
 
 @web.middleware

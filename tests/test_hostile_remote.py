@@ -9,6 +9,7 @@ import json
 import secrets
 import unicodedata
 
+import aiohttp
 import pytest
 
 from fedchirp.federation.vocab import InvalidDocument, parse_actor
@@ -181,8 +182,6 @@ def _png(size: tuple[int, int], noisy: bool = False) -> bytes:
 
 
 async def _upload(api, data: bytes, name: str = "x.png") -> tuple[int, dict]:
-    import aiohttp
-
     form = aiohttp.FormData()
     form.add_field("file", data, filename=name, content_type="image/png")
     return await api.request("POST", "/api/v2/media", data=form)
@@ -206,3 +205,33 @@ async def test_an_image_past_the_decode_limit_is_refused_before_decoding(start, 
     status, answer = await _upload(api, _png((300, 200)))
     assert status == 200, answer
     assert answer["meta"]["original"]["width"] == 300
+
+
+# -- photos past server.max_request_bytes -----------------------------------------------
+
+
+async def test_uploads_may_be_as_large_as_the_media_limit_and_nothing_else(start, client, http):
+    a = await start("a")
+    await a.create_user("alice")
+    api = await client(a, "alice")
+    assert a.config.server.max_request_bytes < 3_000_000 < a.config.media.max_upload_bytes
+    photo = _png((1000, 1000), noisy=True)  # random pixels do not compress: ~3 MB
+    assert len(photo) > 3_000_000
+    for path in ("/api/v1/media", "/api/v2/media"):
+        form = aiohttp.FormData()
+        form.add_field("file", photo, filename="photo.png", content_type="image/png")
+        form.add_field("description", "noise")
+        status, answer = await api.request("POST", path, data=form)
+        assert status == 200, (path, answer)
+        assert answer["meta"]["original"]["width"] == 1000
+    # Any other route still stops at server.max_request_bytes.
+    body = json.dumps({"status": "x" * 3_000_000}).encode()
+    headers = {"Authorization": f"Bearer {api.token}", "Content-Type": "application/json"}
+    async with http.post(f"{a.base_url}/api/v1/statuses", data=body, headers=headers) as resp:
+        assert resp.status == 413
+    # And an upload past the media limit is still refused.
+    form = aiohttp.FormData()
+    form.add_field("file", b"\0" * (a.config.media.max_upload_bytes + 2_000_000), filename="x")
+    auth = {"Authorization": f"Bearer {api.token}"}
+    async with http.post(f"{a.base_url}/api/v2/media", data=form, headers=auth) as resp:
+        assert resp.status == 413
