@@ -32,7 +32,7 @@ from fedchirp.federation.vocab import (
     parse_note,
     same_origin,
 )
-from fedchirp.html import sanitize
+from fedchirp.html import sanitize_capped
 from fedchirp.store import Store
 from fedchirp.store.models import Account
 
@@ -247,7 +247,7 @@ def _account_row(actor: RemoteActor) -> dict[str, Any]:
         "username": actor.username,
         "domain": host_of(actor.uri),
         "display_name": actor.display_name[:200],
-        "note": sanitize(actor.summary),
+        "note": sanitize_capped(actor.summary),  # a bio is remote HTML like a note
         "actor_type": actor.type,
         "locked": int(actor.locked),
         "uri": actor.uri,
