@@ -28,7 +28,7 @@ import pytest
 
 from fedchirp.localnet import ApiClient, LocalInstance, start_instance
 from tests.postgres import PostgresCluster, find_bindir
-from tests.stubs import StubActorServer
+from tests.stubs import RecordingInbox, StubActorServer
 
 if TYPE_CHECKING:
     from fedchirp.store import Store
@@ -283,3 +283,19 @@ def client(http: aiohttp.ClientSession) -> Callable[..., Awaitable[ApiClient]]:
         return api
 
     return _client
+
+
+@pytest.fixture
+async def inbox() -> AsyncIterator[RecordingInbox]:
+    """A remote inbox on 127.0.0.1 that records what it is sent."""
+    server = RecordingInbox()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def web() -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTP session that keeps cookies for 127.0.0.1 (as browsers do)."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        yield session

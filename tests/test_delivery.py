@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
 
 import httpsig
 import pytest
@@ -18,14 +17,6 @@ from tests.stubs import RecordingInbox
 pytestmark = pytest.mark.backends
 
 FAST = {"delivery": {"backoff_base_seconds": 10.0, "backoff_max_seconds": 80.0, "max_attempts": 5}}
-
-
-@pytest.fixture
-async def inbox() -> AsyncIterator[RecordingInbox]:
-    server = RecordingInbox()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 class Clock:

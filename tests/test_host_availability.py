@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,6 @@ from fedchirp.federation.availability import HostResult, after
 from fedchirp.federation.delivery import HOST_UNAVAILABLE
 from fedchirp.store.models import HostFailure
 from tests.instance_processes import inbox_signer
-from tests.stubs import RecordingInbox
 
 # Run on SQLite and on PostgreSQL (see tests/conftest.py).
 pytestmark = pytest.mark.backends
@@ -40,14 +38,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def inbox() -> AsyncIterator[RecordingInbox]:
-    server = RecordingInbox()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def _setup(start, settings=ONE_TRY, **options):

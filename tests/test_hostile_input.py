@@ -10,7 +10,6 @@ import json
 import logging
 import re
 
-import aiohttp
 import pytest
 from aiohttp.web import Request, Response
 
@@ -116,13 +115,6 @@ async def test_ids_past_the_store_range_are_not_found_or_refused(start, client, 
 
 
 # -- open redirect ------------------------------------------------------------------
-
-
-@pytest.fixture
-async def web():
-    """An HTTP session that keeps cookies for 127.0.0.1 (as browsers do)."""
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        yield session
 
 
 async def _login_token(web, instance) -> str:

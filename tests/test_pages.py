@@ -5,18 +5,10 @@ from __future__ import annotations
 import re
 from xml.etree import ElementTree as ET
 
-import aiohttp
 import pytest
 
 from fedchirp.localnet import DEFAULT_PASSWORD, settle
 from fedchirp.services import analytics, circles, follows, posting
-
-
-@pytest.fixture
-async def web():
-    """An HTTP session that keeps cookies for 127.0.0.1 (as browsers do)."""
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        yield session
 
 
 async def _login_token(web, instance) -> str:
