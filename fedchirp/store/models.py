@@ -54,6 +54,7 @@ class LocalUser:
     private_key_pem: str
     is_admin: bool
     created_at: str
+    disabled: bool = False
 
 
 @dataclass(frozen=True)

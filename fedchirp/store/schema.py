@@ -68,6 +68,7 @@ local_users = Table(
     Column("private_key_pem", Text, nullable=False),
     Column("is_admin", Integer, nullable=False, server_default="0"),
     Column("created_at", Text, nullable=False),
+    Column("disabled", Integer, nullable=False, server_default="0"),  # by an admin
 )
 
 # Counters that profiles and posts show, kept by the store in the unit that changes
