@@ -1,4 +1,5 @@
-"""Accounts: creating local ones, signing in, and finding any account by name or id."""
+"""Accounts: creating and managing local ones, signing in, and finding any account by name
+or id."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fedchirp.services.context import Context
 from fedchirp.services.errors import Conflict, Invalid, NotFound, Unavailable
 from fedchirp.services.passwords import hash_password, verify_password
 from fedchirp.store import Store
-from fedchirp.store.models import Account
+from fedchirp.store.models import Account, LocalUser
 from fedchirp.urls import Urls
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_]{1,30}")
@@ -36,8 +37,7 @@ async def create_local_account(
     """Create a local account with its RSA-2048 key pair."""
     if not USERNAME_RE.fullmatch(username):
         raise Invalid("username must be 1-30 letters, digits or underscores")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    check_password(password)
     if actor_type not in ACTOR_TYPES:
         raise Invalid(f"account type must be one of {', '.join(ACTOR_TYPES)}")
     if await store.find_account(username, "") is not None:
@@ -71,6 +71,56 @@ async def authenticate(store: Store, username: str, password: str) -> Account | 
     user = await store.get_local_user(account.id)
     if user is None or not verify_password(password, user.password_hash):
         return None
+    return None if user.disabled else account
+
+
+# -- managing local users (the admin's `fedchirp user` commands) -------------------------
+
+
+async def local_users(store: Store) -> list[tuple[Account, LocalUser]]:
+    return await store.list_local_users()
+
+
+async def local_user(store: Store, username: str) -> tuple[Account, LocalUser]:
+    account = await store.find_account(username.removeprefix("@"), "")
+    user = await store.get_local_user(account.id) if account is not None else None
+    if account is None or user is None:
+        raise NotFound(f"no local account {username!r}")
+    return account, user
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+async def reset_password(store: Store, username: str, password: str) -> Account:
+    """Set a new password; the account is signed out everywhere (tokens revoked)."""
+    check_password(password)
+    account, _ = await local_user(store, username)
+    await store.set_password_hash(account.id, hash_password(password))
+    return account
+
+
+async def set_disabled(store: Store, username: str, disabled: bool) -> Account:
+    """A disabled user cannot sign in or get tokens, and their tokens and sessions end
+    (enabling again lets them sign in; the ended ones stay ended)."""
+    account, _ = await local_user(store, username)
+    await store.set_user_disabled(account.id, disabled)
+    return account
+
+
+async def set_admin(store: Store, username: str, admin: bool) -> Account:
+    account, _ = await local_user(store, username)
+    await store.set_user_admin(account.id, admin)
+    return account
+
+
+async def delete_local_account(store: Store, username: str) -> Account:
+    """Delete a local account and everything that hangs off it, here only: no Delete
+    activity is sent to other servers (there is nothing to send one yet)."""
+    account, _ = await local_user(store, username)
+    await store.delete_account(account.id)
     return account
 
 

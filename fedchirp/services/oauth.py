@@ -223,8 +223,9 @@ async def code_grant(
         if not secrets.compare_digest(expected, found.code_challenge):
             raise InvalidGrant("code_verifier does not match the code_challenge")
     account = await ctx.store.get_account(found.account_id)
-    if account is None:
-        raise InvalidGrant("the account no longer exists")
+    user = await ctx.store.get_local_user(found.account_id)
+    if account is None or user is None or user.disabled:
+        raise InvalidGrant("the account no longer exists or is disabled")
     return await issue_token(ctx, app, account, found.scopes)
 
 

@@ -5,14 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, distinct, func, insert, select
+from sqlalchemy import bindparam, delete, distinct, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from fedchirp.clock import now_iso
 from fedchirp.store import dialect
 from fedchirp.store.counters import uncount_account
 from fedchirp.store.db import Queries
 from fedchirp.store.models import Account, LocalUser
 from fedchirp.store.query import Prepared, Read, ids_param, record, records
-from fedchirp.store.schema import accounts, local_users, statuses
+from fedchirp.store.schema import (
+    accounts,
+    local_users,
+    oauth_codes,
+    oauth_tokens,
+    statuses,
+    web_sessions,
+)
 
 
 def _account(row: Any) -> Account:
@@ -122,6 +131,48 @@ class AccountQueries(Queries):
         )
         return count or 0
 
+    async def list_local_users(self) -> list[tuple[Account, LocalUser]]:
+        """Every local account with its user row, by username."""
+        rows = await self.db.all(
+            select(accounts, *(c.label(f"user_{c.name}") for c in local_users.c))
+            .select_from(accounts.join(local_users, local_users.c.account_id == accounts.c.id))
+            .order_by(func.lower(accounts.c.username))
+        )
+        found = []
+        for row in rows:
+            values = dict(row)
+            user = {c.name: values.pop(f"user_{c.name}") for c in local_users.c}
+            found.append((_account(values), record(LocalUser, user)))
+        return found  # type: ignore[return-value]
+
+    async def set_password_hash(self, account_id: int, password_hash: str) -> None:
+        """A new password; every session and token of the account ends with the old one."""
+        async with self.db.atomic() as db:
+            await db.execute(
+                update(local_users)
+                .where(local_users.c.account_id == account_id)
+                .values(password_hash=password_hash)
+            )
+            await _sign_out_everywhere(db, account_id)
+
+    async def set_user_disabled(self, account_id: int, disabled: bool) -> None:
+        """Disable (ending every session, token and pending code) or enable a local user."""
+        async with self.db.atomic() as db:
+            await db.execute(
+                update(local_users)
+                .where(local_users.c.account_id == account_id)
+                .values(disabled=int(disabled))
+            )
+            if disabled:
+                await _sign_out_everywhere(db, account_id)
+
+    async def set_user_admin(self, account_id: int, is_admin: bool) -> None:
+        await self.db.write(
+            update(local_users)
+            .where(local_users.c.account_id == account_id)
+            .values(is_admin=int(is_admin))
+        )
+
     async def count_local_users(self) -> int:
         count = await self.db.scalar(select(func.count()).select_from(local_users))
         return count or 0
@@ -132,3 +183,14 @@ class AccountQueries(Queries):
         async with self.db.atomic() as db:
             await uncount_account(db, account_id)
             await db.execute(delete(accounts).where(accounts.c.id == account_id))
+
+
+async def _sign_out_everywhere(db: AsyncConnection, account_id: int) -> None:
+    """Revoke the account's OAuth tokens, and drop its web sessions and unused codes."""
+    await db.execute(
+        update(oauth_tokens)
+        .where(oauth_tokens.c.account_id == account_id, oauth_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now_iso())
+    )
+    await db.execute(delete(web_sessions).where(web_sessions.c.account_id == account_id))
+    await db.execute(delete(oauth_codes).where(oauth_codes.c.account_id == account_id))
