@@ -1,4 +1,5 @@
-"""Command line: init, serve, web, worker, jobs, user create, migrate, db copy, demo.
+"""Command line: init, serve, web, worker, jobs, user (create, list, password, disable,
+enable, promote, demote, delete), migrate, db copy, demo.
 
 Errors are one line on stderr and a non-zero exit status; nothing is changed
 by a command that fails.
@@ -8,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import os
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +32,13 @@ from fedchirp.urls import Urls
 
 DEFAULT_CONFIG = "config.toml"
 ADMIN_USERNAME = "admin"
+USER_CHANGES = (  # (command, what it printed when done, help)
+    ("disable", "disabled", "stop a user signing in, and end their sessions and tokens"),
+    ("enable", "enabled", "let a disabled user sign in again"),
+    ("promote", "is an admin", "make a user an admin"),
+    ("demote", "is no longer an admin", "take admin away from a user"),
+    ("delete", "deleted", "delete a local account and its posts (here only; not federated)"),
+)
 
 
 class CliError(Exception):
@@ -185,6 +194,73 @@ async def user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+async def user_list(args: argparse.Namespace) -> int:
+    store = await _open_store(_load(args))
+    try:
+        users = await accounts.local_users(store)
+    finally:
+        await store.close()
+    print(f"{'username':<30} {'admin':<5} {'disabled':<8} created")
+    for account, user in users:
+        admin, disabled = "yes" if user.is_admin else "no", "yes" if user.disabled else "no"
+        print(f"{account.username:<30} {admin:<5} {disabled:<8} {user.created_at}")
+    return 0
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    """From --generate, --stdin (its first line), or asked twice on a terminal."""
+    if args.generate:
+        return secrets.token_urlsafe(12)
+    if args.stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+        if not password:
+            raise CliError("no password on stdin")
+        return password
+    if not sys.stdin.isatty():
+        raise CliError("stdin is not a terminal: use --stdin or --generate")
+    password = getpass.getpass("new password: ")
+    if getpass.getpass("again: ") != password:
+        raise CliError("the passwords do not match")
+    return password
+
+
+async def user_password(args: argparse.Namespace) -> int:
+    config = _load(args)
+    password = _new_password(args)
+    accounts.check_password(password)  # before asking the database anything
+    store = await _open_store(config)
+    try:
+        account = await accounts.reset_password(store, args.username, password)
+    finally:
+        await store.close()
+    print(f"password of {account.username} changed; signed out everywhere")
+    if args.generate:
+        print(f"password: {password}")
+    return 0
+
+
+def _user_change(change: str, done: str) -> Callable[[argparse.Namespace], Awaitable[int]]:
+    """A command that changes one local user: disable, enable, promote, demote, delete."""
+
+    async def run(args: argparse.Namespace) -> int:
+        if change == "delete" and not args.yes:
+            raise CliError(f"deleting {args.username} cannot be undone: add --yes")
+        store = await _open_store(_load(args))
+        try:
+            if change in ("disable", "enable"):
+                account = await accounts.set_disabled(store, args.username, change == "disable")
+            elif change in ("promote", "demote"):
+                account = await accounts.set_admin(store, args.username, change == "promote")
+            else:
+                account = await accounts.delete_local_account(store, args.username)
+        finally:
+            await store.close()
+        print(f"{account.username} {done}")
+        return 0
+
+    return run
+
+
 # -- migrate / demo -----------------------------------------------------------
 
 
@@ -277,6 +353,22 @@ def build_parser() -> argparse.ArgumentParser:
     create_cmd.add_argument("--locked", action="store_true", help="approve followers by hand")
     create_cmd.add_argument("--type", default="Person", choices=accounts.ACTOR_TYPES)
     create_cmd.set_defaults(handler=user_create, is_async=True)
+    list_cmd = user_commands.add_parser("list", help="list local accounts")
+    list_cmd.set_defaults(handler=user_list, is_async=True)
+    password_cmd = user_commands.add_parser(
+        "password", help="set a new password (asked twice) and sign the user out everywhere"
+    )
+    password_cmd.add_argument("username")
+    source = password_cmd.add_mutually_exclusive_group()
+    source.add_argument("--stdin", action="store_true", help="read it from stdin's first line")
+    source.add_argument("--generate", action="store_true", help="generate and print one")
+    password_cmd.set_defaults(handler=user_password, is_async=True)
+    for change, done, about in USER_CHANGES:
+        change_cmd = user_commands.add_parser(change, help=about)
+        change_cmd.add_argument("username")
+        if change == "delete":
+            change_cmd.add_argument("--yes", action="store_true", help="yes, delete it")
+        change_cmd.set_defaults(handler=_user_change(change, done), is_async=True)
 
     migrate_cmd = commands.add_parser("migrate", help="apply database migrations")
     migrate_cmd.set_defaults(handler=migrate, is_async=True)
