@@ -6,9 +6,57 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fedchirp.federation.vocab import activity, strip_context, with_context
+from fedchirp.federation.jsonld import AS_CONTEXT, CONTEXT
 from fedchirp.store.models import Account, Status
 from fedchirp.urls import Urls
+
+# -- builders -----------------------------------------------------------------
+
+
+def with_context(document: dict[str, Any]) -> dict[str, Any]:
+    return {"@context": CONTEXT, **document}
+
+
+def activity(kind: str, activity_id: str, actor: str, obj: Any, **extra: Any) -> dict[str, Any]:
+    """An activity with the full context; extra holds to/cc/published etc."""
+    return with_context(
+        {"id": activity_id, "type": kind, "actor": actor, "object": obj}
+        | {k: v for k, v in extra.items() if v is not None}
+    )
+
+
+def strip_context(document: dict[str, Any]) -> dict[str, Any]:
+    """The same document for embedding inside another (no nested @context)."""
+    return {k: v for k, v in document.items() if k != "@context"}
+
+
+def ordered_collection(collection_id: str, total: int, first: str | None) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": collection_id,
+        "type": "OrderedCollection",
+        "totalItems": total,
+    }
+    if first:
+        document["first"] = first
+    return document
+
+
+def ordered_collection_page(
+    page_id: str, part_of: str, items: list[Any], next_page: str | None, prev_page: str | None
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": page_id,
+        "type": "OrderedCollectionPage",
+        "partOf": part_of,
+        "orderedItems": items,
+    }
+    if next_page:
+        document["next"] = next_page
+    if prev_page:
+        document["prev"] = prev_page
+    return document
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""ActivityStreams 2 at the edge: parse remote JSON into typed records, build ours.
+"""ActivityStreams 2 at the edge: parse remote JSON into typed records (ours are built
+in documents.py).
 
 Nothing past this module reads raw remote JSON. Parsers check shape (ids are
 http(s) URLs, required fields present, types right) and raise InvalidDocument
@@ -7,7 +8,6 @@ with a reason; they do not decide what is allowed, which is the services' job.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fedchirp.clock import parse_iso
-from fedchirp.federation.jsonld import AS_CONTEXT, CONTEXT
+from fedchirp.federation import names
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 _PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
@@ -92,33 +92,19 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-# Characters that make a name read as something it is not: bidi controls (U+202A-E,
-# U+2066-9, U+200E/F, U+061C), zero-width ones (U+200B-D, U+2060, U+FEFF), and every
-# other control (Cc) or format (Cf) character, which is where all of those fall too.
-_SPOOFING = frozenset(
-    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
-    "\u200b\u200c\u200d\u2060\ufeff"
-)
-
-
-def _spoofing(char: str) -> bool:
-    return char in _SPOOFING or unicodedata.category(char) in ("Cc", "Cf")
-
-
 def _username(value: Any, uri: str) -> str:
     """A remote preferredUsername in NFC; refused if it hides bidi, zero-width or other
     control/format characters (`ad\u202emin\u200b` would be shown as a different acct)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidDocument(f"actor {uri} has no preferredUsername")
-    if any(_spoofing(c) for c in value):
+    if names.hides_characters(value):
         raise InvalidDocument(f"actor {uri} has control or format characters in its username")
-    return unicodedata.normalize("NFC", value.strip())
+    return names.nfc(value.strip())
 
 
 def _display_text(value: Any) -> str:
     """A remote display name in NFC, with bidi, zero-width and control characters dropped."""
-    text = _text(value)
-    return unicodedata.normalize("NFC", "".join(c for c in text if not _spoofing(c)))
+    return names.cleaned(_text(value))
 
 
 def _first_type(document: dict[str, Any]) -> str:
@@ -376,52 +362,3 @@ def parse_note(document: dict[str, Any]) -> Note:
             a for a in (_attachment(v) for v in as_list(document.get("attachment"))[:8]) if a
         ),
     )
-
-
-# -- builders -----------------------------------------------------------------
-
-
-def with_context(document: dict[str, Any]) -> dict[str, Any]:
-    return {"@context": CONTEXT, **document}
-
-
-def activity(kind: str, activity_id: str, actor: str, obj: Any, **extra: Any) -> dict[str, Any]:
-    """An activity with the full context; extra holds to/cc/published etc."""
-    return with_context(
-        {"id": activity_id, "type": kind, "actor": actor, "object": obj}
-        | {k: v for k, v in extra.items() if v is not None}
-    )
-
-
-def strip_context(document: dict[str, Any]) -> dict[str, Any]:
-    """The same document for embedding inside another (no nested @context)."""
-    return {k: v for k, v in document.items() if k != "@context"}
-
-
-def ordered_collection(collection_id: str, total: int, first: str | None) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "@context": AS_CONTEXT,
-        "id": collection_id,
-        "type": "OrderedCollection",
-        "totalItems": total,
-    }
-    if first:
-        document["first"] = first
-    return document
-
-
-def ordered_collection_page(
-    page_id: str, part_of: str, items: list[Any], next_page: str | None, prev_page: str | None
-) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "@context": AS_CONTEXT,
-        "id": page_id,
-        "type": "OrderedCollectionPage",
-        "partOf": part_of,
-        "orderedItems": items,
-    }
-    if next_page:
-        document["next"] = next_page
-    if prev_page:
-        document["prev"] = prev_page
-    return document

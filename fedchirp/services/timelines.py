@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from fedchirp.federation import documents
-from fedchirp.federation.vocab import strip_context
+from fedchirp.federation.documents import strip_context
 from fedchirp.services import audience, posting
 from fedchirp.services.context import Context
 from fedchirp.services.errors import NotFound

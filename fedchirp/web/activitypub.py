@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from fedchirp.federation import documents
+from fedchirp.federation.documents import ordered_collection, ordered_collection_page
 from fedchirp.federation.http import ACTIVITY_JSON
 from fedchirp.federation.inbox import (
     IgnoredActivity,
@@ -17,7 +18,6 @@ from fedchirp.federation.inbox import (
     authenticate,
     receive,
 )
-from fedchirp.federation.vocab import ordered_collection, ordered_collection_page
 from fedchirp.services import audience, follows, inbox, posting, timelines
 from fedchirp.services.accounts import instance_signer, local_account
 from fedchirp.services.context import Context
