@@ -229,9 +229,13 @@ async def test_uploads_may_be_as_large_as_the_media_limit_and_nothing_else(start
     headers = {"Authorization": f"Bearer {api.token}", "Content-Type": "application/json"}
     async with http.post(f"{a.base_url}/api/v1/statuses", data=body, headers=headers) as resp:
         assert resp.status == 413
+        reason = (await resp.json())["error"]  # JSON with a reason that names the limit
+        assert str(a.config.server.max_request_bytes) in reason, reason
     # And an upload past the media limit is still refused.
     form = aiohttp.FormData()
     form.add_field("file", b"\0" * (a.config.media.max_upload_bytes + 2_000_000), filename="x")
     auth = {"Authorization": f"Bearer {api.token}"}
     async with http.post(f"{a.base_url}/api/v2/media", data=form, headers=auth) as resp:
         assert resp.status == 413
+        upload_limit = a.config.media.max_upload_bytes + a.config.server.max_request_bytes
+        assert str(upload_limit) in (await resp.json())["error"]

@@ -84,6 +84,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             (code for kind, code in _SERVICE_STATUS.items() if isinstance(exc, kind)), 400
         )
         return json_error(status, str(exc))
+    except web.HTTPRequestEntityTooLarge as exc:
+        return json_error(413, exc.text or "request body is too large")  # names the limit
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
