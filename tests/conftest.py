@@ -299,3 +299,9 @@ async def web() -> AsyncIterator[aiohttp.ClientSession]:
     """An HTTP session that keeps cookies for 127.0.0.1 (as browsers do)."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         yield session
+
+
+@pytest.fixture(autouse=True)
+def _no_config_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A FEDCHIRP_CONFIG in the developer's shell must not reach the commands tests run."""
+    monkeypatch.delenv("FEDCHIRP_CONFIG", raising=False)

@@ -140,3 +140,14 @@ class RecordingInbox(StubServer):
     @property
     def url(self) -> str:
         return f"{self.base}/inbox"
+
+
+def like_activity(actor_uri: str, n: int = 1) -> dict[str, Any]:
+    """A small activity to deliver: a Like of nothing in particular, numbered n."""
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{actor_uri}#test-{n}",
+        "type": "Like",
+        "actor": actor_uri,
+        "object": "https://example.invalid/x",
+    }

@@ -18,32 +18,19 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from fedchirp.cli import main
 from fedchirp.config import load_config
 from fedchirp.services.accounts import authenticate
 from fedchirp.store import Store
 from fedchirp.store.migrate import head_revision
 from fedchirp.store.models import Account, LocalUser
+from tests.cliutil import Result, run_main
 
 ADMIN_PASSWORD_RE = re.compile(r"created account 'admin' with password (\S+)")
 CONSOLE_SCRIPT = Path(sys.executable).with_name("fedchirp")
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture(autouse=True)
-def _no_config_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FEDCHIRP_CONFIG", raising=False)
 
 
 @pytest.fixture
@@ -51,10 +38,7 @@ def cli(capsys: pytest.CaptureFixture[str]):
     """cli(*argv) -> Result of fedchirp.cli.main(argv), run in this process."""
 
     def _run(*argv: str) -> Result:
-        capsys.readouterr()  # drop anything printed before
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
+        return run_main(capsys, argv)
 
     return _run
 

@@ -11,7 +11,7 @@ import httpsig
 import pytest
 
 from fedchirp.federation.delivery import is_final_failure
-from tests.stubs import RecordingInbox
+from tests.stubs import RecordingInbox, like_activity
 
 # Run on SQLite and on PostgreSQL (see tests/conftest.py).
 pytestmark = pytest.mark.backends
@@ -40,20 +40,10 @@ def _verifies(request, public_pem: str) -> bool:
     ).verify()
 
 
-def _activity(actor_uri: str, n: int = 1) -> dict:
-    return {
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": f"{actor_uri}#test-{n}",
-        "type": "Like",
-        "actor": actor_uri,
-        "object": "https://example.invalid/x",
-    }
-
-
 async def _queued(instance, inbox_url: str, n: int = 1):
     alice = await instance.ctx.store.find_account("alice", "")
-    await instance.ctx.delivery.enqueue(_activity(alice.uri, n), alice, [inbox_url])
-    return (await instance.ctx.store.deliveries_for(_activity(alice.uri, n)["id"]))[0]
+    await instance.ctx.delivery.enqueue(like_activity(alice.uri, n), alice, [inbox_url])
+    return (await instance.ctx.store.deliveries_for(like_activity(alice.uri, n)["id"]))[0]
 
 
 async def _setup(start, **options):
@@ -209,7 +199,7 @@ async def test_send_interrupted_by_a_crash_is_picked_up_after_its_lease(start, i
 async def test_background_worker_delivers_without_being_asked(start, inbox):
     a = await start("a")
     alice = await a.create_user("alice")
-    await a.ctx.delivery.enqueue(_activity(alice.uri), alice, [inbox.url])
+    await a.ctx.delivery.enqueue(like_activity(alice.uri), alice, [inbox.url])
     for _ in range(200):
         if inbox.received:
             break
@@ -217,7 +207,7 @@ async def test_background_worker_delivers_without_being_asked(start, inbox):
     assert len(inbox.received) == 1
     request = inbox.received[0]
     assert request.headers["Content-Type"] == "application/activity+json"
-    assert json.loads(request.body)["id"] == _activity(alice.uri)["id"]
+    assert json.loads(request.body)["id"] == like_activity(alice.uri)["id"]
     assert _verifies(request, alice.public_key_pem)
 
 
@@ -271,14 +261,14 @@ async def test_a_dead_host_does_not_hold_up_live_ones(start, inbox):
     try:
         dead = [f"{dead_url}?u={n}" for n in range(6)]
         live = [f"{inbox.url}?u={n}" for n in range(20)]
-        await a.ctx.delivery.enqueue(_activity(alice.uri, 1), alice, dead)
-        await a.ctx.delivery.enqueue(_activity(alice.uri, 2), alice, live)
+        await a.ctx.delivery.enqueue(like_activity(alice.uri, 1), alice, dead)
+        await a.ctx.delivery.enqueue(like_activity(alice.uri, 2), alice, live)
         for _ in range(500):
             if len(inbox.received) == len(live):
                 break
             await asyncio.sleep(0.02)
         assert len(inbox.received) == len(live)
-        hanging = await a.ctx.store.deliveries_for(_activity(alice.uri, 1)["id"])
+        hanging = await a.ctx.store.deliveries_for(like_activity(alice.uri, 1)["id"])
         assert [(d.state, d.attempts) for d in hanging] == [("queued", 0)] * len(dead)
     finally:
         silent.close()
@@ -294,18 +284,18 @@ async def test_a_failing_host_is_left_alone_until_its_breaker_closes(start, inbo
     port = int(inbox.base.rsplit(":", 1)[1])
     await inbox.stop()  # the host is down: connections are refused
     urls = [f"{inbox.url}?u={n}" for n in range(BREAKER_FAILURES)]
-    await a.ctx.delivery.enqueue(_activity(alice.uri, 1), alice, urls)
+    await a.ctx.delivery.enqueue(like_activity(alice.uri, 1), alice, urls)
     assert await a.ctx.delivery.run_due() == BREAKER_FAILURES
-    await a.ctx.delivery.enqueue(_activity(alice.uri, 2), alice, [f"{inbox.url}?late"])
+    await a.ctx.delivery.enqueue(like_activity(alice.uri, 2), alice, [f"{inbox.url}?late"])
     assert await a.ctx.delivery.run_due() == 1
-    [late] = await a.ctx.store.deliveries_for(_activity(alice.uri, 2)["id"])
+    [late] = await a.ctx.store.deliveries_for(like_activity(alice.uri, 2)["id"])
     assert (late.state, late.attempts) == ("queued", 0)  # put off, not tried
     assert late.next_attempt_at == clock.now + BREAKER_BASE_SECONDS
 
     await inbox.start(port)  # the host is back; the breaker lets deliveries through
     clock.now += BREAKER_BASE_SECONDS
     assert await a.ctx.delivery.run_due() == BREAKER_FAILURES + 1
-    [late] = await a.ctx.store.deliveries_for(_activity(alice.uri, 2)["id"])
+    [late] = await a.ctx.store.deliveries_for(like_activity(alice.uri, 2)["id"])
     assert (late.state, late.attempts) == ("delivered", 1)
     assert len(inbox.received) == BREAKER_FAILURES + 1
 
@@ -319,17 +309,17 @@ async def test_a_stopped_worker_gives_back_the_deliveries_it_was_sending(start, 
     silent, url = await _silent_server()
     try:
         urls = [f"{url}?u={n}" for n in range(3)]
-        await a.ctx.delivery.enqueue(_activity(alice.uri), alice, urls)
-        rows = await a.ctx.store.deliveries_for(_activity(alice.uri)["id"])
+        await a.ctx.delivery.enqueue(like_activity(alice.uri), alice, urls)
+        rows = await a.ctx.store.deliveries_for(like_activity(alice.uri)["id"])
         for _ in range(250):
-            rows = await a.ctx.store.deliveries_for(_activity(alice.uri)["id"])
+            rows = await a.ctx.store.deliveries_for(like_activity(alice.uri)["id"])
             if sum(row.lease_until > 0 for row in rows) == 2:
                 break
             await asyncio.sleep(0.02)
         assert sum(row.lease_until > 0 for row in rows) == 2  # one hanging, one waiting
         await a.stop()
         again = await start("a", port=a.port, data_dir=tmp_path / "a", run_workers=False)
-        rows = await again.ctx.store.deliveries_for(_activity(alice.uri)["id"])
+        rows = await again.ctx.store.deliveries_for(like_activity(alice.uri)["id"])
         assert [(r.state, r.attempts, r.lease_until) for r in rows] == [("queued", 0, 0)] * 3
     finally:
         silent.close()

@@ -20,6 +20,7 @@ from fedchirp.federation.availability import HostResult, after
 from fedchirp.federation.delivery import HOST_UNAVAILABLE
 from fedchirp.store.models import HostFailure
 from tests.instance_processes import inbox_signer
+from tests.stubs import like_activity
 
 # Run on SQLite and on PostgreSQL (see tests/conftest.py).
 pytestmark = pytest.mark.backends
@@ -48,20 +49,10 @@ async def _setup(start, settings=ONE_TRY, **options):
     return instance, clock
 
 
-def _activity(actor_uri: str, n: int) -> dict:
-    return {
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": f"{actor_uri}#test-{n}",
-        "type": "Like",
-        "actor": actor_uri,
-        "object": "https://example.invalid/x",
-    }
-
-
 async def _deliver(instance, inbox_url: str, n: int):
     """Queue activity n for inbox_url, run the queue once; the delivery as it ended."""
     alice = await instance.ctx.store.find_account("alice", "")
-    activity = _activity(alice.uri, n)
+    activity = like_activity(alice.uri, n)
     # A URL of its own each time: a later delivery never waits behind an earlier one.
     await instance.ctx.delivery.enqueue(activity, alice, [f"{inbox_url}?n={n}"])
     assert await instance.ctx.delivery.run_due() == 1

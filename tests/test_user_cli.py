@@ -10,31 +10,18 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from fedchirp.cli import main
 from fedchirp.config import load_config, render_toml
 from fedchirp.localnet import DEFAULT_PASSWORD, LocalInstance
 from fedchirp.services import sessions
 from fedchirp.services.accounts import authenticate
 from fedchirp.store import Store
+from tests.cliutil import Result, run_main
 
 BOB_PASSWORD = "bob's first password"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture(autouse=True)
-def _no_config_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FEDCHIRP_CONFIG", raising=False)
 
 
 @pytest.fixture
@@ -46,10 +33,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp
     def _run(*argv: str, stdin: str | None = None) -> Result:
         if stdin is not None:
             monkeypatch.setattr(sys, "stdin", _Stdin(stdin))
-        capsys.readouterr()
-        code = main(["--config", str(config), *argv])
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
+        return run_main(capsys, ["--config", str(config), *argv])
 
     assert _run("init", "--port", "18081").code == 0
     assert _run("user", "create", "bob", "--password", BOB_PASSWORD).code == 0
