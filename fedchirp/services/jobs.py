@@ -181,12 +181,18 @@ class Jobs:
     def _yielding(self) -> bool:
         return bool(self.requests) and not self._lagging
 
+    def _rest_left(self) -> float:
+        """Seconds before another job may start while yielding to requests (0: now)."""
+        if not self._yielding():
+            return 0.0
+        return max(0.0, self._rest_until - time.monotonic())
+
     def _free_slots(self) -> int:
         if not self._yielding():
             return self.concurrency - len(self._running)
-        if time.monotonic() < self._rest_until:
+        if self._rest_left():
             return 0
-        return min(self.concurrency, 1) - len(self._running)
+        return 1 - len(self._running)
 
     async def run_due(self) -> int:
         """Claim what is due (up to the free slots) and start it; return how many."""
@@ -228,8 +234,8 @@ class Jobs:
                 return
 
     async def _rest_if_requests(self) -> None:
-        while self._yielding() and time.monotonic() < self._rest_until:
-            await asyncio.sleep(self._rest_until - time.monotonic())
+        while left := self._rest_left():
+            await asyncio.sleep(left)
 
     async def _run(self, job: Job) -> bool:
         """Run one job and settle it; True when it succeeded."""
@@ -291,7 +297,7 @@ class Jobs:
         """How long to sleep unless woken (by a job queued here or one finishing)."""
         if self._free_slots() <= 0:
             if self._yielding() and not self._running:
-                return max(0.0, self._rest_until - time.monotonic())
+                return self._rest_left()
             return self.poll_seconds  # a finishing job wakes us
         next_due = await self.store.next_job_due(list(self._handlers))
         if next_due is None:
@@ -319,8 +325,8 @@ class Jobs:
                 continue
             if started:
                 continue
-            if self._yielding() and self._rest_until > time.monotonic():
-                await asyncio.sleep(self._rest_until - time.monotonic())
+            if self._rest_left():
+                await self._rest_if_requests()
                 continue
             next_due = await self.store.next_job_due(list(self._handlers))
             if next_due is None or next_due > self.clock():

@@ -83,7 +83,9 @@ class Database:
         self._readers: asyncio.Queue[AsyncConnection] = asyncio.Queue()
         self._prepared_readers: SqliteReaders | PostgresReaders | None = None
         self._batch_writer: SqliteBatchWriter | None = None
-        self._batch_sql: dict[tuple[int, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
+        # write_batch's compiled SQL, by statement (kept alive here, so never mistaken
+        # for another) and the keys of its rows.
+        self._batch_sql: dict[tuple[Executable, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -300,22 +302,22 @@ class Database:
             return await connection.execute(statement)
 
     async def write_batch(self, statement: Executable, rows: Sequence[dict[str, Any]]) -> None:
-        """Run statement once per row (every row with the same keys) as a transaction of
-        its own; inside a unit, as part of the unit. One trip: on SQLite to a writing
-        thread (store/writers.py, ahead of other writers inside urgent()), on PostgreSQL
-        an executemany on a pooled asyncpg connection."""
+        """Run statement (one built once: it is compiled once) for each row, every row
+        with the same keys, as a transaction of its own; inside a unit, as part of it.
+        One trip: on SQLite to a writing thread (store/writers.py, ahead of other
+        writers inside urgent()), on PostgreSQL an executemany on a pooled connection."""
         if not rows:
             return
         if self.in_unit():
             await self.write(statement, rows)
             return
         keys = tuple(rows[0])
-        found = self._batch_sql.get((id(statement), keys))
+        found = self._batch_sql.get((statement, keys))
         if found is None:
             compiled = statement.compile(dialect=self.engine.dialect, column_keys=list(keys))
             names = tuple(compiled.positiontup or ())
             assert set(names) == set(keys), "one parameter per key"
-            found = self._batch_sql[(id(statement), keys)] = (compiled.string, names)
+            found = self._batch_sql[(statement, keys)] = (compiled.string, names)
         sql, names = found
         args = [tuple(row[n] for n in names) for row in rows]
         if isinstance(self._prepared_readers, PostgresReaders):
