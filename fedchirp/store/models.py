@@ -32,6 +32,11 @@ class Account:
     avatar_url: str
     created_at: str
     fetched_at: float | None
+    header_url: str = ""
+    fields: str = "[]"  # JSON: [{"name", "value" (HTML), "verified_at"}]
+    discoverable: bool = True
+    suspended_at: str | None = None  # by an admin of this instance
+    silenced_at: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -55,6 +60,13 @@ class LocalUser:
     is_admin: bool
     created_at: str
     disabled: bool = False
+    note_source: str = ""  # the bio as typed; note is its HTML
+    avatar_file: str | None = None
+    header_file: str | None = None
+    approved: bool = True
+    email: str | None = None
+    sign_up_reason: str = ""
+    invite_id: int | None = None
 
 
 @dataclass(frozen=True)

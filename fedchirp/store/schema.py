@@ -56,6 +56,11 @@ accounts = Table(
     Column("avatar_url", Text, nullable=False, server_default=""),
     Column("created_at", Text, nullable=False),
     Column("fetched_at", Real),
+    Column("header_url", Text, nullable=False, server_default=""),
+    Column("fields", Text, nullable=False, server_default="[]"),  # JSON, as Account.fields
+    Column("discoverable", Integer, nullable=False, server_default="1"),
+    Column("suspended_at", Text),  # by an admin of this instance
+    Column("silenced_at", Text),  # limited: hidden from people who do not follow
     UniqueConstraint("username", "domain"),
     Index("accounts_public_key_id", "public_key_id", unique=True),
 )
@@ -69,6 +74,13 @@ local_users = Table(
     Column("is_admin", Integer, nullable=False, server_default="0"),
     Column("created_at", Text, nullable=False),
     Column("disabled", Integer, nullable=False, server_default="0"),  # by an admin
+    Column("note_source", Text, nullable=False, server_default=""),  # the bio as typed
+    Column("avatar_file", Text),  # our files behind avatar_url and header_url
+    Column("header_file", Text),
+    Column("approved", Integer, nullable=False, server_default="1"),
+    Column("email", Text),
+    Column("sign_up_reason", Text, nullable=False, server_default=""),
+    Column("invite_id", Id, ref("invites.id", "SET NULL")),
 )
 
 # Counters that profiles and posts show, kept by the store in the unit that changes
@@ -278,6 +290,16 @@ status_idempotency = Table(
 )
 
 
+from fedchirp.store.moderation_tables import (  # noqa: E402 - the same metadata, filled here too
+    account_domain_blocks,
+    blocks,
+    domain_blocks,
+    invites,
+    mutes,
+    rate_limits,
+    reports,
+    rules,
+)
 from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, filled here too
     deliveries,
     host_failures,
@@ -291,14 +313,22 @@ from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, fill
 )
 
 __all__ = [
+    "account_domain_blocks",
+    "blocks",
     "deliveries",
+    "domain_blocks",
     "host_failures",
     "inbox_seen",
+    "invites",
     "jobs",
     "metadata",
+    "mutes",
     "oauth_apps",
     "oauth_codes",
     "oauth_tokens",
+    "rate_limits",
+    "reports",
+    "rules",
     "scheduled_statuses",
     "web_sessions",
 ]
