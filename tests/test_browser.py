@@ -263,3 +263,29 @@ async def test_branding_logo_and_accent_colour(start, browser, shots, tmp_path):
     await page.goto(f"{a.base_url}/@acme")
     await shots(page, "organisation-profile")
     assert "Organization" in await page.inner_text("section.profile h1")
+
+
+async def test_pages_keep_a_strict_csp_without_violations(pair, browser, shots):
+    """Every page's look comes from /style.css: the browser, told by the CSP to refuse
+    inline styles and scripts, finds nothing to refuse, and the styles still apply."""
+    a, b = pair
+    await a.create_user("alice")
+    await b.create_user("bob")
+    alice = await _log_in(browser, a, "alice")
+    refused: list[str] = []
+    alice.on("console", lambda message: refused.append(message.text))
+    await _follow(alice, b.handle("bob"))
+    await alice.goto(f"{a.base_url}/groups")
+    await alice.fill("input[name=title]", "friends")
+    await alice.click("form[action='/groups'] button")
+    for path in ("/home", "/groups", "/follow_requests", "/notifications", "/analytics",
+                 "/@alice", "/login", "/"):
+        response = await alice.goto(f"{a.base_url}{path}")
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "style-src 'self'" in policy, path
+    await alice.goto(f"{a.base_url}/groups")
+    await shots(alice, "groups")
+    assert await alice.locator("header.site").evaluate(
+        "header => getComputedStyle(header).display"
+    ) == "flex"
+    assert [text for text in refused if "Content Security Policy" in text] == []

@@ -187,7 +187,10 @@ async def test_every_response_carries_the_guard_headers(start, http, no_errors_l
             assert resp.status == expected, (path, resp.status)
             for name, value in GUARD_HEADERS.items():
                 assert resp.headers.get(name) == value, (path, name)
-            assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+            policy = resp.headers["Content-Security-Policy"]
+            for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'",
+                              "frame-ancestors 'none'"):
+                assert directive in policy, (path, directive)
 
 
 # -- notices ------------------------------------------------------------------------

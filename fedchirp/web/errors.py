@@ -16,6 +16,7 @@ from fedchirp.services.errors import (
     ServiceError,
     Unavailable,
 )
+from fedchirp.web.state import CONFIG
 
 log = logging.getLogger(__name__)
 
@@ -52,20 +53,45 @@ async def frame_guard_middleware(request: web.Request, handler: Handler) -> web.
     send (an uploaded file sniffed as HTML would run as our page); and no URL of ours,
     with its query, goes to other sites as a Referer.
 
-    The CSP stays at frame-ancestors: the templates carry inline <style>, which a
-    default-src 'self' would block."""
+    The CSP allows scripts and styles from our origin only, never inline ones, so
+    markup that slips past the sanitiser cannot run or restyle the page. Pictures may
+    come from other servers (remote avatars and attachments are shown from where they
+    are), over https; over http too only on a server that is itself served over plain
+    http (a test or a machine's own network), whose peers are then http as well."""
+    policy = POLICY_BY_SCHEME[request.app[CONFIG].server.scheme]
     try:
         response = await handler(request)
     except web.HTTPException as exc:  # redirects, raised by handlers
-        _guard(exc.headers)
+        _guard(exc.headers, policy)
         raise
-    _guard(response.headers)
+    _guard(response.headers, policy)
     return response
 
 
-def _guard(headers: MutableMapping[str, str]) -> None:
+def content_security_policy(remote_schemes: str) -> str:
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' {remote_schemes} data:",
+            f"media-src 'self' {remote_schemes}",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+POLICY_BY_SCHEME = {
+    "https": content_security_policy("https:"),
+    "http": content_security_policy("https: http:"),
+}
+
+
+def _guard(headers: MutableMapping[str, str], policy: str) -> None:
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    headers.setdefault("Content-Security-Policy", policy)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
 

@@ -9,7 +9,7 @@ import jinja2
 from aiohttp import web
 
 from fedchirp.clock import parse_iso
-from fedchirp.web.pages import analytics, feeds, home, public, signin
+from fedchirp.web.pages import analytics, feeds, home, public, signin, style
 
 # Feeds first: /@alice.rss must not be taken for a profile named "alice.rss".
 ROUTE_TABLES: list[web.RouteTableDef] = [
@@ -18,6 +18,7 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     home.routes,
     analytics.routes,
     public.routes,
+    style.routes,
 ]
 
 

@@ -16,6 +16,7 @@ from fedchirp.services import sessions
 from fedchirp.services.context import Context
 from fedchirp.store.models import Account
 from fedchirp.web.api.entities import Renderer
+from fedchirp.web.pages.style import stylesheet
 from fedchirp.web.state import ctx_of
 
 SESSION_COOKIE = "fedchirp_session"
@@ -145,7 +146,7 @@ async def render(
     notice = _flash_text(session, flash) if flash else ""
     base = {
         "server": ctx.config.server,
-        "branding": ctx.config.branding,
+        "style_version": stylesheet(request.app).version,
         "has_logo": ctx.config.logo_path is not None,
         "me": await Renderer(ctx, session.account).account(session.account) if session else None,
         "csrf": session.csrf_token if session else "",
