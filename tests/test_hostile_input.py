@@ -10,6 +10,7 @@ import json
 import logging
 import re
 
+import aiohttp
 import pytest
 from aiohttp.web import Request, Response
 
@@ -343,3 +344,25 @@ async def test_deep_json_fetched_from_a_remote_server_is_refused(
         with pytest.raises(ResolveError, match="nested deeper") as resolved:
             await a.ctx.resolver.fetch(url)
         assert not resolved.value.transient
+
+
+async def test_a_picture_past_the_upload_limit_gets_a_page_that_names_the_limit(
+    start, web, no_errors_logged
+):
+    a = await start(
+        "a", settings={"server": {"max_request_bytes": 100_000},
+                       "media": {"max_upload_bytes": 1_048_576}}
+    )
+    await a.create_user("alice")
+    csrf = await _sign_in(web, a, "alice")
+    form = aiohttp.FormData()
+    form.add_field("csrf", csrf)
+    form.add_field("status", "a big picture")
+    form.add_field("image", b"\0" * 1_300_000, filename="big.png", content_type="image/png")
+    headers = {"Referer": f"{a.base_url}/home", "Accept": "text/html"}
+    async with web.post(f"{a.base_url}/compose", data=form, headers=headers) as resp:
+        assert resp.status == 200 and resp.url.path == "/home"  # back on the form's page
+        assert resp.content_type == "text/html"
+        assert "larger than 1 MB, our limit" in await resp.text()
+    async with web.get(f"{a.base_url}/api/v1/timelines/public") as resp:
+        assert await resp.json() == []  # nothing was posted

@@ -239,3 +239,16 @@ async def test_uploads_may_be_as_large_as_the_media_limit_and_nothing_else(start
         assert resp.status == 413
         upload_limit = a.config.media.max_upload_bytes + a.config.server.max_request_bytes
         assert str(upload_limit) in (await resp.json())["error"]
+
+
+async def test_the_advertised_image_matrix_limit_is_the_one_enforced(start, client, http):
+    a = await start("a", settings={"media": {"max_decode_pixels": 250_000}})
+    await a.create_user("alice")
+    api = await client(a, "alice")
+    async with http.get(f"{a.base_url}/api/v2/instance") as resp:
+        limits = (await resp.json())["configuration"]["media_attachments"]
+    assert limits["image_matrix_limit"] == 250_000
+    status, answer = await _upload(api, _png((500, 500)))  # exactly the limit
+    assert status == 200, answer
+    status, answer = await _upload(api, _png((501, 500)))
+    assert status == 422 and "501x500" in answer["error"], answer

@@ -60,7 +60,7 @@ def _configuration(config: Config) -> dict:
         "media_attachments": {
             "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
             "image_size_limit": media.max_upload_bytes,
-            "image_matrix_limit": media.max_pixels,
+            "image_matrix_limit": media.max_decode_pixels,  # larger ones are refused
             "video_size_limit": 0,
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -47,10 +47,24 @@ async def require_signed_in(request: web.Request) -> sessions.SignedIn:
 async def checked_form(request: web.Request) -> tuple[sessions.SignedIn, MultiDictProxy[Any]]:
     """The posted form of a signed-in person, after checking its CSRF token."""
     session = await require_signed_in(request)
-    form = await request.post()
+    try:
+        form = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        # A page, not a JSON 413: back to the form, saying what the limit is.
+        limit = f"{request.client_max_size / 1_048_576:.0f} MB"
+        problem = f"Not sent: the form with its picture is larger than {limit}, our limit"
+        raise go_with_problem(session, _form_page(request), problem) from None
     if not sessions.csrf_matches(session, str(form.get("csrf", ""))):
         raise web.HTTPForbidden(reason="the form has expired; reload the page and try again")
     return session, form
+
+
+def _form_page(request: web.Request) -> str:
+    """The page of ours a form was sent from (its Referer), or the home page."""
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if referer.netloc != request.host:
+        return "/home"
+    return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
 
 
 # The notices a page shows, by the key in its ?notice= (a redirect after a form
