@@ -37,7 +37,15 @@ def create_app(config: Config, run_workers: bool = True) -> web.Application:
     counting = [_count_in_flight] if run_workers else []
     app = web.Application(
         client_max_size=config.server.max_request_bytes,
-        middlewares=[*counting, frame_guard_middleware, error_middleware, _upload_size],
+        middlewares=[
+            *counting,
+            frame_guard_middleware,
+            error_middleware,
+            # Mastodon answers /oauth/authorize/ as /oauth/authorize (toot's login uses it):
+            # a path that matches nothing is sent, with a 308, to itself without the slash.
+            web.normalize_path_middleware(append_slash=False, remove_slash=True),
+            _upload_size,
+        ],
     )
     app[CONFIG] = config
     app[ACTIVITY_OBSERVERS] = []

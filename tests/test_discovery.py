@@ -91,6 +91,33 @@ async def test_nodeinfo_2_1(start, client, http):
     assert info["metadata"]["nodeName"] == "Test Node"
 
 
+async def test_nodeinfo_2_0_for_readers_that_know_only_it(start, http):
+    a = await start("a")
+    await a.create_user("alice")
+    status, _, body = await _get(http, f"{a.base_url}/.well-known/nodeinfo", "application/json")
+    links = {link["rel"]: link["href"] for link in json.loads(body)["links"]}
+    href = links["http://nodeinfo.diaspora.software/ns/schema/2.0"]
+    status, headers, body = await _get(http, href, "application/json")
+    assert status == 200 and "schema/2.0#" in headers["Content-Type"]
+    info = json.loads(body)
+    assert info["version"] == "2.0"
+    assert set(info["software"]) == {"name", "version"}  # 2.0 allows no homepage
+    assert info["usage"]["users"]["total"] == 1
+
+
+async def test_paths_with_a_trailing_slash_answer_as_mastodon_does(start, http):
+    a = await start("a")
+    await a.create_user("alice")
+    query = "?response_type=code&client_id=x&redirect_uri=urn:ietf:wg:oauth:2.0:oob"
+    async with http.get(f"{a.base_url}/oauth/authorize/{query}") as resp:
+        assert resp.url.path == "/oauth/authorize" and resp.url.query_string == query[1:]
+        assert resp.history[0].status == 308
+    async with http.get(f"{a.base_url}/api/v1/accounts/lookup/?acct=alice") as resp:
+        assert resp.status == 200 and (await resp.json())["username"] == "alice"
+    async with http.get(f"{a.base_url}/api/v1/no_such_thing/") as resp:
+        assert resp.status == 404
+
+
 async def test_host_meta_points_at_webfinger(start, http):
     a = await start("a")
     status, headers, body = await _get(http, f"{a.base_url}/.well-known/host-meta", "*/*")

@@ -15,7 +15,7 @@ from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
 
-NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2.1"
+NODEINFO_VERSIONS = ("2.1", "2.0")  # 2.0 for readers that know no other (Elk)
 CORS = {"Access-Control-Allow-Origin": "*"}
 
 
@@ -61,21 +61,29 @@ def _jrd(subject: str, actor_uri: str, profile_url: str) -> web.Response:
 
 @routes.get("/.well-known/nodeinfo")
 async def nodeinfo_links(request: web.Request) -> web.Response:
-    href = f"{ctx_of(request).urls.base}/nodeinfo/2.1"
-    return web.json_response({"links": [{"rel": NODEINFO_SCHEMA, "href": href}]}, headers=CORS)
+    base = ctx_of(request).urls.base
+    links = [
+        {"rel": _nodeinfo_schema(version), "href": f"{base}/nodeinfo/{version}"}
+        for version in NODEINFO_VERSIONS
+    ]
+    return web.json_response({"links": links}, headers=CORS)
 
 
-@routes.get("/nodeinfo/2.1")
+def _nodeinfo_schema(version: str) -> str:
+    return f"http://nodeinfo.diaspora.software/ns/schema/{version}"
+
+
+@routes.get(r"/nodeinfo/{version:2\.[01]}")
 async def nodeinfo(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
+    version = request.match_info["version"]
     counts = await instance.usage(ctx)
+    software = {"name": SOFTWARE_NAME, "version": __version__}
+    if version == "2.1":  # 2.0's schema allows no other software fields
+        software["homepage"] = f"{ctx.urls.base}/"
     document = {
-        "version": "2.1",
-        "software": {
-            "name": SOFTWARE_NAME,
-            "version": __version__,
-            "homepage": f"{ctx.urls.base}/",
-        },
+        "version": version,
+        "software": software,
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
         "openRegistrations": False,
@@ -94,7 +102,10 @@ async def nodeinfo(request: web.Request) -> web.Response:
     }
     return web.Response(
         text=json.dumps(document),
-        headers={**CORS, "Content-Type": f'application/json; profile="{NODEINFO_SCHEMA}#"'},
+        headers={
+            **CORS,
+            "Content-Type": f'application/json; profile="{_nodeinfo_schema(version)}#"',
+        },
     )
 
 
