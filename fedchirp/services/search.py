@@ -41,6 +41,34 @@ async def search(
     return results
 
 
+async def search_accounts(
+    ctx: Context,
+    viewer: Account,
+    query: str,
+    resolve: bool,
+    limit: int,
+    offset: int = 0,
+    following: bool = False,
+) -> list[Account]:
+    """Accounts for @-mention completion (/api/v1/accounts/search): by name prefix, or one
+    account by its handle or URL; with following, only accounts the viewer follows."""
+    query = query.strip()
+    if not query:
+        return []
+    if not (_looks_like_handle(query) or is_http_uri(query)):
+        followed_by = viewer.id if following else None
+        return await ctx.store.search_accounts(query.lstrip("@"), limit, offset, followed_by)
+    found = await _accounts(ctx, query, resolve and not following, limit)
+    if following:
+        found = [account for account in found if await _follows(ctx, viewer, account)]
+    return found[offset : offset + limit]
+
+
+async def _follows(ctx: Context, viewer: Account, account: Account) -> bool:
+    follow = await ctx.store.get_follow(viewer.id, account.id)
+    return follow is not None and follow.state == "accepted"
+
+
 async def _accounts(ctx: Context, query: str, resolve: bool, limit: int) -> list[Account]:
     if _looks_like_handle(query) or is_http_uri(query):
         try:

@@ -16,6 +16,7 @@ from fedchirp.store.models import Account, LocalUser
 from fedchirp.store.query import Prepared, Read, ids_param, record, records
 from fedchirp.store.schema import (
     accounts,
+    follows,
     local_users,
     oauth_codes,
     oauth_tokens,
@@ -102,19 +103,28 @@ class AccountQueries(Queries):
         )
         return record(Account, row)
 
-    async def search_accounts(self, text: str, limit: int) -> list[Account]:
-        """Accounts whose username or display name starts with text, local first."""
+    async def search_accounts(
+        self, text: str, limit: int, offset: int = 0, followed_by: int | None = None
+    ) -> list[Account]:
+        """Accounts whose username or display name starts with text, local first; with
+        followed_by, only accounts that account follows."""
         pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = await self.db.all(
-            select(accounts)
-            .where(
-                accounts.c.username.ilike(pattern, escape="\\")
-                | accounts.c.display_name.ilike(pattern, escape="\\")
-            )
-            .order_by(accounts.c.domain != "", accounts.c.username)
-            .limit(limit)
+        query = select(accounts).where(
+            accounts.c.username.ilike(pattern, escape="\\")
+            | accounts.c.display_name.ilike(pattern, escape="\\")
         )
-        return records(Account, rows)
+        if followed_by is not None:
+            query = query.where(
+                select(follows.c.id)
+                .where(
+                    follows.c.follower_id == followed_by,
+                    follows.c.followee_id == accounts.c.id,
+                    follows.c.state == "accepted",
+                )
+                .exists()
+            )
+        query = query.order_by(accounts.c.domain != "", accounts.c.username)
+        return records(Account, await self.db.all(query.limit(limit).offset(offset)))
 
     async def get_local_user(self, account_id: int) -> LocalUser | None:
         row = await self.db.one(select(local_users).where(local_users.c.account_id == account_id))
