@@ -4,6 +4,7 @@ Mastodon.py as an app would drive them."""
 from __future__ import annotations
 
 import pytest
+from mastodon import MastodonAPIError, MastodonNotFoundError
 from test_mastodon_api import follow_remote, login, sync
 
 from fedchirp.localnet import settle
@@ -31,3 +32,57 @@ async def test_account_search_completes_mentions(pair):
     found = await sync(alice.account_search, f"@{b.handle('bob')}")
     assert [account["acct"] for account in found] == [b.handle("bob")]
     assert await sync(alice.account_search, "nobody") == []
+
+
+async def test_bookmarks_and_the_favourites_list_page_by_when_they_were_made(start):
+    a = await start("a")
+    await a.create_user("alice")
+    await a.create_user("bob")
+    alice, bob = await login(a, "alice"), await login(a, "bob")
+    posts = [await sync(bob.status_post, f"post {n}") for n in range(3)]
+    secret = await sync(bob.status_post, "followers only", visibility="private")
+
+    # Marked in another order than posted: lists go by when the mark was made.
+    for post in (posts[1], posts[0], posts[2]):
+        marked = await sync(alice.status_bookmark, post)
+        assert marked["bookmarked"] is True
+        await sync(alice.status_favourite, post)
+    assert [s["id"] for s in await sync(alice.bookmarks)] == [posts[i]["id"] for i in (2, 0, 1)]
+    first = await sync(alice.bookmarks, limit=2)
+    older = await sync(alice.fetch_next, first)
+    assert [s["id"] for s in older] == [posts[1]["id"]]
+    assert [s["id"] for s in await sync(alice.favourites)] == [posts[i]["id"] for i in (2, 0, 1)]
+    assert (await sync(alice.status, posts[0]))["bookmarked"] is True
+    assert (await sync(bob.status, posts[0]))["bookmarked"] is False  # marks are one's own
+    assert await sync(bob.bookmarks) == []
+
+    await sync(alice.status_unbookmark, posts[0])
+    assert [s["id"] for s in await sync(alice.bookmarks)] == [posts[i]["id"] for i in (2, 1)]
+    with pytest.raises(MastodonNotFoundError):  # a post alice may not see
+        await sync(alice.status_bookmark, secret)
+
+
+async def test_markers_keep_where_each_timeline_was_read(start):
+    a = await start("a")
+    await a.create_user("alice")
+    alice = await login(a, "alice")
+    assert await sync(alice.markers_get) == {}
+    await sync(alice.markers_set, ["home", "notifications"], ["111", "222"])
+    saved = await sync(alice.markers_set, ["home"], ["333"])
+    assert saved["home"]["last_read_id"] == "333" and saved["home"]["version"] == 2
+    found = await sync(alice.markers_get, ["home", "notifications"])
+    assert found["home"]["last_read_id"] == "333"
+    assert found["notifications"]["last_read_id"] == "222"
+    assert found["notifications"]["version"] == 1
+    with pytest.raises(MastodonAPIError):
+        await sync(alice.markers_set, ["home"], ["not-an-id"])
+    assert (await sync(alice.markers_get, ["home"]))["home"]["last_read_id"] == "333"
+
+
+async def test_preferences_answer_with_the_defaults(start):
+    a = await start("a")
+    await a.create_user("alice")
+    alice = await login(a, "alice")
+    prefs = await sync(alice.preferences)
+    assert prefs["posting:default:visibility"] == "public"
+    assert prefs["reading:expand:spoilers"] is False

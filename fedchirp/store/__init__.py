@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fedchirp.store.accounts import AccountQueries
 from fedchirp.store.analytics import AnalyticsQueries
+from fedchirp.store.bookmarks import BookmarkQueries
 from fedchirp.store.circles import CircleQueries
 from fedchirp.store.counters import CounterQueries
 from fedchirp.store.db import Database
@@ -37,6 +38,7 @@ from fedchirp.store.timelines import TimelineQueries
 class Store(
     AccountQueries,
     AnalyticsQueries,
+    BookmarkQueries,
     CircleQueries,
     CounterQueries,
     DeliveryQueries,

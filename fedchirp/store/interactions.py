@@ -13,7 +13,7 @@ from fedchirp.store.counters import bump_status
 from fedchirp.store.db import Queries
 from fedchirp.store.models import Favourite
 from fedchirp.store.query import Prepared, Read, ids_param, record
-from fedchirp.store.schema import accounts, favourites, statuses
+from fedchirp.store.schema import accounts, bookmarks, favourites, statuses
 
 # Read for every page of statuses a signed-in viewer sees: prepared once.
 _VIEWER_FLAGS = Prepared(
@@ -24,12 +24,15 @@ _VIEWER_FLAGS = Prepared(
         select(literal("reblogged"), statuses.c.reblog_of_id).where(
             statuses.c.account_id == bindparam("viewer"), statuses.c.reblog_of_id.in_(ids_param())
         ),
+        select(literal("bookmarked"), bookmarks.c.status_id).where(
+            bookmarks.c.account_id == bindparam("viewer"), bookmarks.c.status_id.in_(ids_param())
+        ),
     )
 )
 
 
 def viewer_flags_read(account_id: int, status_ids: Sequence[int]) -> Read[dict[int, set[str]]]:
-    """Which of the statuses this account has 'favourited' / 'reblogged'."""
+    """Which of the statuses this account has 'favourited' / 'reblogged' / 'bookmarked'."""
     ids = list(status_ids)
 
     def shape(rows: list[dict[str, Any]]) -> dict[int, set[str]]:
@@ -82,7 +85,7 @@ class InteractionQueries(Queries):
                 await bump_status(db, status_id, favourites_count=-1)
 
     async def viewer_flags(self, account_id: int, status_ids: Sequence[int]) -> dict[int, set[str]]:
-        """Which of the statuses this account has 'favourited' / 'reblogged'."""
+        """Which of the statuses this account has 'favourited' / 'reblogged' / 'bookmarked'."""
         return await self.db.read(viewer_flags_read(account_id, status_ids))
 
     async def remote_interactor_inboxes(self, status_id: int) -> set[str]:

@@ -110,6 +110,15 @@ class Follow:
 
 
 @dataclass(frozen=True)
+class Marker:
+    account_id: int
+    timeline: str  # 'home' or 'notifications'
+    last_read_id: str
+    version: int
+    updated_at: str
+
+
+@dataclass(frozen=True)
 class Favourite:
     id: int
     account_id: int
@@ -264,7 +273,7 @@ class PageDetails:
 
     authors: dict[int, Account]
     account_stats: dict[int, AccountStats]
-    viewer_flags: dict[int, set[str]]  # 'favourited' / 'reblogged', for a signed-in viewer
+    viewer_flags: dict[int, set[str]]  # favourited/reblogged/bookmarked, for a signed-in viewer
     tags: dict[int, list[str]]
     media: dict[int, list[MediaAttachment]]
     status_stats: dict[int, StatusStats]

@@ -290,6 +290,7 @@ status_idempotency = Table(
 )
 
 
+from fedchirp.store.app_tables import bookmarks, markers  # noqa: E402 - the same metadata
 from fedchirp.store.moderation_tables import (  # noqa: E402 - the same metadata, filled here too
     account_domain_blocks,
     blocks,
@@ -315,12 +316,14 @@ from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, fill
 __all__ = [
     "account_domain_blocks",
     "blocks",
+    "bookmarks",
     "deliveries",
     "domain_blocks",
     "host_failures",
     "inbox_seen",
     "invites",
     "jobs",
+    "markers",
     "metadata",
     "mutes",
     "oauth_apps",

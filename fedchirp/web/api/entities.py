@@ -182,7 +182,7 @@ class Renderer:
             "favourited": "favourited" in mine,
             "reblogged": "reblogged" in mine,
             "muted": False,
-            "bookmarked": False,
+            "bookmarked": "bookmarked" in mine,
             "pinned": False,
             "filtered": [],
             # Which follower group a limited post went to; shown to its author only.
