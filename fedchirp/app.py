@@ -22,6 +22,7 @@ from fedchirp.store import Store
 from fedchirp.urls import Urls
 from fedchirp.web import activitypub, media, wellknown
 from fedchirp.web.api import ROUTE_TABLES as API_ROUTE_TABLES
+from fedchirp.web.api.streaming import listening, setup_streaming
 from fedchirp.web.errors import Handler, error_middleware, frame_guard_middleware
 from fedchirp.web.pages import ROUTE_TABLES as PAGE_ROUTE_TABLES
 from fedchirp.web.pages import setup_templates
@@ -55,6 +56,7 @@ def create_app(config: Config, run_workers: bool = True) -> web.Application:
     for table in API_ROUTE_TABLES:
         app.add_routes(table)
     setup_templates(app)
+    setup_streaming(app)
     for table in PAGE_ROUTE_TABLES:
         app.add_routes(table)
     if config.media.backend == "local":
@@ -96,7 +98,7 @@ def _services(run_workers: bool) -> Callable[[web.Application], AsyncIterator[No
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with instance_context(app[CONFIG], app[ACTIVITY_OBSERVERS]) as ctx:
             app[CTX] = ctx
-            async with background_workers(ctx, run_workers):
+            async with listening(ctx), background_workers(ctx, run_workers):
                 yield
 
     return lifecycle

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fedchirp.config import Config
 from fedchirp.federation.delivery import DeliveryQueue
@@ -14,6 +15,9 @@ from fedchirp.media_storage import MediaStorage
 from fedchirp.services.jobs import Jobs
 from fedchirp.store import Store
 from fedchirp.urls import Urls
+
+if TYPE_CHECKING:
+    from fedchirp.services.streaming import StreamHub
 
 
 @dataclass
@@ -28,3 +32,11 @@ class Context:
     media_storage: MediaStorage
     # Told (activity, outcome) of every incoming activity once applied; the demo prints them.
     observers: list[Callable[[Activity, str], None]] = field(default_factory=list)
+    # This process's live subscribers (/api/v1/streaming).
+    streams: StreamHub = field(default_factory=lambda: _new_stream_hub())
+
+
+def _new_stream_hub() -> StreamHub:
+    from fedchirp.services.streaming import StreamHub  # it needs this module: import late
+
+    return StreamHub()

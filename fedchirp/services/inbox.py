@@ -31,7 +31,7 @@ from fedchirp.federation.vocab import (
     parse_note,
     same_origin,
 )
-from fedchirp.services import audience, follows, interactions, posting
+from fedchirp.services import audience, follows, interactions, posting, streaming
 from fedchirp.services.context import Context
 from fedchirp.store.models import Account, Follow, Status
 
@@ -303,7 +303,9 @@ async def on_delete(ctx: Context, activity: Activity, actor: Account, _: Any) ->
         # Remember the id anyway, so a Create that arrives late cannot revive it.
         await ctx.store.remember_tombstone(uri)
         return "Delete of an unknown post, remembered"
-    await ctx.store.delete_status(status)
+    async with ctx.store.atomic():
+        await ctx.store.delete_status(status)
+        await streaming.announce(ctx, "delete", status.id)
     return f"deleted post {uri}"
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from fedchirp.clock import now_iso, to_iso, utcnow
 from fedchirp.federation import documents
-from fedchirp.services import audience
+from fedchirp.services import audience, streaming
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Forbidden, NotFound
 from fedchirp.services.notifications import notify
@@ -88,6 +88,7 @@ async def reblog(ctx: Context, account: Account, status: Status) -> Status:
             },
         )
         await notify(ctx, [author], "reblog", account, original)
+        await streaming.announce(ctx, "status", boost.id)
         addressing = audience.addressing_for(account, "public", [author])
         inboxes = await audience.delivery_inboxes(ctx, account, "public", [author])
         announce = documents.announce_activity(boost, account, original.uri, addressing)
@@ -107,6 +108,7 @@ async def unreblog(ctx: Context, account: Account, status: Status) -> Status:
     async with ctx.store.atomic():
         await ctx.store.delete_status(boost)
         await ctx.delivery.enqueue(documents.undo_activity(account, announce), account, inboxes)
+        await streaming.announce(ctx, "delete", boost.id)
     return original
 
 
@@ -146,7 +148,7 @@ async def receive_announce(
     moment = published if published is not None and published <= utcnow() else utcnow()
     author = await _author(ctx, original)
     async with ctx.store.atomic():
-        await ctx.store.insert_status(
+        boost = await ctx.store.insert_status(
             {
                 "uri": uri,
                 "url": uri,
@@ -159,11 +161,14 @@ async def receive_announce(
             moment,
         )
         await notify(ctx, [author], "reblog", booster, original)
+        await streaming.announce(ctx, "status", boost.id)
 
 
 async def receive_unannounce(ctx: Context, booster: Account, boost: Status) -> None:
     if boost.account_id == booster.id and boost.reblog_of_id is not None:
-        await ctx.store.delete_status(boost)
+        async with ctx.store.atomic():
+            await ctx.store.delete_status(boost)
+            await streaming.announce(ctx, "delete", boost.id)
 
 
 # The four reversible actions on a post, by the names the API and the pages use.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from fedchirp.services import streaming
 from fedchirp.services.context import Context
 from fedchirp.store.models import Account, Notification, Page, Status
 
@@ -20,13 +21,10 @@ async def notify(
     """Tell each local recipient (never the actor themselves) that actor did kind."""
     assert kind in KINDS
     status_id = status.id if status else None
-    await ctx.store.insert_notifications(
-        [
-            (recipient.id, kind, actor.id, status_id)
-            for recipient in recipients
-            if recipient.is_local and recipient.id != actor.id
-        ]
-    )
+    notified = [r for r in recipients if r.is_local and r.id != actor.id]
+    await ctx.store.insert_notifications([(r.id, kind, actor.id, status_id) for r in notified])
+    for recipient in notified:
+        await streaming.announce(ctx, "notification", recipient.id)
 
 
 async def list_notifications(

@@ -12,7 +12,7 @@ from fedchirp import html
 from fedchirp.clock import now_iso, to_iso, utcnow
 from fedchirp.federation import documents
 from fedchirp.federation.vocab import Note
-from fedchirp.services import audience, circles, media
+from fedchirp.services import audience, circles, media, streaming
 from fedchirp.services.accounts import resolve_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Forbidden, Invalid, NotFound, ServiceError
@@ -146,6 +146,7 @@ async def create_status(
             )
             await notify(ctx, mentioned, "mention", author, status)
             await _federate_create(ctx, author, status)
+            await streaming.announce(ctx, "status", status.id)
     except MediaUnavailable as exc:  # attached elsewhere meanwhile
         raise Invalid(str(exc)) from exc
     except DuplicateIdempotencyKey:  # the same request, twice at once
@@ -200,6 +201,7 @@ async def edit_status(
             edited_at=edited_at,
         )
         await ctx.store.replace_tags(status.id, html.find_hashtags(text))
+        await streaming.announce(ctx, "status.update", status.id)
         updated = await ctx.store.get_status(status.id)
         assert updated is not None
         note = await note_document(ctx, updated, author, recipients)
@@ -229,6 +231,7 @@ async def delete_status(ctx: Context, author: Account, status: Status) -> None:
         await ctx.delivery.enqueue(
             documents.delete_activity(status, author, addressing), author, inboxes
         )
+        await streaming.announce(ctx, "delete", status.id)
     await media.remove_files(ctx, uploads)
 
 
@@ -353,6 +356,7 @@ async def store_remote_note(ctx: Context, note: Note, author: Account) -> Status
         )
         mentioned = [a for a, mentioned in recipients if mentioned]
         await notify(ctx, mentioned, "mention", author, status)
+        await streaming.announce(ctx, "status", status.id)
     return status
 
 
@@ -366,6 +370,7 @@ async def update_remote_note(ctx: Context, note: Note, status: Status) -> None:
             edited_at=to_iso(note.updated or utcnow()),
         )
         await ctx.store.replace_tags(status.id, note.hashtags)
+        await streaming.announce(ctx, "status.update", status.id)
 
 
 def _published(moment: datetime | None) -> datetime:

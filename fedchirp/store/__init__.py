@@ -31,6 +31,7 @@ from fedchirp.store.pages import PageQueries
 from fedchirp.store.scheduled import ScheduledQueries
 from fedchirp.store.sessions import SessionQueries
 from fedchirp.store.settings import SettingQueries
+from fedchirp.store.signals import SignalQueries
 from fedchirp.store.statuses import StatusQueries
 from fedchirp.store.timelines import TimelineQueries
 
@@ -54,6 +55,7 @@ class Store(
     ScheduledQueries,
     SessionQueries,
     SettingQueries,
+    SignalQueries,
     StatusQueries,
     TimelineQueries,
 ):

@@ -128,6 +128,18 @@ class TimelineQueries(Queries):
         rows = await self.db.all(paged(statement, status_tags.c.status_id, page))
         return newest_first(records(Status, rows), page)
 
+    async def home_feed_owners(self, status_id: int, account_ids: Iterable[int]) -> set[int]:
+        """Which of these accounts have the status in their home feed."""
+        ids = list(set(account_ids))
+        if not ids:
+            return set()
+        rows = await self.db.scalars(
+            select(home_feed.c.account_id).where(
+                home_feed.c.status_id == status_id, home_feed.c.account_id.in_(ids)
+            )
+        )
+        return set(rows)
+
     async def trim_home_feeds(self, keep: int = HOME_FEED_SIZE) -> int:
         """Drop feed entries beyond the newest `keep` of each local account; return how
         many went."""

@@ -10,6 +10,7 @@ from fedchirp.web.api import (
     media,
     oauth,
     statuses,
+    streaming,
     timelines,
 )
 
@@ -22,4 +23,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     circles.routes,
     media.routes,
     bookmarks.routes,
+    streaming.routes,
 ]

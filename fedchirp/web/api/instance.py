@@ -44,6 +44,12 @@ _AVATAR_PNG = _grey_png()
 _HEADER_PNG = _grey_png(shade=0xE6)
 
 
+def _streaming_url(config: Config) -> str:
+    """Where apps open /api/v1/streaming: this server, over ws:// or wss://."""
+    scheme = "wss" if config.server.scheme == "https" else "ws"
+    return f"{scheme}://{config.server.domain}"
+
+
 def _version() -> str:
     return f"{MASTODON_COMPATIBILITY} (compatible; FedChirp {__version__})"
 
@@ -88,7 +94,7 @@ async def instance_v1(request: web.Request) -> web.Response:
             "description": server.description,
             "email": "",
             "version": _version(),
-            "urls": {"streaming_api": ""},
+            "urls": {"streaming_api": _streaming_url(ctx.config)},
             "stats": {
                 "user_count": counts.users,
                 "status_count": counts.local_posts,
@@ -113,7 +119,7 @@ async def instance_v2(request: web.Request) -> web.Response:
     counts = await instance.usage(ctx)
     server = ctx.config.server
     configuration = _configuration(ctx.config)
-    configuration["urls"] = {"streaming": None}
+    configuration["urls"] = {"streaming": _streaming_url(ctx.config)}
     configuration["translation"] = {"enabled": False}
     return web.json_response(
         {
