@@ -34,7 +34,7 @@ async def delivery_inboxes(
     ctx: Context, author: Account, visibility: str, recipients: Iterable[Account]
 ) -> set[str]:
     """Remote inboxes a post must reach: one per server where one will do."""
-    inboxes = {a.delivery_inbox for a in recipients if not a.is_local}
+    inboxes = {a.delivery_inbox for a in recipients if not a.is_local and not a.suspended_at}
     if visibility in ("public", "unlisted", "private"):
         inboxes |= await ctx.store.remote_follower_inboxes(author.id)
     return inboxes

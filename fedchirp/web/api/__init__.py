@@ -2,7 +2,18 @@
 
 from aiohttp import web
 
-from fedchirp.web.api import accounts, circles, instance, media, oauth, statuses, timelines
+from fedchirp.web.api import (
+    accounts,
+    admin_accounts,
+    admin_reports,
+    circles,
+    instance,
+    media,
+    oauth,
+    reports,
+    statuses,
+    timelines,
+)
 
 ROUTE_TABLES: list[web.RouteTableDef] = [
     oauth.routes,
@@ -12,4 +23,7 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     timelines.routes,
     circles.routes,
     media.routes,
+    reports.routes,
+    admin_accounts.routes,
+    admin_reports.routes,
 ]
