@@ -72,7 +72,7 @@ async def apply(ctx: Context, payload: dict[str, Any]) -> None:
     if actor is None:
         log.info("inbox %s: its actor is gone, dropped", activity.id)
         return
-    if moderation.refuses_activities_from(actor):  # suspended after it was queued
+    if moderation.is_suspended(actor):  # suspended after it was queued
         log.info("inbox %s: its actor is suspended, dropped", activity.id)
         return
     outcome = await dispatch(ctx, activity, actor)

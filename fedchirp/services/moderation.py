@@ -32,9 +32,11 @@ def is_suspended(account: Account) -> bool:
     return account.suspended_at is not None
 
 
-def refuses_activities_from(actor: Account) -> bool:
-    """Activities from this actor are answered 202 and dropped, nothing stored."""
-    return is_suspended(actor)
+async def refuses_activities_from(store: Store, actor: Account) -> bool:
+    """Are this actor's activities answered 202 and dropped, nothing stored? Read afresh:
+    the actor at hand may come from the resolver's key cache, from before a suspension."""
+    current = (await store.get_accounts([actor.id])).get(actor.id)
+    return current is None or is_suspended(current)
 
 
 async def find_account(store: Store, handle: str, local_domain: str) -> Account:
