@@ -203,3 +203,64 @@ async def test_silenced_account_is_seen_by_followers_only(start):
     await sync(root.admin_account_unsilence, sam_id)
     assert post["id"] in [s["id"] for s in await sync(stranger.timeline_public)]
     assert [n["type"] for n in await sync(stranger.notifications)] == ["mention"]
+
+
+async def test_bad_reports_are_refused_and_change_nothing(start, http):
+    a = await start("a")
+    for name in ("alice", "bob", "carol"):
+        await a.create_user(name)
+    await a.create_user("root", admin=True)
+    alice, bob, carol = [await login(a, n) for n in ("alice", "bob", "carol")]
+    bob_id, alice_id = (await sync(bob.me))["id"], (await sync(alice.me))["id"]
+    bobs = await sync(bob.status_post, "bob's post", visibility="public")
+    carols = await sync(carol.status_post, "carol's post", visibility="public")
+    hidden = await sync(bob.status_post, "for followers", visibility="private")
+    headers = {"Authorization": f"Bearer {alice.access_token}"}
+    url = f"{a.base_url}/api/v1/reports"
+    bad = [
+        ({}, "account_id"),
+        ({"account_id": "99999"}, "not found"),
+        ({"account_id": "1" * 30}, "account_id"),
+        ({"account_id": alice_id}, "yourself"),
+        ({"account_id": bob_id, "category": "boring"}, "category"),
+        ({"account_id": bob_id, "status_ids[]": carols["id"]}, "status_ids"),
+        ({"account_id": bob_id, "status_ids[]": hidden["id"]}, "status_ids"),
+        ({"account_id": bob_id, "rule_ids[]": "42"}, "rule"),
+        ({"account_id": bob_id, "comment": "x" * 1001}, "comment"),
+        ({"account_id": bob_id, "forward": "perhaps"}, "forward"),
+    ]
+    for form, words in bad:
+        async with http.post(url, data=form, headers=headers) as answer:
+            body = await answer.json()
+            assert answer.status in (404, 422) and words in body["error"], (form, body)
+    root = await login(a, "root", ADMIN_SCOPES)
+    assert await sync(root.admin_reports, resolved=True, unresolved=True) == []
+
+    # A good one, of a local account: forward is moot (nothing to send it to).
+    report = await sync(alice.report, bob_id, status_ids=[bobs], comment="hm", forward=True)
+    assert report["forwarded"] is False and report["category"] == "other"
+    (queued,) = await sync(root.admin_reports)
+    assert [s["id"] for s in queued["statuses"]] == [bobs["id"]]
+    by_alice = await sync(root.admin_reports, account_id=alice_id)
+    assert [r["id"] for r in by_alice] == [report["id"]]
+    assert await sync(root.admin_reports, target_account_id=alice_id) == []
+    assert [x["username"] for x in await sync(root.admin_accounts, username="bo")] == ["bob"]
+
+
+async def test_notifications_from_a_suspended_account_are_hidden(start):
+    a = await start("a")
+    await a.create_user("alice")
+    await a.create_user("bob")
+    await a.create_user("root", admin=True)
+    alice, bob = await login(a, "alice"), await login(a, "bob")
+    root = await login(a, "root", ADMIN_SCOPES)
+    mine = await sync(alice.status_post, "hello", visibility="public")
+    await sync(bob.status_favourite, mine)
+    await sync(bob.status_post, "@alice hi", visibility="public")
+    assert sorted(n["type"] for n in await sync(alice.notifications)) == ["favourite", "mention"]
+    bob_id = (await sync(bob.me))["id"]
+    await sync(root.admin_account_moderate, bob_id, "suspend")
+    assert await sync(alice.notifications) == []
+    assert (await sync(alice.status, mine))["id"] == mine["id"]
+    await sync(root.admin_account_unsuspend, bob_id)
+    assert len(await sync(alice.notifications)) == 2
