@@ -331,7 +331,7 @@ _HELP = {
     "branding.logo": "image shown in the page header (PNG, JPEG, GIF, WebP or SVG file)",
     "storage.data_dir": "media, and the SQLite database unless database.url is set; "
     "relative to this file",
-    "database.url": "empty for SQLite (fedchirp.sqlite3 in storage.data_dir), or PostgreSQL: "
+    "database.url": 'empty for SQLite (fedchirp.sqlite3 in storage.data_dir), or PostgreSQL: '
     '"postgresql+asyncpg://user:password@host:5432/dbname"',
     "posts.max_chars": "longest post, in characters (links count 23)",
     "media.max_upload_bytes": "largest upload accepted",

@@ -86,7 +86,9 @@ class DeliveryQueue:
         """Deliveries are being claimed or sent by this process right now."""
         writing = self._settler is not None and not self._settler.done()
         return (
-            self._in_flight > 0 or bool(self._sending or self._backlog or self._settled) or writing
+            self._in_flight > 0
+            or bool(self._sending or self._backlog or self._settled)
+            or writing
         )
 
     # -- producing -----------------------------------------------------------

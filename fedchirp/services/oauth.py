@@ -57,7 +57,7 @@ GRANULAR_SCOPES = frozenset(
     ]
 )
 # Admin scopes (Mastodon's): admin:read and admin:write cover their granular forms. A
-# token with them works only for an admin (web/api/admin_auth.py).
+# token with them works only for an admin (web/api/auth.py require_admin).
 ADMIN_PARTS = (
     "accounts",
     "reports",

@@ -63,7 +63,9 @@ def _claim_statement(queues: tuple[str, ...]) -> Any:
     return (
         update(jobs)
         .where(jobs.c.id.in_(chosen.scalar_subquery()), _claimable())
-        .values(state="running", lease_until=bindparam("lease_until"), attempts=jobs.c.attempts + 1)
+        .values(
+            state="running", lease_until=bindparam("lease_until"), attempts=jobs.c.attempts + 1
+        )
         .returning(jobs)
     )
 
@@ -102,7 +104,9 @@ def _lane_followers_statement() -> Any:
     return (
         update(jobs)
         .where(jobs.c.id.in_(chosen.scalar_subquery()), jobs.c.state == "queued")
-        .values(state="running", lease_until=bindparam("lease_until"), attempts=jobs.c.attempts + 1)
+        .values(
+            state="running", lease_until=bindparam("lease_until"), attempts=jobs.c.attempts + 1
+        )
         .returning(jobs)
     )
 

@@ -84,11 +84,6 @@ def notification_shown() -> ColumnElement[bool]:
     )
 
 
-def not_suspended(account_id: ColumnElement[Any]) -> ColumnElement[bool]:
-    """For delivery queries: nothing is sent to a suspended account."""
-    return not_(_is(account_id, "suspended_at"))
-
-
 @dataclass(frozen=True)
 class AccountFilter:
     """The admin's narrowing of the account list (Mastodon's v2 admin accounts)."""

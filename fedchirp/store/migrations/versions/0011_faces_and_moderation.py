@@ -49,11 +49,7 @@ def _local_user_columns() -> None:
         return
     op.add_column("local_users", sa.Column("invite_id", Id))
     op.create_foreign_key(
-        "local_users_invite_id_fkey",
-        "local_users",
-        "invites",
-        ["invite_id"],
-        ["id"],
+        "local_users_invite_id_fkey", "local_users", "invites", ["invite_id"], ["id"],
         ondelete="SET NULL",
     )
 
