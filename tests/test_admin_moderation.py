@@ -162,6 +162,8 @@ async def test_suspended_local_user_is_locked_out_and_hidden(start, http):
     actor_headers = {"Accept": "application/activity+json"}
     async with http.get(f"{a.base_url}/users/carol", headers=actor_headers) as actor:
         assert actor.status == 410
+    async with http.get(f"{a.base_url}/@carol") as profile:
+        assert profile.status == 410
     assert post["id"] not in [s["id"] for s in await sync(dan.timeline_public)]
     assert await sync(dan.account_statuses, carol_id) == []
     async with http.get(f"{a.base_url}/api/v1/statuses/{post['id']}") as anonymous:
