@@ -249,7 +249,7 @@ async def test_bad_reports_are_refused_and_change_nothing(start, http):
     assert [x["username"] for x in await sync(root.admin_accounts, username="bo")] == ["bob"]
 
 
-async def test_notifications_from_a_suspended_account_are_hidden(start):
+async def test_a_suspended_account_leaves_notifications_threads_and_search(start):
     a = await start("a")
     await a.create_user("alice")
     await a.create_user("bob")
@@ -258,11 +258,16 @@ async def test_notifications_from_a_suspended_account_are_hidden(start):
     root = await login(a, "root", ADMIN_SCOPES)
     mine = await sync(alice.status_post, "hello", visibility="public")
     await sync(bob.status_favourite, mine)
-    await sync(bob.status_post, "@alice hi", visibility="public")
+    reply = await sync(bob.status_post, "@alice hi", visibility="public", in_reply_to_id=mine)
     assert sorted(n["type"] for n in await sync(alice.notifications)) == ["favourite", "mention"]
+    context = await sync(alice.status_context, mine)
+    assert [s["id"] for s in context["descendants"]] == [reply["id"]]
+    assert [x["username"] for x in (await sync(alice.search_v2, "bob"))["accounts"]] == ["bob"]
     bob_id = (await sync(bob.me))["id"]
     await sync(root.admin_account_moderate, bob_id, "suspend")
     assert await sync(alice.notifications) == []
+    assert (await sync(alice.status_context, mine))["descendants"] == []
+    assert (await sync(alice.search_v2, "bob"))["accounts"] == []
     assert (await sync(alice.status, mine))["id"] == mine["id"]
     await sync(root.admin_account_unsuspend, bob_id)
     assert len(await sync(alice.notifications)) == 2
