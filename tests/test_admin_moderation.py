@@ -137,6 +137,19 @@ async def test_admin_api_is_for_admins_only(start, http):
         async with http.post(url, data=bad, headers=headers) as answer:
             assert answer.status in (404, 422) and "error" in await answer.json()
     assert (await sync(root.admin_account, alice_id))["suspended"] is False
+
+    # disable / enable, for local users.
+    alice_plain = await login(a, "alice")
+    await sync(root.admin_account_moderate, alice_id, "disable")
+    assert (await sync(root.admin_account, alice_id))["disabled"] is True
+    with pytest.raises(MastodonUnauthorizedError):
+        await sync(alice_plain.me)
+    assert [x["username"] for x in await sync(root.admin_accounts_v2, status="disabled")] == [
+        "alice"
+    ]
+    assert (await sync(root.admin_account_enable, alice_id))["disabled"] is False
+    alice_again = await login(a, "alice")
+    assert (await sync(alice_again.me))["username"] == "alice"
     headers = {"Authorization": f"Bearer {root.access_token}"}
     url = f"{a.base_url}/api/v2/admin/accounts"
     async with http.get(url, params={"status": "bogus"}, headers=headers) as answer:

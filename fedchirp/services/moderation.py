@@ -16,6 +16,7 @@ by mistake. Functions take the store, not a Context, so the CLI can use them.
 from __future__ import annotations
 
 from fedchirp.clock import now_iso
+from fedchirp.services import accounts
 from fedchirp.services.accounts import parse_handle
 from fedchirp.services.errors import Forbidden, Invalid, NotFound
 from fedchirp.store import Store
@@ -78,7 +79,7 @@ async def take_action(
         await store.set_silenced(target.id, True)
     elif action == "disable":
         await _local_user(store, target)
-        await store.set_user_disabled(target.id, True)
+        await accounts.set_disabled(store, target.username, True)
     if report is not None:
         await store.update_report(
             report.id, action_taken_at=now_iso(), action_taken_by_id=admin.id if admin else None
@@ -96,7 +97,7 @@ async def undo_action(store: Store, admin: Account | None, target: Account, undo
         await store.set_silenced(target.id, False)
     else:
         await _local_user(store, target)
-        await store.set_user_disabled(target.id, False)
+        await accounts.set_disabled(store, target.username, False)
 
 
 def _check_not_self(admin: Account | None, target: Account) -> None:
