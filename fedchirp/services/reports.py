@@ -128,15 +128,7 @@ async def on_flag(ctx: Context, activity: Activity, actor: Account, _: Any) -> s
     if await ctx.store.get_report_by_uri(activity.id) is not None:
         return "report already received"
     named = [uri for uri in ids_of(activity.raw.get("object")) if ctx.urls.is_local(uri)]
-    target, statuses = None, []
-    for uri in named[: MAX_STATUSES + 1]:
-        account = await ctx.store.get_account_by_uri(uri)
-        if account is not None and account.is_local and target is None:
-            target = account
-            continue
-        status = await ctx.store.get_status_by_uri(uri)
-        if status is not None:
-            statuses.append(status)
+    target, statuses = await _flagged(ctx, named[: MAX_STATUSES + 1])
     if target is None:
         return "Flag names no local account, ignored"
     content = activity.raw.get("content")
@@ -152,6 +144,21 @@ async def on_flag(ctx: Context, activity: Activity, actor: Account, _: Any) -> s
         }
     )
     return f"report about {target.username} queued"
+
+
+async def _flagged(ctx: Context, uris: Sequence[str]) -> tuple[Account | None, list[Status]]:
+    """The first local user among our uris, and the posts among them."""
+    target, statuses = None, []
+    for uri in uris:
+        account = await ctx.store.get_account_by_uri(uri)
+        if account is not None:
+            if target is None and await ctx.store.get_local_user(account.id) is not None:
+                target = account
+            continue
+        status = await ctx.store.get_status_by_uri(uri)
+        if status is not None:
+            statuses.append(status)
+    return target, statuses
 
 
 # -- the admins' queue ---------------------------------------------------------------
