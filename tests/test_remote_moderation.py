@@ -10,7 +10,8 @@ import secrets
 import pytest
 
 from fedchirp.localnet import settle
-from fedchirp.services import moderation, posting
+from fedchirp.services import follows, moderation, posting
+from fedchirp.services.errors import Forbidden
 from fedchirp.store.models import Page
 from tests.test_signatures import sign_with_apsig
 
@@ -110,7 +111,9 @@ async def test_suspended_remote_actor_is_dropped_and_sent_nothing(start, remote,
     assert await store.get_status_by_uri(later["id"]) is None
     assert not await store.activity_seen(json.loads(again)["id"])
 
-    # alice's followers include the spammer, but nothing is delivered to it.
+    # alice cannot follow it, and though her followers include it, nothing is sent to it.
+    with pytest.raises(Forbidden, match="suspended"):
+        await follows.follow(a.ctx, alice, await store.get_account(account.id))
     await posting.create_status(a.ctx, alice, "news for followers", visibility="public")
     await settle(a)
     assert remote.inbox == []
