@@ -43,25 +43,21 @@ def _is(author_id: ColumnElement[Any], column: str) -> ColumnElement[bool]:
 
 
 def shown_by_moderation(viewer_id: Viewer) -> ColumnElement[bool]:
-    """True for the statuses rows that moderation lets this viewer (None: anonymous) see."""
+    """True for the statuses rows that moderation lets this viewer (None: anonymous) see:
+    one lookup of the author, one of a boosted post's author."""
+    hidden = accounts.c.suspended_at.is_not(None)
+    silenced = accounts.c.silenced_at.is_not(None)
+    if viewer_id is None:
+        hidden = or_(hidden, silenced)
+    else:
+        not_theirs = and_(accounts.c.id != viewer_id, not_(_follows(viewer_id, accounts.c.id)))
+        hidden = or_(hidden, and_(silenced, not_theirs))
     original = statuses.alias("moderated_original")
     boosts_suspended = exists().where(
         original.c.id == statuses.c.reblog_of_id, _is(original.c.account_id, "suspended_at")
     )
-    silenced = _is(statuses.c.account_id, "silenced_at")
-    if viewer_id is None:
-        allowed_silenced: ColumnElement[bool] = not_(silenced)
-    else:
-        allowed_silenced = or_(
-            not_(silenced),
-            statuses.c.account_id == viewer_id,
-            _follows(viewer_id, statuses.c.account_id),
-        )
-    return and_(
-        not_(_is(statuses.c.account_id, "suspended_at")),
-        not_(boosts_suspended),
-        allowed_silenced,
-    )
+    author_hidden = exists().where(accounts.c.id == statuses.c.account_id, hidden)
+    return and_(not_(author_hidden), not_(boosts_suspended))
 
 
 def shown_publicly() -> ColumnElement[bool]:
