@@ -1,5 +1,6 @@
 """Command line: init, serve, web, worker, jobs, user (create, list, password, disable,
-enable, promote, demote, delete), migrate, db copy, demo.
+enable, promote, demote, delete), admin (accounts, suspend, silence, reports, resolve ...),
+migrate, db copy, demo.
 
 Errors are one line on stderr and a non-zero exit status; nothing is changed
 by a command that fails.
@@ -19,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from fedchirp import __version__
+from fedchirp.cli_admin import add_admin_commands
 from fedchirp.cli_common import (
     DEFAULT_CONFIG,
     CliError,
@@ -228,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_cmd.set_defaults(handler=jobs, is_async=True)
 
     add_user_commands(commands)
+    add_admin_commands(commands)
 
     migrate_cmd = commands.add_parser("migrate", help="apply database migrations")
     migrate_cmd.set_defaults(handler=migrate, is_async=True)

@@ -250,3 +250,11 @@ def like_activity(like_uri: str, liker: Account, status_uri: str) -> dict[str, A
 
 def undo_activity(actor: Account, undone: dict[str, Any]) -> dict[str, Any]:
     return activity("Undo", f"{undone['id']}/undo", actor.uri, strip_context(undone))
+
+
+def flag_activity(
+    flag_uri: str, actor_uri: str, target_uri: str, status_uris: Sequence[str], comment: str
+) -> dict[str, Any]:
+    """A report forwarded to the reported account's server (Mastodon's FlagSerializer):
+    object lists the account, then the posts."""
+    return activity("Flag", flag_uri, actor_uri, [target_uri, *status_uris], content=comment)

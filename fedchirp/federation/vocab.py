@@ -219,6 +219,10 @@ def parse_activity(document: dict[str, Any]) -> Activity:
     if not same_origin(activity_id, actor):
         raise InvalidDocument(f"{kind} id {activity_id} is not on the actor's server")
     obj = document.get("object")
+    if kind == "Flag" and isinstance(obj, list):
+        # A Flag names the reported account and its posts: object_id is the first,
+        # the handler reads the rest from raw.
+        obj = next(iter(ids_of(obj)), None)
     embedded = obj if isinstance(obj, dict) else None
     object_id = id_of(obj)
     if obj is not None and object_id is None and embedded is None:

@@ -71,7 +71,7 @@ async def authenticate(store: Store, username: str, password: str) -> Account | 
     user = await store.get_local_user(account.id)
     if user is None or not verify_password(password, user.password_hash):
         return None
-    return None if user.disabled else account
+    return None if user.disabled or account.suspended_at else account
 
 
 # -- managing local users (the admin's `fedchirp user` commands) -------------------------

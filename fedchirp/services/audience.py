@@ -34,7 +34,7 @@ async def delivery_inboxes(
     ctx: Context, author: Account, visibility: str, recipients: Iterable[Account]
 ) -> set[str]:
     """Remote inboxes a post must reach: one per server where one will do."""
-    inboxes = {a.delivery_inbox for a in recipients if not a.is_local}
+    inboxes = {a.delivery_inbox for a in recipients if not a.is_local and not a.suspended_at}
     if visibility in ("public", "unlisted", "private"):
         inboxes |= await ctx.store.remote_follower_inboxes(author.id)
     return inboxes
@@ -52,7 +52,11 @@ async def status_inboxes(
         return inboxes
     if status.in_reply_to_account_id is not None:
         parent_author = await ctx.store.get_account(status.in_reply_to_account_id)
-        if parent_author is not None and not parent_author.is_local:
+        if (
+            parent_author is not None
+            and not parent_author.is_local
+            and not parent_author.suspended_at
+        ):
             inboxes.add(parent_author.delivery_inbox)
     return inboxes | await ctx.store.remote_interactor_inboxes(status.id)
 

@@ -6,7 +6,7 @@ import secrets
 
 from fedchirp.federation import documents
 from fedchirp.services.context import Context
-from fedchirp.services.errors import Invalid, NotFound
+from fedchirp.services.errors import Forbidden, Invalid, NotFound
 from fedchirp.services.notifications import notify
 from fedchirp.store.models import Account, Follow, Page
 
@@ -15,6 +15,8 @@ async def follow(ctx: Context, follower: Account, target: Account) -> Follow:
     """follower (local) asks to follow target. Remote targets answer with Accept/Reject."""
     if follower.id == target.id:
         raise Invalid("you cannot follow yourself")
+    if target.suspended_at:
+        raise Forbidden("this account is suspended")
     existing = await ctx.store.get_follow(follower.id, target.id)
     if existing is not None:
         return existing

@@ -31,7 +31,15 @@ from fedchirp.federation.vocab import (
     parse_note,
     same_origin,
 )
-from fedchirp.services import audience, follows, interactions, posting, streaming
+from fedchirp.services import (
+    audience,
+    follows,
+    interactions,
+    moderation,
+    posting,
+    reports,
+    streaming,
+)
 from fedchirp.services.context import Context
 from fedchirp.store.models import Account, Follow, Status
 
@@ -71,6 +79,9 @@ async def apply(ctx: Context, payload: dict[str, Any]) -> None:
     actor = await ctx.store.get_account(payload["actor"])
     if actor is None:
         log.info("inbox %s: its actor is gone, dropped", activity.id)
+        return
+    if moderation.is_suspended(actor):  # suspended after it was queued
+        log.info("inbox %s: its actor is suspended, dropped", activity.id)
         return
     outcome = await dispatch(ctx, activity, actor)
     log.info("inbox %s from %s: %s", activity.type, actor.uri, outcome)
@@ -387,4 +398,5 @@ HANDLERS: dict[str, Handler] = {
     "Delete": on_delete,
     "Announce": on_announce,
     "Like": on_like,
+    "Flag": reports.on_flag,
 }

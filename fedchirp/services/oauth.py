@@ -56,6 +56,21 @@ GRANULAR_SCOPES = frozenset(
         )
     ]
 )
+# Admin scopes (Mastodon's): admin:read and admin:write cover their granular forms. A
+# token with them works only for an admin (web/api/auth.py require_admin).
+ADMIN_PARTS = (
+    "accounts",
+    "reports",
+    "domain_allows",
+    "domain_blocks",
+    "ip_blocks",
+    "email_domain_blocks",
+    "canonical_email_blocks",
+)
+ADMIN_SCOPES = frozenset(
+    ["admin:read", "admin:write"]
+    + [f"admin:{access}:{part}" for access in ("read", "write") for part in ADMIN_PARTS]
+)
 # The legacy "follow" scope stands for these granular ones.
 FOLLOW_SCOPE_GRANTS = frozenset(
     {"read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes", "write:mutes"}
@@ -83,7 +98,7 @@ class IssuedToken:
 def parse_scopes(text: str) -> tuple[str, ...]:
     scopes = tuple(dict.fromkeys(text.replace("+", " ").split()))
     for scope in scopes:
-        if scope not in TOP_SCOPES and scope not in GRANULAR_SCOPES:
+        if scope not in TOP_SCOPES and scope not in GRANULAR_SCOPES and scope not in ADMIN_SCOPES:
             raise Invalid(f"unknown scope {scope!r}")
     return scopes
 
@@ -91,6 +106,8 @@ def parse_scopes(text: str) -> tuple[str, ...]:
 def scope_allows(granted: str, required: str) -> bool:
     """Does a token with `granted` scopes cover the `required` scope?"""
     have = set(granted.split())
+    if required.startswith("admin:"):  # admin:read covers admin:read:accounts; read does not
+        return required in have or required.rsplit(":", 1)[0] in have
     top = required.split(":", 1)[0]
     return required in have or top in have or ("follow" in have and required in FOLLOW_SCOPE_GRANTS)
 
@@ -224,16 +241,24 @@ async def code_grant(
             raise InvalidGrant("code_verifier does not match the code_challenge")
     account = await ctx.store.get_account(found.account_id)
     user = await ctx.store.get_local_user(found.account_id)
-    if account is None or user is None or user.disabled:
-        raise InvalidGrant("the account no longer exists or is disabled")
+    if account is None or user is None or user.disabled or account.suspended_at:
+        raise InvalidGrant("the account no longer exists, or is disabled or suspended")
     return await issue_token(ctx, app, account, found.scopes)
 
 
 async def token_owner(ctx: Context, token: str) -> tuple[Account | None, str] | None:
     """(account or None for app-only tokens, scopes) of a live token, else None."""
-    return await ctx.store.token_owner(token_hash(token))
+    found = await ctx.store.token_owner(token_hash(token))
+    if found is not None and found[0] is not None and found[0].suspended_at:
+        return None  # revoked when suspended; this holds should one slip through
+    return found
 
 
 async def revoke(ctx: Context, app: OAuthApp, token: str) -> None:
     """Revoke a token issued to this app (RFC 7009: nobody else's)."""
     await ctx.store.revoke_token(token_hash(token), app.id)
+
+
+async def is_admin(ctx: Context, account: Account) -> bool:
+    user = await ctx.store.get_local_user(account.id)
+    return user is not None and user.is_admin and not user.disabled

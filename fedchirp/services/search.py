@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from fedchirp.federation.resolver import ResolveError
 from fedchirp.federation.vocab import is_http_uri
-from fedchirp.services import audience, posting
+from fedchirp.services import audience, moderation, posting
 from fedchirp.services.accounts import resolve_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import ServiceError
@@ -33,7 +33,11 @@ async def search(
         return results
     resolve = resolve and viewer is not None  # only signed-in users make us fetch
     if kind in (None, "accounts"):
-        results.accounts = await _accounts(ctx, query, resolve, limit)
+        found = await _accounts(ctx, query, resolve, limit)
+        # Suspended accounts are not found, nor the instance actor (services/reports.py).
+        results.accounts = [
+            a for a in found if not moderation.is_suspended(a) and a.uri != ctx.urls.instance_actor
+        ]
     if kind in (None, "statuses") and is_http_uri(query):
         status = await _status_by_url(ctx, query, resolve)
         if status is not None and await audience.can_see(ctx, viewer, status):

@@ -45,7 +45,9 @@ async def session_for(ctx: Context, token: str) -> SignedIn | None:
     if session is None:
         return None
     account = await ctx.store.get_account(session.account_id)
-    return SignedIn(account, session.csrf_token) if account else None
+    if account is None or account.suspended_at:
+        return None
+    return SignedIn(account, session.csrf_token)
 
 
 async def sign_out(ctx: Context, token: str) -> None:

@@ -182,8 +182,6 @@ def _stream_for(
 
 
 async def _may_see(ctx: Context, viewer: Account | None, status: Status, stream: list[str]) -> bool:
-    if stream == ["user"]:
-        return True  # the home feed holds only what its owner may see
     viewer_id = viewer.id if viewer is not None else None
     return status.id in await ctx.store.visible_status_ids(viewer_id, [status.id])
 

@@ -25,9 +25,11 @@ from fedchirp.store.interactions import InteractionQueries
 from fedchirp.store.jobs import JobQueries
 from fedchirp.store.media import MediaQueries
 from fedchirp.store.migrate import SchemaError, current_revision, upgrade
+from fedchirp.store.moderation import ModerationQueries
 from fedchirp.store.notifications import NotificationQueries
 from fedchirp.store.oauth import OAuthQueries
 from fedchirp.store.pages import PageQueries
+from fedchirp.store.reports import ReportQueries
 from fedchirp.store.scheduled import ScheduledQueries
 from fedchirp.store.sessions import SessionQueries
 from fedchirp.store.settings import SettingQueries
@@ -49,9 +51,11 @@ class Store(
     InteractionQueries,
     JobQueries,
     MediaQueries,
+    ModerationQueries,
     NotificationQueries,
     OAuthQueries,
     PageQueries,
+    ReportQueries,
     ScheduledQueries,
     SessionQueries,
     SettingQueries,

@@ -182,6 +182,7 @@ class FollowQueries(Queries):
                 follows.c.followee_id == account_id,
                 follows.c.state == "accepted",
                 accounts.c.domain != "",
+                accounts.c.suspended_at.is_(None),  # nothing goes to suspended accounts
             )
         )
         return set(rows)

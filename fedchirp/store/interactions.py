@@ -97,6 +97,10 @@ class InteractionQueries(Queries):
         statement = (
             select(func.coalesce(accounts.c.shared_inbox_url, accounts.c.inbox_url).label("inbox"))
             .distinct()
-            .where(accounts.c.domain != "", accounts.c.id.in_(interactors))
+            .where(
+                accounts.c.domain != "",
+                accounts.c.id.in_(interactors),
+                accounts.c.suspended_at.is_(None),  # nothing goes to suspended accounts
+            )
         )
         return set(await self.db.scalars(statement))

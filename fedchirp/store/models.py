@@ -305,3 +305,23 @@ class HostFailure:
     last_failure_at: float
     failure_days: int  # distinct UTC days with a failure since then
     unavailable: bool  # deliveries to it are dropped until it is heard from again
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report to this instance's admins (by a local user, or a Flag from elsewhere)."""
+
+    id: int
+    account_id: int  # who reported: a local user, or the remote actor that sent the Flag
+    target_account_id: int
+    status_ids: str  # JSON list of ids
+    rule_ids: str  # JSON list of ids
+    comment: str
+    category: str
+    forwarded: bool
+    uri: str | None
+    created_at: str
+    updated_at: str
+    action_taken_at: str | None
+    action_taken_by_id: int | None
+    assigned_account_id: int | None

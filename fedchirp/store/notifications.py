@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 from fedchirp.clock import now_iso
 from fedchirp.store.db import Queries
 from fedchirp.store.models import Notification, Page
+from fedchirp.store.moderation import notification_shown
 from fedchirp.store.query import newest_first, paged, records
 from fedchirp.store.schema import notifications
 
@@ -56,7 +57,9 @@ class NotificationQueries(Queries):
         exclude_types: Sequence[str] = (),
     ) -> list[Notification]:
         """A page of an account's notifications, newest first, of the types asked for."""
-        statement = select(notifications).where(notifications.c.account_id == account_id)
+        statement = select(notifications).where(
+            notifications.c.account_id == account_id, notification_shown()
+        )
         if types:
             statement = statement.where(notifications.c.type.in_(list(types)))
         if exclude_types:

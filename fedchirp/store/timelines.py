@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, delete, select
 
 from fedchirp.store.db import Queries
 from fedchirp.store.models import Page, Status, StatusFilters
+from fedchirp.store.moderation import shown_publicly
 from fedchirp.store.query import (
     Prepared,
     ids_param,
@@ -109,7 +110,7 @@ class TimelineQueries(Queries):
     async def public_timeline(self, local_only: bool, page: Page) -> list[Status]:
         """Public posts (not boosts), through the (visibility, local, id) index."""
         statement = select(statuses).where(
-            statuses.c.visibility == "public", statuses.c.reblog_of_id.is_(None)
+            statuses.c.visibility == "public", statuses.c.reblog_of_id.is_(None), shown_publicly()
         )
         if local_only:
             statement = statement.where(statuses.c.local == 1)
@@ -121,7 +122,7 @@ class TimelineQueries(Queries):
         statement = (
             select(statuses)
             .join(status_tags, status_tags.c.status_id == statuses.c.id)
-            .where(status_tags.c.tag == tag, statuses.c.visibility == "public")
+            .where(status_tags.c.tag == tag, statuses.c.visibility == "public", shown_publicly())
         )
         if local_only:
             statement = statement.where(statuses.c.local == 1)

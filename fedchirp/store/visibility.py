@@ -10,7 +10,9 @@ context. A viewer may see a status when
   current member of the follower group it went to: leaving a group removes the
   recipient row, see the triggers in schema.py);
 - it is followers-only and the viewer's follow of the author is accepted
-  (a pending follow request sees nothing more than a stranger).
+  (a pending follow request sees nothing more than a stranger);
+and in every case admin moderation does not hide it (store/moderation.py: suspended
+and silenced accounts).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import BindParameter
 
 from fedchirp.store.models import PUBLICLY_LISTED
+from fedchirp.store.moderation import shown_by_moderation
 from fedchirp.store.schema import follows, status_recipients, statuses
 
 
@@ -31,7 +34,7 @@ def visible_to(viewer_id: int | BindParameter[Any] | None) -> ColumnElement[bool
     # An OR of equalities rather than IN (...): prepared reads take no literal lists.
     listed = or_(*(statuses.c.visibility == visibility for visibility in PUBLICLY_LISTED))
     if viewer_id is None:
-        return listed
+        return and_(listed, shown_by_moderation(None))
     addressed = exists().where(
         status_recipients.c.status_id == statuses.c.id,
         status_recipients.c.account_id == viewer_id,
@@ -44,4 +47,5 @@ def visible_to(viewer_id: int | BindParameter[Any] | None) -> ColumnElement[bool
             follows.c.state == "accepted",
         ),
     )
-    return or_(listed, statuses.c.account_id == viewer_id, addressed, accepted_follower)
+    allowed = or_(listed, statuses.c.account_id == viewer_id, addressed, accepted_follower)
+    return and_(allowed, shown_by_moderation(viewer_id))

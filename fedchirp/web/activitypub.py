@@ -18,7 +18,7 @@ from fedchirp.federation.inbox import (
     authenticate,
     receive,
 )
-from fedchirp.services import audience, follows, inbox, posting, timelines
+from fedchirp.services import audience, follows, inbox, moderation, posting, timelines
 from fedchirp.services.accounts import instance_signer, local_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import NotFound
@@ -49,7 +49,10 @@ def activity_response(document: dict[str, Any], status: int = 200) -> web.Respon
 
 
 async def _account(request: web.Request) -> Account:
-    return await local_account(ctx_of(request), request.match_info["username"])
+    account = await local_account(ctx_of(request), request.match_info["username"])
+    if moderation.is_suspended(account):
+        raise ApiError(410, "this account is suspended")  # as Mastodon answers
+    return account
 
 
 # -- actors -------------------------------------------------------------------
@@ -96,6 +99,8 @@ async def _receive(request: web.Request) -> web.Response:
         )
     except IgnoredActivity:
         return web.Response(status=202)
+    if await moderation.refuses_activities_from(ctx.store, signer):
+        return web.Response(status=202)  # dropped: nothing stored, nothing queued
     await inbox.accept(ctx, activity, signer, body)  # applied by a worker (services/jobs.py)
     # The sender's server is up: if deliveries to it had stopped (unavailable), they resume.
     await ctx.delivery.availability.heard_from(signer)

@@ -4,11 +4,14 @@ from aiohttp import web
 
 from fedchirp.web.api import (
     accounts,
+    admin_accounts,
+    admin_reports,
     bookmarks,
     circles,
     instance,
     media,
     oauth,
+    reports,
     statuses,
     streaming,
     timelines,
@@ -24,4 +27,7 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     media.routes,
     bookmarks.routes,
     streaming.routes,
+    reports.routes,
+    admin_accounts.routes,
+    admin_reports.routes,
 ]

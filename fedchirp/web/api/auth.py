@@ -48,3 +48,12 @@ async def optional_user(request: web.Request, scope: str) -> Account | None:
     """The caller's account if a token was sent (it must be valid), else None."""
     account, _ = await _caller(request, scope)
     return account
+
+
+async def require_admin(request: web.Request, scope: str) -> Account:
+    """The admin behind a user token with the admin `scope` (e.g. admin:read:accounts);
+    401 without a token, 403 for anyone else."""
+    account = await require_user(request, scope)
+    if not await oauth.is_admin(ctx_of(request), account):
+        raise ApiError(403, "This action is allowed only to admins")
+    return account

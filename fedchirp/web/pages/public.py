@@ -7,7 +7,7 @@ import mimetypes
 
 from aiohttp import web
 
-from fedchirp.services import posting, threads, timelines
+from fedchirp.services import moderation, posting, threads, timelines
 from fedchirp.services.accounts import local_account, resolve_account
 from fedchirp.services.errors import NotFound, ServiceError
 from fedchirp.store.models import Page
@@ -40,6 +40,8 @@ async def profile(request: web.Request) -> web.Response:
         account = await resolve_account(ctx, handle, resolve_remote=viewer is not None)
     except ServiceError as exc:
         raise NotFound(f"no account {handle!r} here") from exc
+    if moderation.is_suspended(account):
+        raise web.HTTPGone(text="This account is suspended.")
     page = Page(max_id=id_in_query(request, "max_id"), limit=20)
     statuses = await timelines.account_statuses(ctx, viewer, account, page)
     renderer = Renderer(ctx, viewer)
