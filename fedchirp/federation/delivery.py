@@ -10,7 +10,8 @@ died is picked up again when its lease runs out.
 A worker keeps up to delivery.concurrency deliveries in flight, at most
 delivery.per_host of them to one host, and stops sending to a host whose
 breaker opened (HostHealth); those to a host marked unavailable after days of
-failures are dropped unsent (federation/availability.py). Requests are signed on
+failures are dropped unsent (federation/availability.py), and so are those to a
+suspended domain (federation/domain_blocks.py), which are not even queued. Requests are signed on
 a thread (RSA releases the GIL), with each signer's key read once. It leases up to
 CLAIM_AHEAD times its concurrency at once and starts them as slots free, and writes
 what became of its attempts in groups (with what they showed of their hosts): one
@@ -33,6 +34,7 @@ from typing import Any
 
 from fedchirp.config import Config
 from fedchirp.federation.availability import HostAvailability, HostResult
+from fedchirp.federation.domain_blocks import DomainBlockCache
 from fedchirp.federation.http import FetchError, HttpClient, PostResult, Signer
 from fedchirp.federation.vocab import host_of
 from fedchirp.store import Store
@@ -48,6 +50,7 @@ BREAKER_BASE_SECONDS = 60.0
 BREAKER_MAX_SECONDS = 86_400.0
 CLAIM_AHEAD = 2  # lease up to this many times delivery.concurrency at once
 HOST_UNAVAILABLE = "host unavailable"
+DOMAIN_SUSPENDED = "domain suspended"
 
 
 def is_final_failure(status: int) -> bool:
@@ -62,6 +65,7 @@ class DeliveryQueue:
         store: Store,
         http: HttpClient,
         clock: Callable[[], float] = time.time,
+        domain_blocks: DomainBlockCache | None = None,
     ) -> None:
         self.settings = config.delivery
         self.store = store
@@ -77,6 +81,7 @@ class DeliveryQueue:
         self._signers: dict[int, Signer] = {}
         self._hosts = Hosts(self.settings.per_host)
         self.availability = HostAvailability(store, self.settings.unavailable_after_days)
+        self.domain_blocks = domain_blocks or DomainBlockCache(store)
 
     @property
     def busy(self) -> bool:
@@ -97,8 +102,9 @@ class DeliveryQueue:
         inboxes: Iterable[str],
         status_id: int | None = None,
     ) -> int:
-        """Queue activity for each inbox (deduplicated); return how many were queued."""
-        inboxes = set(inboxes)
+        """Queue activity for each inbox (deduplicated) but those of suspended domains;
+        return how many were queued."""
+        inboxes = {inbox for inbox in inboxes if not await self._suspended(inbox)}
         if not inboxes:
             return 0
         body = json.dumps(activity, ensure_ascii=False, separators=(",", ":"))
@@ -143,8 +149,15 @@ class DeliveryQueue:
         await self._flush_settled()
         return len(batch)
 
+    async def _suspended(self, inbox_url: str) -> bool:
+        return await self.domain_blocks.suspended(host_of(inbox_url))
+
     async def _attempt(self, delivery: Delivery) -> None:
         name = host_of(delivery.inbox_url)
+        if await self._suspended(delivery.inbox_url):
+            # Queued before the block reached this process: never sent.
+            self._settle_later(Settled(delivery.id, "dropped", error=DOMAIN_SUSPENDED))
+            return
         if name in await self.availability.unavailable():
             # Failing for days: not sent (as Mastodon drops them) until it is heard from.
             self._settle_later(Settled(delivery.id, "dropped", error=HOST_UNAVAILABLE))

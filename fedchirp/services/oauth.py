@@ -56,6 +56,15 @@ GRANULAR_SCOPES = frozenset(
         )
     ]
 )
+# Mastodon's admin scopes: admin:read and admin:write cover their granular forms.
+ADMIN_SCOPES = frozenset(
+    [f"admin:{mode}" for mode in ("read", "write")]
+    + [
+        f"admin:{mode}:{part}"
+        for mode in ("read", "write")
+        for part in ("accounts", "reports", "domain_blocks", "domain_allows", "ips")
+    ]
+)
 # The legacy "follow" scope stands for these granular ones.
 FOLLOW_SCOPE_GRANTS = frozenset(
     {"read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes", "write:mutes"}
@@ -83,7 +92,7 @@ class IssuedToken:
 def parse_scopes(text: str) -> tuple[str, ...]:
     scopes = tuple(dict.fromkeys(text.replace("+", " ").split()))
     for scope in scopes:
-        if scope not in TOP_SCOPES and scope not in GRANULAR_SCOPES:
+        if scope not in TOP_SCOPES and scope not in GRANULAR_SCOPES | ADMIN_SCOPES:
             raise Invalid(f"unknown scope {scope!r}")
     return scopes
 
@@ -91,8 +100,10 @@ def parse_scopes(text: str) -> tuple[str, ...]:
 def scope_allows(granted: str, required: str) -> bool:
     """Does a token with `granted` scopes cover the `required` scope?"""
     have = set(granted.split())
-    top = required.split(":", 1)[0]
-    return required in have or top in have or ("follow" in have and required in FOLLOW_SCOPE_GRANTS)
+    parts = required.split(":")
+    # read covers read:statuses; admin:read covers admin:read:domain_blocks.
+    covering = {":".join(parts[:n]) for n in range(1, len(parts) + 1)}
+    return bool(covering & have) or ("follow" in have and required in FOLLOW_SCOPE_GRANTS)
 
 
 def token_hash(token: str) -> str:

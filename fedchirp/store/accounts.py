@@ -109,7 +109,8 @@ class AccountQueries(Queries):
             select(accounts)
             .where(
                 accounts.c.username.ilike(pattern, escape="\\")
-                | accounts.c.display_name.ilike(pattern, escape="\\")
+                | accounts.c.display_name.ilike(pattern, escape="\\"),
+                accounts.c.suspended_at.is_(None),
             )
             .order_by(accounts.c.domain != "", accounts.c.username)
             .limit(limit)

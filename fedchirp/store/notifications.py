@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, exists, insert, select
 
 from fedchirp.clock import now_iso
 from fedchirp.store.db import Queries
 from fedchirp.store.models import Notification, Page
 from fedchirp.store.query import newest_first, paged, records
-from fedchirp.store.schema import notifications
+from fedchirp.store.schema import accounts, follows, notifications
 
 
 class NotificationQueries(Queries):
@@ -56,10 +56,27 @@ class NotificationQueries(Queries):
         exclude_types: Sequence[str] = (),
     ) -> list[Notification]:
         """A page of an account's notifications, newest first, of the types asked for."""
-        statement = select(notifications).where(notifications.c.account_id == account_id)
+        statement = select(notifications).where(
+            notifications.c.account_id == account_id, ~_from_hidden_account()
+        )
         if types:
             statement = statement.where(notifications.c.type.in_(list(types)))
         if exclude_types:
             statement = statement.where(notifications.c.type.not_in(list(exclude_types)))
         rows = await self.db.all(paged(statement, notifications.c.id, page))
         return newest_first(records(Notification, rows), page)
+
+
+def _from_hidden_account():
+    """The notifying account is suspended, or silenced and not followed by the recipient
+    (Mastodon's rule for limited accounts)."""
+    followed = exists().where(
+        follows.c.follower_id == notifications.c.account_id,
+        follows.c.followee_id == accounts.c.id,
+        follows.c.state == "accepted",
+    )
+    return exists().where(
+        accounts.c.id == notifications.c.from_account_id,
+        accounts.c.suspended_at.is_not(None)
+        | and_(accounts.c.silenced_at.is_not(None), ~followed),
+    )

@@ -25,7 +25,7 @@ from fedchirp.store.query import (
     records,
 )
 from fedchirp.store.schema import home_feed, local_users, media_attachments, status_tags, statuses
-from fedchirp.store.visibility import visible_to
+from fedchirp.store.visibility import not_silenced, not_suspended, visible_to
 
 # Feed entries kept per account: older pages of the home timeline end here, as
 # Mastodon's do (FeedManager keeps 400).
@@ -109,7 +109,10 @@ class TimelineQueries(Queries):
     async def public_timeline(self, local_only: bool, page: Page) -> list[Status]:
         """Public posts (not boosts), through the (visibility, local, id) index."""
         statement = select(statuses).where(
-            statuses.c.visibility == "public", statuses.c.reblog_of_id.is_(None)
+            statuses.c.visibility == "public",
+            statuses.c.reblog_of_id.is_(None),
+            not_suspended(),
+            not_silenced(),
         )
         if local_only:
             statement = statement.where(statuses.c.local == 1)
@@ -121,7 +124,12 @@ class TimelineQueries(Queries):
         statement = (
             select(statuses)
             .join(status_tags, status_tags.c.status_id == statuses.c.id)
-            .where(status_tags.c.tag == tag, statuses.c.visibility == "public")
+            .where(
+                status_tags.c.tag == tag,
+                statuses.c.visibility == "public",
+                not_suspended(),
+                not_silenced(),
+            )
         )
         if local_only:
             statement = statement.where(statuses.c.local == 1)

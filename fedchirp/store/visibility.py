@@ -10,7 +10,11 @@ context. A viewer may see a status when
   current member of the follower group it went to: leaving a group removes the
   recipient row, see the triggers in schema.py);
 - it is followers-only and the viewer's follow of the author is accepted
-  (a pending follow request sees nothing more than a stranger).
+  (a pending follow request sees nothing more than a stranger);
+
+and in every case its author is not suspended (by an admin, or with their whole
+domain: services/domain_blocks.py). Posts of silenced authors stay visible to
+those who may see them, but leave the public timelines (not_silenced).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import BindParameter
 
 from fedchirp.store.models import PUBLICLY_LISTED
-from fedchirp.store.schema import follows, status_recipients, statuses
+from fedchirp.store.schema import accounts, follows, status_recipients, statuses
 
 
 def visible_to(viewer_id: int | BindParameter[Any] | None) -> ColumnElement[bool]:
@@ -31,7 +35,7 @@ def visible_to(viewer_id: int | BindParameter[Any] | None) -> ColumnElement[bool
     # An OR of equalities rather than IN (...): prepared reads take no literal lists.
     listed = or_(*(statuses.c.visibility == visibility for visibility in PUBLICLY_LISTED))
     if viewer_id is None:
-        return listed
+        return and_(listed, not_suspended())
     addressed = exists().where(
         status_recipients.c.status_id == statuses.c.id,
         status_recipients.c.account_id == viewer_id,
@@ -44,4 +48,23 @@ def visible_to(viewer_id: int | BindParameter[Any] | None) -> ColumnElement[bool
             follows.c.state == "accepted",
         ),
     )
-    return or_(listed, statuses.c.account_id == viewer_id, addressed, accepted_follower)
+    return and_(
+        or_(listed, statuses.c.account_id == viewer_id, addressed, accepted_follower),
+        not_suspended(),
+    )
+
+
+def _author_stamped(column: str) -> ColumnElement[bool]:
+    """The status's author has this stamp (a primary-key lookup per row)."""
+    return exists().where(
+        accounts.c.id == statuses.c.account_id, accounts.c[column].is_not(None)
+    )
+
+
+def not_suspended() -> ColumnElement[bool]:
+    return ~_author_stamped("suspended_at")
+
+
+def not_silenced() -> ColumnElement[bool]:
+    """For the public timelines: silenced authors reach only their followers."""
+    return ~_author_stamped("silenced_at")
