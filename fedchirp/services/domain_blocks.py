@@ -67,7 +67,7 @@ def normalise_domain(text: str) -> str:
     labels = name.split(".")
     if not name or len(name) > 253 or not all(_LABEL.match(label) for label in labels):
         raise Invalid(f"{text!r} is not a domain")
-    return domain if not port else f"{name}:{port}"
+    return f"{name}:{port}" if port else name
 
 
 def checked(request: BlockRequest) -> BlockRequest:
