@@ -93,21 +93,33 @@ async def test_a_suspended_server_gets_202_and_no_key_fetch(start, remote, evil,
 async def test_reject_media_keeps_posts_but_not_media_or_avatars(start, remote, evil, http):
     a = await start("a")
     alice = await a.create_user("alice")
+    store = a.ctx.store
     for server in (remote, evil):
         server.add_actor("zed")
         server.actors["zed"]["icon"] = {"type": "Image", "url": f"{server.base}/zed.png"}
-    await _block(a, remote.domain, severity="noop", reject_media=True)
+    zed_uri = f"{remote.base}/users/zed"
+    before = _create_mentioning(zed_uri, 0, alice.uri)
+    assert await _post(http, a, remote, "zed", before) == 202
+    await settle(a)
+    first = await store.get_status_by_uri(before["object"]["id"])
+    assert len((await store.media_of([first.id]))[first.id]) == 1
+    assert (await store.get_account_by_uri(zed_uri)).avatar_url == f"{remote.base}/zed.png"
 
-    for n, server in enumerate((remote, evil)):
+    # The block forgets what was kept, and nothing more is kept.
+    await _block(a, remote.domain, severity="noop", reject_media=True)
+    assert await store.media_of([first.id]) in ({}, {first.id: []})
+    assert (await store.get_account_by_uri(zed_uri)).avatar_url == ""
+    for n, server in enumerate((remote, evil), start=1):
         activity = _create_mentioning(f"{server.base}/users/zed", n, alice.uri)
         assert await _post(http, a, server, "zed", activity) == 202
     await settle(a)
-    store = a.ctx.store
-    kept = await store.get_status_by_uri(f"{remote.base}/users/zed/statuses/0")
-    control = await store.get_status_by_uri(f"{evil.base}/users/zed/statuses/1")
-    assert kept is not None and control is not None
+    kept = await store.get_status_by_uri(f"{remote.base}/users/zed/statuses/1")
+    control = await store.get_status_by_uri(f"{evil.base}/users/zed/statuses/2")
+    assert kept is not None and control is not None  # noop: posts still come in
     media = await store.media_of([kept.id, control.id])
     assert media.get(kept.id, []) == [] and len(media[control.id]) == 1
-    zed = await store.get_account_by_uri(f"{remote.base}/users/zed")
     other = await store.get_account_by_uri(f"{evil.base}/users/zed")
-    assert (zed.avatar_url, other.avatar_url) == ("", f"{evil.base}/zed.png")
+    assert other.avatar_url == f"{evil.base}/zed.png"
+    # A refreshed profile keeps no avatar either.
+    refreshed = await a.ctx.resolver.actor(zed_uri, refresh=True)
+    assert refreshed.avatar_url == ""

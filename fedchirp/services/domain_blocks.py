@@ -9,7 +9,8 @@
 - silence: its accounts are stamped silenced: their posts leave the public and tag
   timelines, and reach only the people who follow them.
 - noop: only the flags below.
-- reject_media: its attachments and avatars are not kept. reject_reports: its Flags
+- reject_media: its attachments and avatars are not kept (those kept so far are
+  forgotten: they were links, never copies). reject_reports: its Flags
   are ignored (reports_rejected).
 
 These run with a store alone (the CLI) or inside a request (then the process's cache
@@ -178,6 +179,8 @@ async def _apply(store: Store, existing: DomainBlock | None, request: BlockReque
     column = STAMPS.get(saved.severity)
     if column:
         await store.stamp_domain_accounts(saved.domain, column, saved.created_at)
+    if saved.reject_media:
+        await store.clear_domain_media(saved.domain)
     if saved.severity == "suspend":
         await _cut_off(store, saved.domain)
     return saved

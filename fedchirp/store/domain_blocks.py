@@ -19,7 +19,7 @@ from sqlalchemy.sql import ColumnElement
 
 from fedchirp.store.db import Queries
 from fedchirp.store.query import record, records
-from fedchirp.store.schema import accounts, deliveries, domain_blocks, follows
+from fedchirp.store.schema import accounts, deliveries, domain_blocks, follows, media_attachments
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,24 @@ class DomainBlockQueries(Queries):
                 or_(follows.c.follower_id.in_(remote), follows.c.followee_id.in_(remote))
             )
         )
+
+    async def clear_domain_media(self, domain: str) -> int:
+        """Forget the domain's media: its accounts' avatars and headers, and the remote
+        attachments of their posts (links only: no file of ours goes). Returns how many
+        attachments went."""
+        remote = select(accounts.c.id).where(
+            accounts.c.domain != "", domain_covers(accounts.c.domain, domain)
+        )
+        await self.db.write(
+            update(accounts).where(accounts.c.id.in_(remote)).values(avatar_url="", header_url="")
+        )
+        result = await self.db.write(
+            delete(media_attachments).where(
+                media_attachments.c.account_id.in_(remote),
+                media_attachments.c.remote_url.is_not(None),
+            )
+        )
+        return result.rowcount
 
     async def drop_deliveries_to(self, domain: str, reason: str, at: str) -> int:
         """Fail the queued deliveries to the domain's inboxes; they are never sent."""
