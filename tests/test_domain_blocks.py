@@ -216,3 +216,52 @@ async def test_silencing_a_domain_hides_it_from_public_timelines_only(pair, clie
     assert [s["uri"] for s in home] == [later["uri"], post["uri"]]
     alice_account = await a.ctx.store.find_account("alice", "")
     assert await a.ctx.store.follow_counts(alice_account.id) == (1, 1)
+
+
+async def test_boosts_of_a_suspended_servers_posts_vanish_too(trio, client, http):
+    """bob@b boosts carol@c; alice@a follows bob. Suspending c hides the boost from alice."""
+    a, b, c = trio
+    await a.create_user("alice")
+    await b.create_user("bob")
+    await c.create_user("carol")
+    alice, bob = await client(a, "alice"), await client(b, "bob")
+    found = await alice.call(
+        "GET", "/api/v2/search", params={"q": b.handle("bob"), "resolve": "true"}
+    )
+    await alice.call("POST", f"/api/v1/accounts/{found['accounts'][0]['id']}/follow")
+    post = await (await client(c, "carol")).call(
+        "POST", "/api/v1/statuses", json={"status": "c says"}
+    )
+    found = await bob.call("GET", "/api/v2/search", params={"q": post["uri"], "resolve": "true"})
+    await bob.call("POST", f"/api/v1/statuses/{found['statuses'][0]['id']}/reblog")
+    own = await bob.call("POST", "/api/v1/statuses", json={"status": "b says"})
+    await settle(a, b, c)
+    home = await alice.call("GET", "/api/v1/timelines/home")
+    assert [s["reblog"]["uri"] if s["reblog"] else s["uri"] for s in home] == [
+        own["uri"],
+        post["uri"],
+    ]
+
+    admin = await admin_client(http, a)
+    await admin.call(
+        "POST", "/api/v1/admin/domain_blocks", json={"domain": c.domain, "severity": "suspend"}
+    )
+    home = await alice.call("GET", "/api/v1/timelines/home")
+    assert [s["uri"] for s in home] == [own["uri"]]
+
+
+async def test_silenced_accounts_notify_only_their_followers(pair, client, http):
+    a, b = pair
+    alice, bob, _ = await _friends(pair, client)
+    await a.create_user("amy")
+    amy = await client(a, "amy")
+    admin = await admin_client(http, a)
+    await admin.call(
+        "POST", "/api/v1/admin/domain_blocks", json={"domain": b.domain, "severity": "silence"}
+    )
+    text = f"@{a.handle('alice')} @{a.handle('amy')} hello both"
+    await bob.call("POST", "/api/v1/statuses", json={"status": text})
+    await settle(a, b)
+    mentions = await alice.call("GET", "/api/v1/notifications", params={"types[]": "mention"})
+    assert [n["account"]["acct"] for n in mentions] == [b.handle("bob")]  # she follows him
+    assert await amy.call("GET", "/api/v1/notifications") == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import and_, exists, insert, select
+from sqlalchemy.sql import ColumnElement
 
 from fedchirp.clock import now_iso
 from fedchirp.store.db import Queries
@@ -67,13 +68,17 @@ class NotificationQueries(Queries):
         return newest_first(records(Notification, rows), page)
 
 
-def _from_hidden_account():
+def _from_hidden_account() -> ColumnElement[bool]:
     """The notifying account is suspended, or silenced and not followed by the recipient
     (Mastodon's rule for limited accounts)."""
-    followed = exists().where(
-        follows.c.follower_id == notifications.c.account_id,
-        follows.c.followee_id == accounts.c.id,
-        follows.c.state == "accepted",
+    followed = (
+        exists()
+        .where(
+            follows.c.follower_id == notifications.c.account_id,
+            follows.c.followee_id == accounts.c.id,
+            follows.c.state == "accepted",
+        )
+        .correlate_except(follows)  # two levels down: name the outer tables
     )
     return exists().where(
         accounts.c.id == notifications.c.from_account_id,

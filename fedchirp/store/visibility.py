@@ -61,8 +61,17 @@ def _author_stamped(column: str) -> ColumnElement[bool]:
     )
 
 
+_boosted = statuses.alias("boosted")
+
+
 def not_suspended() -> ColumnElement[bool]:
-    return ~_author_stamped("suspended_at")
+    """Neither the author nor, for a boost, the boosted post's author is suspended."""
+    boost_of_suspended = exists().where(
+        _boosted.c.id == statuses.c.reblog_of_id,
+        accounts.c.id == _boosted.c.account_id,
+        accounts.c.suspended_at.is_not(None),
+    )
+    return and_(~_author_stamped("suspended_at"), ~boost_of_suspended)
 
 
 def not_silenced() -> ColumnElement[bool]:
