@@ -104,7 +104,7 @@ class DeliveryQueue:
     ) -> int:
         """Queue activity for each inbox (deduplicated) but those of suspended domains;
         return how many were queued."""
-        inboxes = {inbox for inbox in inboxes if not await self._suspended(inbox)}
+        inboxes = {i for i in inboxes if not await self.domain_blocks.suspended(host_of(i))}
         if not inboxes:
             return 0
         body = json.dumps(activity, ensure_ascii=False, separators=(",", ":"))
@@ -149,13 +149,9 @@ class DeliveryQueue:
         await self._flush_settled()
         return len(batch)
 
-    async def _suspended(self, inbox_url: str) -> bool:
-        return await self.domain_blocks.suspended(host_of(inbox_url))
-
     async def _attempt(self, delivery: Delivery) -> None:
         name = host_of(delivery.inbox_url)
-        if await self._suspended(delivery.inbox_url):
-            # Queued before the block reached this process: never sent.
+        if await self.domain_blocks.suspended(name):  # queued before this process knew
             self._settle_later(Settled(delivery.id, "dropped", error=DOMAIN_SUSPENDED))
             return
         if name in await self.availability.unavailable():
