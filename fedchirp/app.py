@@ -117,7 +117,9 @@ async def instance_context(
         urls = Urls(config.base_url)
         signer, _ = await instance_signer(store, urls)
         resolver = Resolver(config, store, http, signer)
-        delivery = DeliveryQueue(config, store, http, instance_signer=signer)
+        delivery = DeliveryQueue(
+            config, store, http, instance_signer=signer, domain_blocks=resolver.domain_blocks
+        )
         settings = config.jobs
         jobs = Jobs(store, settings.concurrency, settings.lease_seconds, settings.poll_seconds)
         async with open_media_storage(config) as media_storage:

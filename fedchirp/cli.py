@@ -28,6 +28,7 @@ from fedchirp.cli_common import (
     load_args_config,
     open_store,
 )
+from fedchirp.cli_domain_blocks import add_domain_block_commands
 from fedchirp.cli_users import add_user_commands
 from fedchirp.clock import to_iso
 from fedchirp.config import Config, ConfigError, config_from_dict, load_config, render_toml
@@ -231,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_user_commands(commands)
     add_admin_commands(commands)
+    add_domain_block_commands(commands)
 
     migrate_cmd = commands.add_parser("migrate", help="apply database migrations")
     migrate_cmd.set_defaults(handler=migrate, is_async=True)

@@ -277,7 +277,7 @@ async def test_a_dead_host_does_not_hold_up_live_ones(start, inbox):
 async def test_a_failing_host_is_left_alone_until_its_breaker_closes(start, inbox):
     """After ten failures in a row, nothing more is tried on that host (and no attempt is
     counted) until the breaker lets one through; an answer closes it."""
-    from fedchirp.federation.delivery import BREAKER_BASE_SECONDS, BREAKER_FAILURES
+    from fedchirp.federation.breaker import BREAKER_BASE_SECONDS, BREAKER_FAILURES
 
     a, clock = await _setup(start)
     alice = await a.ctx.store.find_account("alice", "")

@@ -10,8 +10,9 @@ died is picked up again when its lease runs out.
 A worker keeps up to delivery.concurrency deliveries in flight, at most
 delivery.per_host of them to one host, and stops sending to a host whose
 breaker opened (HostHealth); those to a host marked unavailable after days of
-failures are dropped unsent (federation/availability.py). Requests are signed on
-a thread (RSA releases the GIL), with each signer's key read once. It leases up to
+failures are dropped unsent (federation/availability.py), as are those to a
+suspended domain (federation/domain_blocks.py; none are queued). Requests are signed
+on a thread (RSA releases the GIL), with each signer's key read once. It leases up to
 CLAIM_AHEAD times its concurrency at once and starts them as slots free, and writes
 what became of its attempts in groups (with what they showed of their hosts): one
 claim or one commit per delivery was what limited a large fan-out. An outcome not
@@ -28,11 +29,12 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from fedchirp.config import Config
 from fedchirp.federation.availability import HostAvailability, HostResult
+from fedchirp.federation.breaker import Hosts
+from fedchirp.federation.domain_blocks import DomainBlockCache
 from fedchirp.federation.http import FetchError, HttpClient, PostResult, Signer
 from fedchirp.federation.vocab import host_of
 from fedchirp.store import Store
@@ -43,11 +45,9 @@ log = logging.getLogger(__name__)
 
 RETRYABLE_CLIENT_ERRORS = frozenset({401, 408, 429})
 MAX_RETRY_AFTER_SECONDS = 86_400.0
-BREAKER_FAILURES = 10
-BREAKER_BASE_SECONDS = 60.0
-BREAKER_MAX_SECONDS = 86_400.0
 CLAIM_AHEAD = 2  # lease up to this many times delivery.concurrency at once
 HOST_UNAVAILABLE = "host unavailable"
+DOMAIN_SUSPENDED = "domain suspended"
 
 
 def is_final_failure(status: int) -> bool:
@@ -63,6 +63,7 @@ class DeliveryQueue:
         http: HttpClient,
         clock: Callable[[], float] = time.time,
         instance_signer: Signer | None = None,
+        domain_blocks: DomainBlockCache | None = None,
     ) -> None:
         self.settings = config.delivery
         # Signs what the server sends in its own name (a forwarded report's Flag).
@@ -80,6 +81,7 @@ class DeliveryQueue:
         self._signers: dict[int, Signer] = {}
         self._hosts = Hosts(self.settings.per_host)
         self.availability = HostAvailability(store, self.settings.unavailable_after_days)
+        self.domain_blocks = domain_blocks or DomainBlockCache(store)
 
     @property
     def busy(self) -> bool:
@@ -100,8 +102,9 @@ class DeliveryQueue:
         inboxes: Iterable[str],
         status_id: int | None = None,
     ) -> int:
-        """Queue activity for each inbox (deduplicated); return how many were queued."""
-        inboxes = set(inboxes)
+        """Queue activity for each inbox (deduplicated) but those of suspended domains;
+        return how many were queued."""
+        inboxes = {i for i in inboxes if not await self.domain_blocks.suspended(host_of(i))}
         if not inboxes:
             return 0
         body = json.dumps(activity, ensure_ascii=False, separators=(",", ":"))
@@ -148,10 +151,15 @@ class DeliveryQueue:
 
     async def _attempt(self, delivery: Delivery) -> None:
         name = host_of(delivery.inbox_url)
-        if name in await self.availability.unavailable():
-            # Failing for days: not sent (as Mastodon drops them) until it is heard from.
-            self._settle_later(Settled(delivery.id, "dropped", error=HOST_UNAVAILABLE))
-            log.debug("dropped %s to %s: %s", delivery.activity_type, name, HOST_UNAVAILABLE)
+        # Suspended since it was queued, or failing for days (dropped, as Mastodon does,
+        # until it is heard from): not sent.
+        if await self.domain_blocks.suspended(name):
+            reason: str | None = DOMAIN_SUSPENDED
+        else:
+            reason = HOST_UNAVAILABLE if name in await self.availability.unavailable() else None
+        if reason is not None:
+            self._settle_later(Settled(delivery.id, "dropped", error=reason))
+            log.debug("dropped %s to %s: %s", delivery.activity_type, name, reason)
             return
         host = self._hosts.get(name)
         if host.open_until > self.clock():
@@ -360,39 +368,3 @@ class DeliveryQueue:
             if not due_now and self._in_flight == 0 and not self._backlog:
                 return
             await asyncio.sleep(0.01)
-
-
-@dataclass
-class HostHealth:
-    """One remote host as the delivery worker sees it: its slots (deliveries in flight at
-    once) and its circuit breaker. After BREAKER_FAILURES failures in a row (network
-    errors, 5xx) the breaker opens: nothing is sent there until it closes again, first
-    after a minute, then twice as long each time it opens again, up to a day. The
-    first answer closes it (as Mastodon's breaker does: one dead server must not hold
-    the workers)."""
-
-    slots: asyncio.Semaphore
-    failures: int = 0
-    open_until: float = 0.0
-
-    def failed(self, now: float) -> None:
-        self.failures += 1
-        if self.failures >= BREAKER_FAILURES:
-            times_open = self.failures - BREAKER_FAILURES
-            self.open_until = now + min(BREAKER_BASE_SECONDS * 2**times_open, BREAKER_MAX_SECONDS)
-
-    def answered(self) -> None:
-        self.failures = 0
-        self.open_until = 0.0
-
-
-class Hosts(dict[str, HostHealth]):
-    def __init__(self, per_host: int) -> None:
-        super().__init__()
-        self.per_host = per_host
-
-    def get(self, host: str) -> HostHealth:  # type: ignore[override]
-        found = super().get(host)
-        if found is None:
-            found = self[host] = HostHealth(asyncio.Semaphore(self.per_host))
-        return found

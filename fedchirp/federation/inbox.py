@@ -1,9 +1,11 @@
 """The inbox edge: from raw request to an authenticated, shape-checked Activity.
 
 Order matters: cheap checks first (signature present and covering the right
-headers, Date fresh, Digest matching the body), then JSON shape (its nesting
-depth checked on the bytes before they are parsed), then the key
-fetch and the RSA check, and last that the signer is the activity's actor.
+headers, Date fresh, Digest matching the body), then whether the keyId's server is
+suspended (a set lookup: its POSTs are answered 202 and dropped, as Mastodon does,
+so it learns nothing), then JSON shape (its nesting depth checked on the bytes
+before they are parsed) and the actor's server (suspended: dropped too), then the
+key fetch and the RSA check, and last that the signer is the activity's actor.
 Every refusal is an InboxError with an HTTP status and a reason.
 """
 
@@ -53,6 +55,8 @@ class SignedRequest:
 async def authenticate(resolver: Resolver, config: Config, request: SignedRequest) -> Account:
     """The remote actor whose key signed this request; InboxError(401) if none did."""
     params = _checked_params(config, request)
+    if await resolver.domain_blocks.suspended(host_of(params.key_id)):
+        raise InboxError(401, f"{host_of(params.key_id)} is blocked by this server")
     return await _verify(resolver, params, request)
 
 
@@ -109,9 +113,14 @@ async def receive(
 ) -> tuple[Activity, Account]:
     """Check everything about an inbox POST; return the activity and its (signing) actor."""
     params = _checked_params(config, request)
+    blocks = resolver.domain_blocks
+    if await blocks.suspended(host_of(params.key_id)):
+        raise IgnoredActivity("the signer's server is suspended")
     if not is_activity_json(content_type):
         raise InboxError(415, f"content type {content_type!r} is not ActivityStreams JSON")
     activity = _parse(request.body or b"")
+    if await blocks.suspended(host_of(activity.actor)):
+        raise IgnoredActivity("the actor's server is suspended")
     if host_of(params.key_id) != host_of(activity.actor):
         # Checked before any fetch, so a forged keyId cannot send us fetching elsewhere.
         raise InboxError(401, f"key {params.key_id} is not on the server of {activity.actor}")

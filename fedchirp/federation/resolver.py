@@ -19,6 +19,7 @@ from urllib.parse import quote, urldefrag
 
 from fedchirp.clock import now_iso
 from fedchirp.config import Config
+from fedchirp.federation.domain_blocks import DomainBlockCache
 from fedchirp.federation.http import FetchError, HttpClient, Signer
 from fedchirp.federation.vocab import (
     InvalidDocument,
@@ -73,6 +74,7 @@ class Resolver:
         http: HttpClient,
         signer: Signer,
         queue_refresh: QueueRefresh | None = None,
+        domain_blocks: DomainBlockCache | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -82,6 +84,8 @@ class Resolver:
         # Queues a background refresh of an actor, by uri; without it stale ones are
         # refetched inline.
         self.queue_refresh = queue_refresh
+        # Suspended servers are never fetched from (services/domain_blocks.py).
+        self.domain_blocks = domain_blocks or DomainBlockCache(store)
         self._key_refreshed_at: dict[str, float] = {}
         self._keys: dict[str, tuple[float, Account]] = {}
         self._refresh_asked: dict[str, float] = {}
@@ -108,6 +112,7 @@ class Resolver:
     async def _fetch_once(self, uri: str) -> dict[str, Any]:
         if uri.startswith(self.local_base + "/"):
             raise ResolveError(f"{uri} is local; look it up, do not fetch it")
+        await self._refuse_suspended(host_of(uri))
         try:
             final_url, document = await self.http.get_json(uri, self.signer)
         except FetchError as exc:
@@ -115,6 +120,10 @@ class Resolver:
         if host_of(final_url) != host_of(uri):
             raise ResolveError(f"{uri} redirected to another server ({host_of(final_url)})")
         return document
+
+    async def _refuse_suspended(self, host: str) -> None:
+        if await self.domain_blocks.suspended(host):
+            raise ResolveError(f"{host} is blocked by this server")
 
     async def fetch_note(self, uri: str, id_is_known: bool = True) -> tuple[Note, Account]:
         """A remote post and its author, fetched from the post's origin. The author must
@@ -170,7 +179,15 @@ class Resolver:
             raise ResolveError(str(exc)) from exc
         if actor.uri != uri:
             raise ResolveError(f"{uri} is not an actor id (it serves {actor.uri})")
-        return await self.store.upsert_remote_account(_account_row(actor))
+        row = _account_row(actor)
+        block = await self.domain_blocks.block_for(row["domain"])
+        if block is not None:
+            # A server silenced (or its media refused) before we knew this account.
+            if block.severity == "silence":
+                row["silenced_at"] = block.created_at
+            if block.reject_media:
+                row["avatar_url"] = ""
+        return await self.store.upsert_remote_account(row)
 
     async def actor_for_key(self, key_id: str, refresh: bool = False) -> Account:
         """The actor owning key_id; refresh re-fetches it (keys rotate), at most once a
@@ -225,6 +242,7 @@ class Resolver:
         scheme = "http" if self.config.federation.allow_http else "https"
         resource = quote(f"acct:{username}@{domain}", safe=":@")
         url = f"{scheme}://{domain}/.well-known/webfinger?resource={resource}"
+        await self._refuse_suspended(host_of(url))
         try:
             _, document = await self.http.get_json(url, accept=JRD_ACCEPT, require_as2=False)
         except FetchError as exc:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from fedchirp.config import Config
 from fedchirp.federation.delivery import DeliveryQueue
+from fedchirp.federation.domain_blocks import DomainBlockCache
 from fedchirp.federation.http import HttpClient
 from fedchirp.federation.resolver import Resolver
 from fedchirp.federation.vocab import Activity
@@ -32,6 +33,13 @@ class Context:
     media_storage: MediaStorage
     # Told (activity, outcome) of every incoming activity once applied; the demo prints them.
     observers: list[Callable[[Activity, str], None]] = field(default_factory=list)
+
+    @property
+    def domain_blocks(self) -> DomainBlockCache:
+        """The instance's domain blocks as this process knows them (one copy, shared by
+        the resolver and the delivery queue)."""
+        return self.resolver.domain_blocks
+
     # This process's live subscribers (/api/v1/streaming).
     streams: StreamHub = field(default_factory=lambda: _new_stream_hub())
 

@@ -106,10 +106,10 @@ def parse_scopes(text: str) -> tuple[str, ...]:
 def scope_allows(granted: str, required: str) -> bool:
     """Does a token with `granted` scopes cover the `required` scope?"""
     have = set(granted.split())
-    if required.startswith("admin:"):  # admin:read covers admin:read:accounts; read does not
-        return required in have or required.rsplit(":", 1)[0] in have
-    top = required.split(":", 1)[0]
-    return required in have or top in have or ("follow" in have and required in FOLLOW_SCOPE_GRANTS)
+    parts = required.split(":")
+    # read covers read:statuses; admin:read covers admin:read:domain_blocks.
+    covering = {":".join(parts[:n]) for n in range(1, len(parts) + 1)}
+    return bool(covering & have) or ("follow" in have and required in FOLLOW_SCOPE_GRANTS)
 
 
 def token_hash(token: str) -> str:

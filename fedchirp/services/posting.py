@@ -330,6 +330,8 @@ async def store_remote_note(ctx: Context, note: Note, author: Account) -> Status
     parent = await ctx.store.get_status_by_uri(note.in_reply_to) if note.in_reply_to else None
     recipients = await audience.local_recipients_of_remote(ctx, note)
     published = _published(note.published)
+    # A domain blocked with reject_media: its attachments are not kept.
+    attachments = [] if await ctx.domain_blocks.rejects_media(author.domain) else note.attachments
     async with ctx.store.atomic():
         status = await ctx.store.insert_status(
             {
@@ -352,7 +354,7 @@ async def store_remote_note(ctx: Context, note: Note, author: Account) -> Status
             published,
             recipients=[(account.id, mentioned) for account, mentioned in recipients],
             tags=note.hashtags,
-            remote_media=media.remote_rows(note.attachments),
+            remote_media=media.remote_rows(attachments),
         )
         mentioned = [a for a, mentioned in recipients if mentioned]
         await notify(ctx, mentioned, "mention", author, status)

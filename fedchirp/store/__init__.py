@@ -17,6 +17,7 @@ from fedchirp.store.circles import CircleQueries
 from fedchirp.store.counters import CounterQueries
 from fedchirp.store.db import Database
 from fedchirp.store.deliveries import DeliveryQueries
+from fedchirp.store.domain_blocks import DomainBlockQueries
 from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
 from fedchirp.store.follows import FollowQueries
 from fedchirp.store.hosts import HostQueries
@@ -45,6 +46,7 @@ class Store(
     CircleQueries,
     CounterQueries,
     DeliveryQueries,
+    DomainBlockQueries,
     FollowQueries,
     HostQueries,
     InboxQueries,

@@ -111,7 +111,8 @@ class AccountQueries(Queries):
         pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = select(accounts).where(
             accounts.c.username.ilike(pattern, escape="\\")
-            | accounts.c.display_name.ilike(pattern, escape="\\")
+            | accounts.c.display_name.ilike(pattern, escape="\\"),
+            accounts.c.suspended_at.is_(None),
         )
         if followed_by is not None:
             query = query.where(

@@ -66,3 +66,4 @@ class NotificationQueries(Queries):
             statement = statement.where(notifications.c.type.not_in(list(exclude_types)))
         rows = await self.db.all(paged(statement, notifications.c.id, page))
         return newest_first(records(Notification, rows), page)
+

@@ -5,6 +5,7 @@ from aiohttp import web
 from fedchirp.web.api import (
     accounts,
     admin_accounts,
+    admin_domain_blocks,
     admin_reports,
     bookmarks,
     circles,
@@ -30,4 +31,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     reports.routes,
     admin_accounts.routes,
     admin_reports.routes,
+    admin_domain_blocks.routes,
 ]

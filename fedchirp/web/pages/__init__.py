@@ -9,7 +9,16 @@ import jinja2
 from aiohttp import web
 
 from fedchirp.clock import parse_iso
-from fedchirp.web.pages import admin, analytics, feeds, home, public, signin, style
+from fedchirp.web.pages import (
+    admin,
+    admin_domain_blocks,
+    analytics,
+    feeds,
+    home,
+    public,
+    signin,
+    style,
+)
 
 # Feeds first: /@alice.rss must not be taken for a profile named "alice.rss".
 ROUTE_TABLES: list[web.RouteTableDef] = [
@@ -18,6 +27,7 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     home.routes,
     analytics.routes,
     admin.routes,
+    admin_domain_blocks.routes,
     public.routes,
     style.routes,
 ]
