@@ -204,13 +204,14 @@ async def test_a_file_that_is_not_an_image_changes_nothing(start, client):
     a = await start("a")
     await a.create_user("alice")
     api = await client(a, "alice")
-    form = _multipart({"avatar": b"GIF89a but not really"})
+    # A good avatar and a bad header: neither is kept.
+    form = _multipart({"avatar": image_bytes((10, 10)), "header": b"GIF89a but not really"})
     form.add_field("display_name", "Changed")
     status, body = await api.request("PATCH", "/api/v1/accounts/update_credentials", data=form)
     assert status == 422 and "not an image" in body["error"], body
     me = await api.call("GET", "/api/v1/accounts/verify_credentials")
     assert me["display_name"] == "" and me["avatar"].endswith("/static/avatar.png")
-    assert not any(a.config.media_dir.iterdir()) if a.config.media_dir.exists() else True
+    assert list(a.config.media_dir.iterdir()) == []
 
 
 async def test_update_credentials_needs_a_token(start, http):

@@ -105,18 +105,38 @@ async def update_profile(ctx: Context, account: Account, changes: ProfileChanges
         account_values["discoverable"] = int(changes.discoverable)
     if changes.bot is not None:
         account_values["actor_type"] = _actor_type(account.actor_type, changes.bot)
-    new_fields = None
-    if changes.fields is not None:
-        new_fields = _new_fields(ctx, account, changes.fields)
-        account_values["fields"] = fields_to_json(new_fields)
-    replaced = await _store_images(ctx, changes, account_values, user_values, user)
+    stored: list[str] = []
+    try:
+        replaced = await _store_images(ctx, changes, account_values, user_values, user, stored)
+        updated = await _write(ctx, account, account_values, user_values, changes.fields)
+    except BaseException:
+        for name in stored:  # nothing was changed: the new files are nobody's
+            await ctx.media_storage.delete(name)
+        raise
+    for name in replaced:
+        await ctx.media_storage.delete(name)
+    return updated
+
+
+async def _write(
+    ctx: Context,
+    account: Account,
+    account_values: dict[str, Any],
+    user_values: dict[str, Any],
+    typed_fields: list[tuple[str, str]] | None,
+) -> Account:
+    """The profile, its Update(Person) and its rel=me checks, in one unit of work."""
     async with ctx.store.atomic():
+        new_fields = None
+        if typed_fields is not None:
+            # Read under a lock: a rel=me check finishing meanwhile is kept, not lost.
+            current = await ctx.store.lock_account(account.id) or account
+            new_fields = _new_fields(ctx, current, typed_fields)
+            account_values["fields"] = fields_to_json(new_fields)
         updated = await ctx.store.update_profile(account.id, account_values, user_values)
         await federate_profile(ctx, updated)
         if new_fields is not None:
             await relme.queue_checks(ctx, updated, new_fields)
-    for name in replaced:
-        await ctx.media_storage.delete(name)
     return updated
 
 
@@ -132,8 +152,10 @@ async def _store_images(
     account_values: dict[str, Any],
     user_values: dict[str, Any],
     user: LocalUser,
+    stored: list[str],
 ) -> list[str]:
-    """Store new avatar/header files; return the names of the files they replace."""
+    """Store new avatar/header files (their names added to stored as they are); return
+    the names of the files they replace."""
     replaced = []
     for data, box, kind, old in (
         (changes.avatar, AVATAR_SIZE, "avatar", user.avatar_file),
@@ -142,6 +164,7 @@ async def _store_images(
         if data is None:
             continue
         name = await store_profile_image(ctx, data, box)
+        stored.append(name)
         user_values[f"{kind}_file"] = name
         account_values[f"{kind}_url"] = ctx.media_storage.url(name)
         if old:

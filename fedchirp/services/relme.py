@@ -98,7 +98,7 @@ async def verify(ctx: Context, payload: dict[str, Any]) -> None:
 
 async def _mark_verified(ctx: Context, account_id: int, url: str) -> None:
     async with ctx.store.atomic():
-        account = await ctx.store.get_account(account_id)  # read again: it may have changed
+        account = await ctx.store.lock_account(account_id)  # as it is now, held till done
         if account is None:
             return
         fields = fields_from_json(account.fields)

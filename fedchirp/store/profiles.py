@@ -53,6 +53,21 @@ class ProfileQueries(Queries):
         assert found is not None
         return found
 
+    async def lock_account(self, account_id: int) -> Account | None:
+        """The account, locked until the enclosing unit of work ends (PostgreSQL; the
+        SQLite writer is one at a time anyway): for read-modify-write of its profile."""
+        async with self.db.atomic() as db:
+            row = (
+                (
+                    await db.execute(
+                        select(accounts).where(accounts.c.id == account_id).with_for_update()
+                    )
+                )
+                .mappings()
+                .one_or_none()
+            )
+        return record(Account, row)
+
     async def known_inboxes(self, account_id: int) -> set[str]:
         """Delivery inboxes of every remote account that follows this one or is followed by
         it (in any state): the servers that know it."""
