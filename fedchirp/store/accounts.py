@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, distinct, func, insert, select, update
+from sqlalchemy import bindparam, delete, distinct, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fedchirp.clock import now_iso
@@ -16,6 +16,7 @@ from fedchirp.store.models import Account, LocalUser
 from fedchirp.store.query import Prepared, Read, ids_param, record, records
 from fedchirp.store.schema import (
     accounts,
+    follows,
     local_users,
     oauth_codes,
     oauth_tokens,
@@ -182,6 +183,13 @@ class AccountQueries(Queries):
         (followers, likes, boosts, replies) is taken back."""
         async with self.db.atomic() as db:
             await uncount_account(db, account_id)
+            # Follows before the account: the trigger recording a follow's end writes a
+            # follower event for the followee, which must not name an account going away.
+            await db.execute(
+                delete(follows).where(
+                    or_(follows.c.follower_id == account_id, follows.c.followee_id == account_id)
+                )
+            )
             await db.execute(delete(accounts).where(accounts.c.id == account_id))
 
 
