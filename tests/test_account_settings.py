@@ -14,8 +14,9 @@ import pytest
 from PIL import Image
 
 from fedchirp.localnet import DEFAULT_PASSWORD, settle
-from fedchirp.services import follows, posting
+from fedchirp.services import follows, media, posting, profiles
 from fedchirp.services.errors import Conflict
+from fedchirp.store.models import Page
 from tests.test_pages import _sign_in
 from tests.test_user_cli import _config_file, _fedchirp
 
@@ -128,13 +129,17 @@ async def _alice_known_on_b(a, b):
     await follows.follow(b.ctx, bob, await b.ctx.resolver.actor(alice.uri))
     await follows.follow(a.ctx, alice, await a.ctx.resolver.actor(carol.uri))
     await settle(a, b)
-    status = await posting.create_status(a.ctx, alice, "hello from alice")
+    await profiles.update_profile(a.ctx, alice, profiles.ProfileChanges(avatar=_png((50, 50))))
+    picture = await media.upload(a.ctx, alice, _png((20, 20)), "a picture", None)
+    status = await posting.create_status(a.ctx, alice, "hello", media_ids=[picture.id])
+    assert len(list(a.config.media_dir.iterdir())) == 3  # avatar, picture, its preview
     await settle(a, b)
     alice_on_b = await b.ctx.store.get_account_by_uri(alice.uri)
     assert alice_on_b is not None
     assert await b.ctx.store.follow_counts(bob.id) == (0, 1)
     assert await b.ctx.store.follow_counts(carol.id) == (1, 0)
     assert await b.ctx.store.get_status_by_uri(status.uri) is not None
+    assert [n.type for n in await b.ctx.store.notifications(carol.id, Page())] == ["follow"]
     return alice, status, bob, carol
 
 
@@ -144,11 +149,14 @@ async def _gone_everywhere(a, b, alice, status, bob, carol) -> None:
     assert await b.ctx.store.get_status_by_uri(status.uri) is None
     assert await b.ctx.store.follow_counts(bob.id) == (0, 0)
     assert await b.ctx.store.follow_counts(carol.id) == (0, 0)
+    assert await b.ctx.store.notifications(carol.id, Page()) == []
     # Here: posts and follows gone, the name kept so nobody else can take it.
     assert await a.ctx.store.get_status_by_uri(status.uri) is None
     assert await a.ctx.store.follow_counts(alice.id) == (0, 0)
     with pytest.raises(Conflict, match="taken"):
         await a.create_user("alice")
+    assert await a.ctx.store.search_accounts("alice", 5) == []
+    assert list(a.config.media_dir.iterdir()) == []  # uploads and avatar removed
     sent = await a.ctx.store.deliveries_for(f"{alice.uri}#delete")
     assert {(d.activity_type, d.inbox_url) for d in sent} == {("Delete", b.ctx.urls.shared_inbox)}
     assert all(d.state == "delivered" for d in sent)
@@ -188,11 +196,8 @@ async def test_deleting_ones_account_federates_and_removes_the_data(pair, web, h
 async def test_cli_user_delete_federates_the_deletion(pair, tmp_path: Path):
     a, b = pair
     alice, status, bob, carol = await _alice_known_on_b(a, b)
-    media = a.config.media_dir
-    before = set(media.iterdir()) if media.exists() else set()
     result = await _fedchirp(_config_file(a, tmp_path), "user", "delete", "alice", "--yes")
     assert result.code == 0, result.err
     assert re.search(r"alice deleted", result.out)
     await settle(a, b)  # the running server sends what the command queued
     await _gone_everywhere(a, b, alice, status, bob, carol)
-    assert (set(media.iterdir()) if media.exists() else set()) <= before

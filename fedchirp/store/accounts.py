@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, distinct, func, insert, or_, select, update
+from sqlalchemy import (
+    bindparam,
+    delete,
+    distinct,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fedchirp.clock import now_iso
@@ -21,6 +31,7 @@ from fedchirp.store.schema import (
     oauth_codes,
     oauth_tokens,
     statuses,
+    tombstones,
     web_sessions,
 )
 
@@ -112,6 +123,7 @@ class AccountQueries(Queries):
                 accounts.c.username.ilike(pattern, escape="\\")
                 | accounts.c.display_name.ilike(pattern, escape="\\")
             )
+            .where(~exists().where(tombstones.c.uri == accounts.c.uri))  # deleted ones
             .order_by(accounts.c.domain != "", accounts.c.username)
             .limit(limit)
         )
