@@ -228,3 +228,33 @@ async def test_mastodon_py_reports_a_refusal(start):
     api = await login(a, "alice")
     with pytest.raises(MastodonAPIError, match="at most 4 fields"):
         await sync(api.account_update_credentials, fields=[("n", "v")] * 5)
+
+
+async def test_unlocking_accepts_waiting_follow_requests(start, client):
+    a = await start("a")
+    alice = await a.create_user("alice", locked=True)
+    await a.create_user("bob")
+    alice_api, bob_api = await client(a, "alice"), await client(a, "bob")
+    await bob_api.call("POST", f"/api/v1/accounts/{alice.id}/follow")
+    assert [r["acct"] for r in await alice_api.call("GET", "/api/v1/follow_requests")] == ["bob"]
+    form = {"locked": "false"}
+    await alice_api.call("PATCH", "/api/v1/accounts/update_credentials", expect=200, data=form)
+    await settle(a)
+    assert await alice_api.call("GET", "/api/v1/follow_requests") == []
+    relationship = await bob_api.call("GET", f"/api/v1/accounts/relationships?id[]={alice.id}")
+    assert relationship[0]["following"] is True
+
+
+async def test_the_avatar_and_header_can_be_taken_away(start, client):
+    a = await start("a")
+    await a.create_user("alice")
+    api = await client(a, "alice")
+    form = _multipart({"avatar": image_bytes((20, 20)), "header": image_bytes((30, 10))})
+    me = await api.call("PATCH", "/api/v1/accounts/update_credentials", expect=200, data=form)
+    assert len(list(a.config.media_dir.iterdir())) == 2
+    after = await api.call("DELETE", "/api/v1/profile/avatar", expect=200)
+    assert after["avatar"].endswith("/static/avatar.png") and after["header"] == me["header"]
+    after = await api.call("DELETE", "/api/v1/profile/header", expect=200)
+    assert after["header"].endswith("/static/header.png")
+    assert list(a.config.media_dir.iterdir()) == []
+    assert (await api.call("DELETE", "/api/v1/profile/header", expect=200)) == after

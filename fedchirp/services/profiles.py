@@ -16,7 +16,7 @@ from fedchirp import html
 from fedchirp.clock import now_iso
 from fedchirp.federation.documents import profile_update_activity
 from fedchirp.federation.profile import ProfileField, fields_from_json, fields_to_json
-from fedchirp.services import posting, relme
+from fedchirp.services import follows, posting, relme
 from fedchirp.services.accounts import check_password
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Forbidden, Invalid
@@ -115,6 +115,23 @@ async def update_profile(ctx: Context, account: Account, changes: ProfileChanges
         raise
     for name in replaced:
         await ctx.media_storage.delete(name)
+    if account.locked and changes.locked is False:
+        # As Mastodon does: unlocking lets in everyone who was waiting.
+        for _, follower in await follows.pending_requests(ctx, updated):
+            await follows.authorize(ctx, updated, follower)
+    return updated
+
+
+async def remove_image(ctx: Context, account: Account, kind: str) -> Account:
+    """Take the avatar or header away (the default picture is shown again)."""
+    assert kind in ("avatar", "header")
+    user = await ctx.store.get_local_user(account.id)
+    assert user is not None
+    old = user.avatar_file if kind == "avatar" else user.header_file
+    if not old:
+        return account
+    updated = await _write(ctx, account, {f"{kind}_url": ""}, {f"{kind}_file": None}, None)
+    await ctx.media_storage.delete(old)
     return updated
 
 

@@ -44,6 +44,15 @@ async def update_credentials(request: web.Request) -> web.Response:
     return web.json_response(await Renderer(ctx, updated).credential_account(updated))
 
 
+@routes.delete("/api/v1/profile/{kind:avatar|header}")
+async def remove_image(request: web.Request) -> web.Response:
+    """Mastodon 4.2's way to take the avatar or header away."""
+    ctx = ctx_of(request)
+    account = await require_user(request, "write:accounts")
+    updated = await profiles.remove_image(ctx, account, request.match_info["kind"])
+    return web.json_response(await Renderer(ctx, updated).credential_account(updated))
+
+
 def _optional_text(params: dict[str, Any], name: str) -> str | None:
     return text(params, name) if params.get(name) is not None else None
 
