@@ -17,6 +17,7 @@ from typing import Any
 MAX_REMOTE_FIELDS = 16
 MAX_REMOTE_FIELD_NAME = 255
 MAX_REMOTE_FIELD_VALUE = 2048
+MAX_URL_LENGTH = 2048  # as for ids (federation/vocab.py)
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,9 @@ def image_url(value: Any) -> str:
         value = value[0] if isinstance(value, list) and value else value
         if isinstance(value, dict):
             value = value.get("href")
-    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else ""
+    if not isinstance(value, str) or len(value) > MAX_URL_LENGTH:
+        return ""
+    return value if value.startswith(("https://", "http://")) else ""
 
 
 def remote_fields(value: Any) -> tuple[ProfileField, ...]:
