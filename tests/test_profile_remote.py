@@ -177,3 +177,30 @@ async def test_rel_me_pages_are_fetched_through_the_ssrf_guard(start, client, pa
     assert await a.ctx.store.count_jobs() == 0  # ...refused for good, not retried
     assert pages.requested == []
     assert await _fields(api) == {"Site": None}
+
+
+# -- reading the profile parts of an actor ------------------------------------------------
+
+
+def test_avatar_and_header_urls_in_the_shapes_servers_send():
+    from fedchirp.federation.profile import image_url
+
+    url = "https://remote.example/a.png"
+    assert image_url({"type": "Image", "url": url}) == url
+    assert image_url([{"type": "Image", "url": url}, {"url": "https://x.example/b"}]) == url
+    assert image_url({"type": "Image", "url": [{"type": "Link", "href": url}]}) == url
+    assert image_url(url) == url
+    for bad in ("javascript:alert(1)", {"url": "data:image/png;base64,AAAA"}, 7, None, []):
+        assert image_url(bad) == ""
+    assert image_url("https://remote.example/" + "a" * 3000) == ""
+
+
+def test_only_property_values_become_fields_and_they_are_capped():
+    from fedchirp.federation.profile import MAX_REMOTE_FIELDS, remote_fields
+
+    many = [{"type": "PropertyValue", "name": f"n{i}", "value": "v" * 5000} for i in range(40)]
+    fields = remote_fields([{"type": "Link", "href": "https://x"}, *many])
+    assert len(fields) == MAX_REMOTE_FIELDS and fields[0].name == "n0"
+    assert all(len(f.value) == 2048 for f in fields)
+    assert remote_fields({"type": "PropertyValue", "name": "one", "value": "x"})[0].name == "one"
+    assert remote_fields([{"type": "PropertyValue", "name": 1, "value": "x"}]) == ()
