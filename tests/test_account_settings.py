@@ -191,6 +191,9 @@ async def test_deleting_ones_account_federates_and_removes_the_data(pair, web, h
         assert answer.status == 404
     async with http.get(f"{a.base_url}/.well-known/webfinger?resource=acct:alice@{a.domain}") as r:
         assert r.status == 404
+    for path in (f"/api/v1/accounts/{alice.id}", "/@alice", "/api/v1/accounts/lookup?acct=alice"):
+        async with http.get(f"{a.base_url}{path}") as answer:
+            assert answer.status == 404, path
 
 
 async def test_cli_user_delete_federates_the_deletion(pair, tmp_path: Path):

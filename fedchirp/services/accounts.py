@@ -155,7 +155,7 @@ async def local_account_for_resource(ctx: Context, resource: str) -> Account | N
 
 async def account_by_id(ctx: Context, account_id: int) -> Account:
     account = await ctx.store.get_account(account_id)
-    if account is None:
+    if account is None or (account.is_local and await ctx.store.is_account_deleted(account)):
         raise NotFound("account not found")
     return account
 
