@@ -258,3 +258,20 @@ async def test_the_avatar_and_header_can_be_taken_away(start, client):
     assert after["header"].endswith("/static/header.png")
     assert list(a.config.media_dir.iterdir()) == []
     assert (await api.call("DELETE", "/api/v1/profile/header", expect=200)) == after
+
+
+async def test_update_credentials_takes_json_fields_as_a_list_or_an_object(start, client):
+    a = await start("a")
+    await a.create_user("alice")
+    api = await client(a, "alice")
+    path = "/api/v1/accounts/update_credentials"
+    body = {"display_name": "J", "fields_attributes": [{"name": "A", "value": "1"}]}
+    me = await api.call("PATCH", path, expect=200, json=body)
+    assert me["display_name"] == "J" and [f["name"] for f in me["fields"]] == ["A"]
+    body = {"fields_attributes": {"1": {"name": "C", "value": "3"}, "0": {"name": "B"}}}
+    me = await api.call("PATCH", path, expect=200, json=body)
+    assert [(f["name"], f["value"]) for f in me["fields"]] == [("B", ""), ("C", "3")]
+    me = await api.call("PATCH", path, expect=200, json={"fields_attributes": []})
+    assert me["fields"] == []
+    status, answer = await api.request("PATCH", path, json={"fields_attributes": "nope"})
+    assert status == 422 and "fields_attributes" in answer["error"]
