@@ -14,7 +14,7 @@ from fedchirp.federation.delivery import DeliveryQueue
 from fedchirp.federation.http import HttpClient
 from fedchirp.federation.resolver import Resolver
 from fedchirp.media_storage import open_media_storage
-from fedchirp.services import inbox, refreshes, scheduling, timelines
+from fedchirp.services import inbox, refreshes, relme, scheduling, timelines
 from fedchirp.services.accounts import instance_signer
 from fedchirp.services.context import Context
 from fedchirp.services.jobs import Jobs
@@ -72,12 +72,20 @@ def create_app(config: Config, run_workers: bool = True) -> web.Application:
 # Routes that take a picture: their bodies may be as large as media.max_upload_bytes plus
 # the other form fields (at most server.max_request_bytes). Every other route keeps
 # server.max_request_bytes, which aiohttp enforces (413) as it reads the body.
-UPLOAD_ROUTES = frozenset({"/api/v1/media", "/api/v2/media", "/compose"})
+UPLOAD_ROUTES = frozenset(
+    {
+        "/api/v1/media",
+        "/api/v2/media",
+        "/compose",
+        "/api/v1/accounts/update_credentials",
+        "/settings/profile",
+    }
+)
 
 
 @web.middleware
 async def _upload_size(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.method == "POST" and request.path in UPLOAD_ROUTES:
+    if request.method in ("POST", "PATCH") and request.path in UPLOAD_ROUTES:
         config = request.app[CONFIG]
         limit = config.media.max_upload_bytes + config.server.max_request_bytes
         request = request.clone(client_max_size=max(limit, request.client_max_size))
@@ -137,6 +145,7 @@ async def instance_context(
             inbox.register_jobs(ctx)
             scheduling.register_jobs(ctx)
             refreshes.register_jobs(ctx)  # and the resolver queues stale actors' refreshes
+            relme.register_jobs(ctx)
             yield ctx
     finally:
         await http.close()

@@ -10,7 +10,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fedchirp.cli_common import CliError, load_args_config, open_store
-from fedchirp.services import accounts
+from fedchirp.config import Config
+from fedchirp.services import account_deletion, accounts
+from fedchirp.store.models import Account
 from fedchirp.urls import Urls
 
 USER_CHANGES = (  # (command, what it printed when done, help)
@@ -18,7 +20,11 @@ USER_CHANGES = (  # (command, what it printed when done, help)
     ("enable", "enabled", "let a disabled user sign in again"),
     ("promote", "is an admin", "make a user an admin"),
     ("demote", "is no longer an admin", "take admin away from a user"),
-    ("delete", "deleted", "delete a local account and its posts (here only; not federated)"),
+    (
+        "delete",
+        "deleted",
+        "delete a local account and its posts, telling the servers that know it",
+    ),
 )
 
 
@@ -96,20 +102,34 @@ def _user_change(change: str, done: str) -> Callable[[argparse.Namespace], Await
     async def run(args: argparse.Namespace) -> int:
         if change == "delete" and not args.yes:
             raise CliError(f"deleting {args.username} cannot be undone: add --yes")
+        if change == "delete":
+            account = await _delete_user(load_args_config(args), args.username)
+            print(f"{account.username} {done}")
+            return 0
         store = await open_store(load_args_config(args))
         try:
             if change in ("disable", "enable"):
                 account = await accounts.set_disabled(store, args.username, change == "disable")
-            elif change in ("promote", "demote"):
-                account = await accounts.set_admin(store, args.username, change == "promote")
             else:
-                account = await accounts.delete_local_account(store, args.username)
+                account = await accounts.set_admin(store, args.username, change == "promote")
         finally:
             await store.close()
         print(f"{account.username} {done}")
         return 0
 
     return run
+
+
+async def _delete_user(config: Config, username: str) -> Account:
+    """Delete as the account itself would: Delete(actor) is queued for the servers that
+    know it (a running server sends it), then its data is erased."""
+    # Imported here: the whole instance (HTTP client, queues) is only needed to delete.
+    from fedchirp.app import instance_context
+
+    async with instance_context(config) as ctx:
+        account, _ = await accounts.local_user(ctx.store, username)
+        await account_deletion.delete_local_account(ctx, account)
+    return account
 
 
 def add_user_commands(commands: Any) -> None:

@@ -133,7 +133,9 @@ def test_delete_needs_yes_then_removes_the_user(cli) -> None:
     assert result.code == 0, result.err
     assert _users(cli("user", "list")) == {"admin": ("yes", "no")}
     assert not _signs_in(cli.config, "bob", BOB_PASSWORD)
-    assert cli("user", "create", "bob", "--password", BOB_PASSWORD).code == 0  # name is free
+    # The name stays taken: other servers know it by the deleted account's key.
+    _assert_refused(cli("user", "create", "bob", "--password", BOB_PASSWORD), "taken")
+    _assert_refused(cli("user", "delete", "bob", "--yes"), "no local account 'bob'")
 
 
 @pytest.mark.parametrize(

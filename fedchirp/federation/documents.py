@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from fedchirp.federation.jsonld import AS_CONTEXT, CONTEXT
+from fedchirp.federation.profile import attachment_documents, image_document
+from fedchirp.federation.vocab import PUBLIC
 from fedchirp.store.models import Account, Status
 from fedchirp.urls import Urls
 
@@ -68,7 +70,7 @@ class Addressing:
 
 
 def actor_document(account: Account, urls: Urls) -> dict[str, Any]:
-    return with_context(
+    document = with_context(
         {
             "id": account.uri,
             "type": account.actor_type,
@@ -82,7 +84,7 @@ def actor_document(account: Account, urls: Urls) -> dict[str, Any]:
             "following": account.following_url,
             "endpoints": {"sharedInbox": urls.shared_inbox},
             "manuallyApprovesFollowers": account.locked,
-            "discoverable": True,
+            "discoverable": account.discoverable,
             # Full-text search of one's posts on other servers is opt-in on Mastodon;
             # we have no setting for it yet, so we do not opt anyone in.
             "indexable": False,
@@ -92,8 +94,27 @@ def actor_document(account: Account, urls: Urls) -> dict[str, Any]:
                 "owner": account.uri,
                 "publicKeyPem": account.public_key_pem,
             },
+            "attachment": attachment_documents(account.fields),
         }
     )
+    for key, url in (("icon", account.avatar_url), ("image", account.header_url)):
+        image = image_document(url)
+        if image is not None:
+            document[key] = image
+    return document
+
+
+def profile_update_activity(account: Account, urls: Urls, updated_at: str) -> dict[str, Any]:
+    """Update(Person) carrying the whole actor, as Mastodon sends a profile change."""
+    actor = strip_context(actor_document(account, urls))
+    return activity(
+        "Update", f"{account.uri}#updates/{updated_at}", account.uri, actor, to=[PUBLIC]
+    )
+
+
+def actor_delete_activity(account: Account) -> dict[str, Any]:
+    """Delete of the actor itself: the account is gone (object = its id, as Mastodon)."""
+    return activity("Delete", f"{account.uri}#delete", account.uri, account.uri, to=[PUBLIC])
 
 
 def instance_actor_document(urls: Urls, domain: str, public_key_pem: str) -> dict[str, Any]:

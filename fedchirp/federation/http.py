@@ -157,6 +157,32 @@ class HttpClient:
             return url, document
         raise FetchError(f"GET {url}: too many redirects")
 
+    async def get_page(self, url: str, max_bytes: int) -> tuple[str, str]:
+        """GET a web page (unsigned; redirects followed, each hop through the SSRF guard);
+        return (final url, its text, of which at most max_bytes are read)."""
+        for _hop in range(MAX_REDIRECTS + 1):
+            self.check_url(url)
+            try:
+                async with self.session.get(
+                    url, headers={"Accept": "text/html"}, allow_redirects=False
+                ) as resp:
+                    if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
+                        url = urljoin(url, resp.headers["Location"])
+                        continue
+                    if resp.status != 200:
+                        raise FetchError(f"GET {url} answered {resp.status}", resp.status)
+                    body = await resp.content.read(max_bytes)
+                    charset = resp.charset or "utf-8"
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                raise FetchError(
+                    f"GET {url} failed: {exc or type(exc).__name__}", transient=True
+                ) from exc
+            try:
+                return url, body.decode(charset, "replace")
+            except LookupError:  # a charset nobody knows
+                return url, body.decode("utf-8", "replace")
+        raise FetchError(f"GET {url}: too many redirects")
+
     async def post_activity(
         self, url: str, body: bytes, signer: Signer, timeout: float
     ) -> PostResult:

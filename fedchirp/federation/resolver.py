@@ -21,6 +21,7 @@ from fedchirp.clock import now_iso
 from fedchirp.config import Config
 from fedchirp.federation.domain_blocks import DomainBlockCache
 from fedchirp.federation.http import FetchError, HttpClient, Signer
+from fedchirp.federation.profile import ProfileField, fields_to_json
 from fedchirp.federation.vocab import (
     InvalidDocument,
     Note,
@@ -33,7 +34,7 @@ from fedchirp.federation.vocab import (
     parse_note,
     same_origin,
 )
-from fedchirp.html import sanitize_capped
+from fedchirp.html import sanitize, sanitize_capped, to_text
 from fedchirp.store import Store
 from fedchirp.store.models import Account
 
@@ -278,6 +279,11 @@ def _account_row(actor: RemoteActor) -> dict[str, Any]:
         "public_key_id": actor.key_id,
         "public_key_pem": actor.public_key_pem,
         "avatar_url": actor.avatar_url,
+        "header_url": actor.header_url,
+        "fields": fields_to_json(
+            [ProfileField(to_text(sanitize(f.name)), sanitize(f.value)) for f in actor.fields]
+        ),
+        "discoverable": int(actor.discoverable),
         "created_at": now_iso(),
         "fetched_at": time.time(),
     }

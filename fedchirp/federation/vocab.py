@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from fedchirp.clock import parse_iso
 from fedchirp.federation import names
+from fedchirp.federation.profile import ProfileField, image_url, remote_fields
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 _PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
@@ -134,6 +135,9 @@ class RemoteActor:
     public_key_pem: str
     locked: bool
     avatar_url: str
+    header_url: str = ""
+    fields: tuple[ProfileField, ...] = ()  # HTML values, not sanitised yet
+    discoverable: bool = False
 
 
 def parse_actor(document: dict[str, Any]) -> RemoteActor:
@@ -146,8 +150,6 @@ def parse_actor(document: dict[str, Any]) -> RemoteActor:
     key_id, pem = _actor_key(document, uri)
     endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
     shared = id_of(endpoints.get("sharedInbox"))
-    icon = document.get("icon")
-    icon = icon[0] if isinstance(icon, list) and icon else icon
     return RemoteActor(
         uri=uri,
         type=kind,
@@ -163,9 +165,10 @@ def parse_actor(document: dict[str, Any]) -> RemoteActor:
         key_id=key_id,
         public_key_pem=pem,
         locked=document.get("manuallyApprovesFollowers") is True,
-        avatar_url=(
-            icon.get("url") if isinstance(icon, dict) and isinstance(icon.get("url"), str) else ""
-        ),
+        avatar_url=image_url(document.get("icon")),
+        header_url=image_url(document.get("image")),
+        fields=remote_fields(document.get("attachment")),
+        discoverable=document.get("discoverable") is True,
     )
 
 

@@ -41,6 +41,7 @@ async def create_local_account(
     if actor_type not in ACTOR_TYPES:
         raise Invalid(f"account type must be one of {', '.join(ACTOR_TYPES)}")
     if await store.find_account(username, "") is not None:
+        # Also a deleted account's: other servers know that name by its old key.
         raise Conflict(f"username {username!r} is taken")
     private_pem, public_pem = generate_key_pair()
     row = {
@@ -78,13 +79,18 @@ async def authenticate(store: Store, username: str, password: str) -> Account | 
 
 
 async def local_users(store: Store) -> list[tuple[Account, LocalUser]]:
-    return await store.list_local_users()
+    """Every local account but those that deleted themselves."""
+    return [
+        (account, user)
+        for account, user in await store.list_local_users()
+        if not await store.is_account_deleted(account)
+    ]
 
 
 async def local_user(store: Store, username: str) -> tuple[Account, LocalUser]:
     account = await store.find_account(username.removeprefix("@"), "")
     user = await store.get_local_user(account.id) if account is not None else None
-    if account is None or user is None:
+    if account is None or user is None or await store.is_account_deleted(account):
         raise NotFound(f"no local account {username!r}")
     return account, user
 
@@ -116,17 +122,13 @@ async def set_admin(store: Store, username: str, admin: bool) -> Account:
     return account
 
 
-async def delete_local_account(store: Store, username: str) -> Account:
-    """Delete a local account and everything that hangs off it, here only: no Delete
-    activity is sent to other servers (there is nothing to send one yet)."""
-    account, _ = await local_user(store, username)
-    await store.delete_account(account.id)
-    return account
-
-
 async def local_account(ctx: Context, username: str) -> Account:
     account = await ctx.store.find_account(username, "")
-    if account is None or await ctx.store.get_local_user(account.id) is None:
+    if (
+        account is None
+        or await ctx.store.get_local_user(account.id) is None
+        or await ctx.store.is_account_deleted(account)
+    ):
         raise NotFound(f"no local account {username!r}")
     return account
 
@@ -146,12 +148,14 @@ async def local_account_for_resource(ctx: Context, resource: str) -> Account | N
             account = await ctx.store.find_account(resource.split("/@", 1)[1], "")
     else:
         return None
-    return account if account is not None and account.is_local else None
+    if account is None or not account.is_local or await ctx.store.is_account_deleted(account):
+        return None
+    return account
 
 
 async def account_by_id(ctx: Context, account_id: int) -> Account:
     account = await ctx.store.get_account(account_id)
-    if account is None:
+    if account is None or (account.is_local and await ctx.store.is_account_deleted(account)):
         raise NotFound("account not found")
     return account
 

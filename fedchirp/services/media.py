@@ -67,8 +67,9 @@ def _check_pixels(size: tuple[int, int], limit: int) -> None:
         )
 
 
-def process_image(data: bytes, settings: MediaConfig) -> ProcessedImage:
-    """Decode, orient, scale and re-encode an image (no metadata survives)."""
+def decode_image(data: bytes, settings: MediaConfig) -> tuple[Image.Image, str, str]:
+    """Decode and orient an image (its pixel count checked from the header first), in
+    RGB or RGBA; return it with the extension and type it is re-encoded as."""
     try:
         with Image.open(io.BytesIO(data)) as opened:
             kind = opened.format or ""
@@ -83,12 +84,18 @@ def process_image(data: bytes, settings: MediaConfig) -> ProcessedImage:
     extension, mime_type = _OUTPUT[kind]
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     image = image.convert("RGBA" if has_alpha and mime_type != "image/jpeg" else "RGB")
+    return image, extension, mime_type
+
+
+def process_image(data: bytes, settings: MediaConfig) -> ProcessedImage:
+    """Decode, orient, scale and re-encode an image (no metadata survives)."""
+    image, extension, mime_type = decode_image(data, settings)
     image = image.resize(_fit(image.size, settings.max_pixels), Image.Resampling.LANCZOS)
     preview = image.copy()
     preview.thumbnail(_fit(image.size, settings.preview_pixels), Image.Resampling.LANCZOS)
     return ProcessedImage(
-        original=_encode(image, mime_type),
-        preview=_encode(preview, mime_type),
+        original=encode_image(image, mime_type),
+        preview=encode_image(preview, mime_type),
         extension=extension,
         mime_type=mime_type,
         size=image.size,
@@ -97,7 +104,8 @@ def process_image(data: bytes, settings: MediaConfig) -> ProcessedImage:
     )
 
 
-def _encode(image: Image.Image, mime_type: str) -> bytes:
+def encode_image(image: Image.Image, mime_type: str) -> bytes:
+    """The image in its format, without metadata."""
     out = io.BytesIO()
     if mime_type == "image/jpeg":
         image.save(out, "JPEG", quality=85, optimize=True)  # no exif= : metadata dropped

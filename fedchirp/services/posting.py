@@ -303,6 +303,11 @@ async def _resolve_mentions(ctx: Context, text: str) -> list[Account]:
     return list(found.values())
 
 
+async def render_text(ctx: Context, text: str) -> str:
+    """Typed text as post HTML (links, mentions we can find, hashtags): bios use it too."""
+    return _render(ctx, text, await _resolve_mentions(ctx, text))
+
+
 def _render(ctx: Context, text: str, mentioned: list[Account]) -> str:
     by_handle = {}
     for account in mentioned:

@@ -30,6 +30,7 @@ from fedchirp.store.moderation import ModerationQueries
 from fedchirp.store.notifications import NotificationQueries
 from fedchirp.store.oauth import OAuthQueries
 from fedchirp.store.pages import PageQueries
+from fedchirp.store.profiles import ProfileQueries
 from fedchirp.store.reports import ReportQueries
 from fedchirp.store.scheduled import ScheduledQueries
 from fedchirp.store.sessions import SessionQueries
@@ -58,6 +59,7 @@ class Store(
     OAuthQueries,
     PageQueries,
     ReportQueries,
+    ProfileQueries,
     ScheduledQueries,
     SessionQueries,
     SettingQueries,

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, distinct, func, insert, select, update
+from sqlalchemy import (
+    bindparam,
+    delete,
+    distinct,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fedchirp.clock import now_iso
@@ -21,6 +31,7 @@ from fedchirp.store.schema import (
     oauth_codes,
     oauth_tokens,
     statuses,
+    tombstones,
     web_sessions,
 )
 
@@ -113,6 +124,7 @@ class AccountQueries(Queries):
             accounts.c.username.ilike(pattern, escape="\\")
             | accounts.c.display_name.ilike(pattern, escape="\\"),
             accounts.c.suspended_at.is_(None),
+            ~exists().where(tombstones.c.uri == accounts.c.uri),  # deleted accounts
         )
         if followed_by is not None:
             query = query.where(
@@ -193,6 +205,13 @@ class AccountQueries(Queries):
         (followers, likes, boosts, replies) is taken back."""
         async with self.db.atomic() as db:
             await uncount_account(db, account_id)
+            # Follows before the account: the trigger recording a follow's end writes a
+            # follower event for the followee, which must not name an account going away.
+            await db.execute(
+                delete(follows).where(
+                    or_(follows.c.follower_id == account_id, follows.c.followee_id == account_id)
+                )
+            )
             await db.execute(delete(accounts).where(accounts.c.id == account_id))
 
 

@@ -12,6 +12,7 @@ from fedchirp.web.api import (
     instance,
     media,
     oauth,
+    profile,
     reports,
     statuses,
     streaming,
@@ -32,4 +33,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     admin_accounts.routes,
     admin_reports.routes,
     admin_domain_blocks.routes,
+    profile.routes,
 ]

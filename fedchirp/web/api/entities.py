@@ -22,6 +22,7 @@ from fedchirp.store.models import (
     Status,
     StatusStats,
 )
+from fedchirp.web.api.profile_entities import profile_field_sources, profile_fields
 
 DEFAULT_AVATAR_PATH = "/static/avatar.png"
 DEFAULT_HEADER_PATH = "/static/header.png"
@@ -51,6 +52,7 @@ class Renderer:
         stats = self._account_stats[account.id]
         last = stats.last_status_at
         avatar = account.avatar_url or f"{self.ctx.urls.base}{DEFAULT_AVATAR_PATH}"
+        header = account.header_url or f"{self.ctx.urls.base}{DEFAULT_HEADER_PATH}"
         entity = {
             "id": str(account.id),
             "username": account.username,
@@ -58,7 +60,7 @@ class Renderer:
             "display_name": account.display_name,
             "locked": account.locked,
             "bot": account.actor_type in ("Service", "Application"),
-            "discoverable": True,
+            "discoverable": account.discoverable,
             "group": account.actor_type == "Group",
             "created_at": account.created_at,
             "note": account.note,
@@ -66,14 +68,14 @@ class Renderer:
             "uri": account.uri,
             "avatar": avatar,
             "avatar_static": avatar,
-            "header": f"{self.ctx.urls.base}{DEFAULT_HEADER_PATH}",
-            "header_static": f"{self.ctx.urls.base}{DEFAULT_HEADER_PATH}",
+            "header": header,
+            "header_static": header,
             "followers_count": stats.followers_count,
             "following_count": stats.following_count,
             "statuses_count": stats.statuses_count,
             "last_status_at": last[:10] if last else None,
             "emojis": [],
-            "fields": [],
+            "fields": profile_fields(account),
         }
         self._accounts[account.id] = entity
         return entity
@@ -81,12 +83,13 @@ class Renderer:
     async def credential_account(self, account: Account) -> dict[str, Any]:
         """verify_credentials: the Account plus its editable source."""
         entity = dict(await self.account(account))
+        user = await self.ctx.store.get_local_user(account.id)
         entity["source"] = {
             "privacy": "public",
             "sensitive": False,
             "language": None,
-            "note": html.to_text(account.note),
-            "fields": [],
+            "note": user.note_source if user and user.note_source else html.to_text(account.note),
+            "fields": profile_field_sources(account),
             "follow_requests_count": len(await self.ctx.store.pending_follows(account.id)),
         }
         return entity

@@ -16,6 +16,7 @@ from fedchirp.web.pages import (
     feeds,
     home,
     public,
+    settings,
     signin,
     style,
 )
@@ -28,6 +29,7 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     analytics.routes,
     admin.routes,
     admin_domain_blocks.routes,
+    settings.routes,
     public.routes,
     style.routes,
 ]

@@ -83,6 +83,9 @@ NOTICES = {
     "GroupCreated": "Group created.",
     "GroupUpdated": "Group updated.",
     "ChooseAccount": "Choose an account.",
+    "ProfileSaved": "Profile saved.",
+    "PasswordChanged": "Password changed: sign in with the new one.",
+    "AccountDeleted": "Your account is deleted.",
 }
 # What went wrong, in words of ours that name the case ("Not posted: the text is
 # too long"), travels to the next page in a short-lived cookie signed with the
