@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass
 
 from fedchirp.clock import now_iso
-from fedchirp.services.accounts import authenticate
+from fedchirp.services.accounts import PENDING_APPROVAL, authenticate
 from fedchirp.services.context import Context
-from fedchirp.services.errors import Invalid
+from fedchirp.services.errors import Forbidden, Invalid
 from fedchirp.store.models import Account, OAuthApp
 
 TOP_SCOPES = ("read", "write", "follow", "push", "profile")
@@ -56,6 +56,23 @@ GRANULAR_SCOPES = frozenset(
         )
     ]
 )
+# Admin scopes (Mastodon's): admin:read and admin:write, and their granular forms.
+ADMIN_SCOPES = frozenset(
+    ["admin:read", "admin:write"]
+    + [
+        f"admin:{verb}:{part}"
+        for verb in ("read", "write")
+        for part in (
+            "accounts",
+            "reports",
+            "domain_allows",
+            "domain_blocks",
+            "ip_blocks",
+            "email_domain_blocks",
+            "canonical_email_blocks",
+        )
+    ]
+)
 # The legacy "follow" scope stands for these granular ones.
 FOLLOW_SCOPE_GRANTS = frozenset(
     {"read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes", "write:mutes"}
@@ -83,7 +100,7 @@ class IssuedToken:
 def parse_scopes(text: str) -> tuple[str, ...]:
     scopes = tuple(dict.fromkeys(text.replace("+", " ").split()))
     for scope in scopes:
-        if scope not in TOP_SCOPES and scope not in GRANULAR_SCOPES:
+        if scope not in TOP_SCOPES and scope not in GRANULAR_SCOPES and scope not in ADMIN_SCOPES:
             raise Invalid(f"unknown scope {scope!r}")
     return scopes
 
@@ -91,8 +108,10 @@ def parse_scopes(text: str) -> tuple[str, ...]:
 def scope_allows(granted: str, required: str) -> bool:
     """Does a token with `granted` scopes cover the `required` scope?"""
     have = set(granted.split())
-    top = required.split(":", 1)[0]
-    return required in have or top in have or ("follow" in have and required in FOLLOW_SCOPE_GRANTS)
+    parts = required.split(":")  # read:statuses is in read; admin:write:accounts in admin:write
+    if any(":".join(parts[:end]) in have for end in range(1, len(parts) + 1)):
+        return True
+    return "follow" in have and required in FOLLOW_SCOPE_GRANTS
 
 
 def token_hash(token: str) -> str:
@@ -148,7 +167,10 @@ async def issue_token(
 async def password_grant(
     ctx: Context, app: OAuthApp, username: str, password: str, scope: str | None
 ) -> IssuedToken:
-    account = await authenticate(ctx.store, username, password)
+    try:
+        account = await authenticate(ctx.store, username, password)
+    except Forbidden as exc:  # pending approval
+        raise InvalidGrant(str(exc)) from exc
     if account is None:
         raise InvalidGrant("the username or password is wrong")
     return await issue_token(ctx, app, account, granted_scopes(app, scope))
@@ -230,10 +252,28 @@ async def code_grant(
 
 
 async def token_owner(ctx: Context, token: str) -> tuple[Account | None, str] | None:
-    """(account or None for app-only tokens, scopes) of a live token, else None."""
-    return await ctx.store.token_owner(token_hash(token))
+    """(account or None for app-only tokens, scopes) of a live token, else None; a token
+    of a sign-up still pending approval raises Forbidden, as Mastodon answers it (403)."""
+    found = await ctx.store.token_owner(token_hash(token))
+    if found is None:
+        return None
+    account, scopes, approved = found
+    if not approved:
+        raise Forbidden(PENDING_APPROVAL)
+    return account, scopes
 
 
 async def revoke(ctx: Context, app: OAuthApp, token: str) -> None:
     """Revoke a token issued to this app (RFC 7009: nobody else's)."""
     await ctx.store.revoke_token(token_hash(token), app.id)
+
+
+async def token_for_new_account(ctx: Context, app_token: str, account: Account) -> IssuedToken:
+    """The token POST /api/v1/accounts answers with: for the new account, of the app (and
+    with the scopes) whose token asked, as Mastodon issues it."""
+    found = await ctx.store.get_token(token_hash(app_token))
+    if found is None:
+        raise InvalidGrant("the app token is no longer valid")
+    token = secrets.token_urlsafe(32)
+    await ctx.store.insert_token(token_hash(token), found.app_id, account.id, found.scopes)
+    return IssuedToken(token, found.scopes, int(time.time()))

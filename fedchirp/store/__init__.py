@@ -30,6 +30,7 @@ from fedchirp.store.pages import PageQueries
 from fedchirp.store.scheduled import ScheduledQueries
 from fedchirp.store.sessions import SessionQueries
 from fedchirp.store.settings import SettingQueries
+from fedchirp.store.signup import SignupQueries
 from fedchirp.store.statuses import StatusQueries
 from fedchirp.store.timelines import TimelineQueries
 
@@ -52,6 +53,7 @@ class Store(
     ScheduledQueries,
     SessionQueries,
     SettingQueries,
+    SignupQueries,
     StatusQueries,
     TimelineQueries,
 ):

@@ -2,7 +2,17 @@
 
 from aiohttp import web
 
-from fedchirp.web.api import accounts, circles, instance, media, oauth, statuses, timelines
+from fedchirp.web.api import (
+    accounts,
+    admin_registrations,
+    circles,
+    instance,
+    media,
+    oauth,
+    registrations,
+    statuses,
+    timelines,
+)
 
 ROUTE_TABLES: list[web.RouteTableDef] = [
     oauth.routes,
@@ -12,4 +22,6 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     timelines.routes,
     circles.routes,
     media.routes,
+    registrations.routes,
+    admin_registrations.routes,
 ]

@@ -9,12 +9,13 @@ import jinja2
 from aiohttp import web
 
 from fedchirp.clock import parse_iso
-from fedchirp.web.pages import analytics, feeds, home, public, signin
+from fedchirp.web.pages import analytics, feeds, home, public, signin, signup
 
 # Feeds first: /@alice.rss must not be taken for a profile named "alice.rss".
 ROUTE_TABLES: list[web.RouteTableDef] = [
     feeds.routes,
     signin.routes,
+    signup.routes,
     home.routes,
     analytics.routes,
     public.routes,

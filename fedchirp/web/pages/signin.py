@@ -7,6 +7,7 @@ import secrets
 from aiohttp import web
 
 from fedchirp.services import sessions
+from fedchirp.services.errors import Forbidden
 from fedchirp.web.pages.common import SESSION_COOKIE, checked_form, render, safe_next
 from fedchirp.web.state import ctx_of
 
@@ -50,12 +51,20 @@ async def login(request: web.Request) -> web.Response:
         return await _login_page(
             request, target, username, "The form had expired; please try again.", 403
         )
-    signed = await sessions.sign_in(ctx, username, str(form.get("password", "")))
+    try:
+        signed = await sessions.sign_in(ctx, username, str(form.get("password", "")))
+    except Forbidden as exc:  # a sign-up waiting for an admin's approval
+        return await _login_page(request, target, username, str(exc), 403)
     if signed is None:
         return await _login_page(
             request, target, username, "The username or password is wrong.", 401
         )
     token, _ = signed
+    raise signed_in_redirect(request, token, target)
+
+
+def signed_in_redirect(request: web.Request, token: str, target: str) -> web.HTTPFound:
+    """Go to target with the new session's cookie set (after a log-in or a sign-up)."""
     response = web.HTTPFound(target)
     response.set_cookie(
         SESSION_COOKIE,
@@ -63,10 +72,10 @@ async def login(request: web.Request) -> web.Response:
         max_age=sessions.SESSION_SECONDS,
         httponly=True,
         samesite="Lax",
-        secure=ctx.config.server.scheme == "https",
+        secure=ctx_of(request).config.server.scheme == "https",
         path="/",
     )
-    raise response
+    return response
 
 
 @routes.post("/logout")
