@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from mastodon import Mastodon, MastodonAPIError, MastodonIllegalArgumentError
 from fedchirp.config import ConfigError, config_from_dict, render_toml
 from fedchirp.localnet import DEFAULT_PASSWORD, LocalInstance
 from fedchirp.services import invites
+from fedchirp.store.schema import invites as store_invites
 from tests.cliutil import run_main
 
 # Run on SQLite and on PostgreSQL (see tests/conftest.py).
@@ -140,9 +142,9 @@ def test_registration_mode_is_closed_by_default_and_checked():
     assert config_from_dict({"registrations": {"mode": "approval"}}).registrations.mode == (
         "approval"
     )
-    with pytest.raises(ConfigError, match="registrations.mode must be one of closed, approval"):
+    with pytest.raises(ConfigError, match=r"registrations\.mode must be one of closed, approval"):
         config_from_dict({"registrations": {"mode": "invite-only"}})
-    with pytest.raises(ConfigError, match="registrations.message must be str"):
+    with pytest.raises(ConfigError, match=r"registrations\.message must be str"):
         config_from_dict({"registrations": {"message": 3}})
 
 
@@ -437,3 +439,111 @@ def _logged_in(base: str, username: str, scopes: list[str]) -> Mastodon:
     api = _app(base, scopes)
     api.log_in(username, DEFAULT_PASSWORD, scopes=scopes, allow_http=True)
     return api
+
+
+# -- invites -----------------------------------------------------------------------------
+
+
+async def test_invite_link_lets_people_in_while_closed_within_its_uses(start, http, web, capsys):
+    a = await start("a")
+    await a.create_user("boss", admin=True)
+    created = await fedchirp(capsys, a, "invite", "create", "--max-uses", "2")
+    assert created.code == 0, created.err
+    link = created.out.strip()
+    assert link.startswith(f"{a.base_url}/invite/")
+    code = link.rsplit("/", 1)[1]
+    status, path, html = await page_sign_up(web, a, link, username="invited1")
+    assert status == 200 and path == "/home", html
+    web.cookie_jar.clear()
+    token = await app_token(http, a)
+    status, body = await api_sign_up(
+        http, a, token, username="invited2", email="i2@example.org", invite_code=code
+    )
+    assert status == 200, body
+    for name in ("invited1", "invited2"):
+        user = await user_of(a, name)
+        assert user.approved and user.invite_id is not None
+    # Used up: the link and the code are refused, and nobody else gets in.
+    status, html, _ = await page_form(web, link)
+    assert status == 403 and "used up or expired" in html
+    status, body = await api_sign_up(
+        http, a, token, username="invited3", email="i3@example.org", invite_code=code
+    )
+    assert status == 403 and "used up or expired" in body["error"]
+    assert await user_of(a, "invited3") is None
+    listed = await fedchirp(capsys, a, "invite", "list")
+    row = next(line.split() for line in listed.out.splitlines() if line.startswith(code))
+    assert row[1] == "2/2" and row[-1] == "no"
+
+
+async def test_invite_expiry_revocation_and_failed_sign_ups(start, http, web, capsys):
+    a = await start("a", settings=APPROVAL)
+    boss = await a.create_user("boss", admin=True)
+    token = await app_token(http, a)
+    store = a.ctx.store
+    expired = await invites.create_invite(store, boss, None, 60)
+    await store.db.write(
+        store_invites.update().where(store_invites.c.id == expired.id).values(expires_at=1.0)
+    )
+    status, html, _ = await page_form(web, invites.invite_url(a.base_url, expired.code))
+    # Approval mode lets people ask without an invite, but an expired one skips nothing.
+    assert status == 200 and 'name="invite_code" value=""' in html
+    status, body = await api_sign_up(http, a, token, invite_code=expired.code)
+    assert status == 422 and "reason" in body["details"]
+    # A good invite skips approval, even in approval mode, and needs no reason.
+    good = await invites.create_invite(store, boss, 1, 3600)
+    # A sign-up that fails validation does not use the invite up.
+    status, body = await api_sign_up(http, a, token, invite_code=good.code, agreement=False)
+    assert status == 422
+    assert (await store.get_invite(good.code)).uses == 0
+    status, body = await api_sign_up(http, a, token, invite_code=good.code)
+    assert status == 200, body
+    assert (await user_of(a, "newbie")).approved
+    status, body = await get_json(
+        http, f"{a.base_url}/api/v1/accounts/verify_credentials", body["access_token"]
+    )
+    assert status == 200
+    # Revoked: the link no longer works.
+    spare = await invites.create_invite(store, boss, None, None)
+    revoked = await fedchirp(capsys, a, "invite", "revoke", spare.code)
+    assert revoked.code == 0 and spare.code in revoked.out
+    assert not (await store.get_invite(spare.code)).usable(time.time())
+    unknown = await fedchirp(capsys, a, "invite", "revoke", "nope")
+    assert unknown.code != 0 and "no invite 'nope'" in unknown.err
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+def test_rule_and_invite_commands(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "config.toml"
+
+    def run(*argv: str):
+        return run_main(capsys, ["--config", str(config), *argv])
+
+    assert run("init", "--port", "18082").code == 0
+    assert run("rule", "add", "Be kind").out == "rule 1 added\n"
+    assert run("rule", "add", "No spam", "--hint", "Ads included").code == 0
+    assert run("rule", "list").out.splitlines() == [
+        "   1  Be kind",
+        "   2  No spam  (Ads included)",
+    ]
+    assert run("rule", "remove", "1").code == 0
+    assert [line.split()[0] for line in run("rule", "list").out.splitlines()] == ["2"]
+    for argv, words in [
+        (("rule", "remove", "1"), "no rule 1"),
+        (("rule", "add", "   "), "a rule needs text"),
+        (("rule", "add", "x" * 301), "at most 300 characters"),
+        (("invite", "create", "--expires-in", "7x"), "not a duration"),
+        (("invite", "create", "--by", "nobody"), "no local account 'nobody'"),
+    ]:
+        result = run(*argv)
+        assert result.code != 0 and words in result.err and result.err.count("\n") == 1
+        assert result.out == ""
+    created = run("invite", "create", "--max-uses", "3", "--expires-in", "7d")
+    assert created.code == 0 and "/invite/" in created.out
+    code = created.out.strip().rsplit("/", 1)[1]
+    row = next(line.split() for line in run("invite", "list").out.splitlines()[1:])
+    assert row[0] == code and row[1] == "0/3" and row[-1] == "yes"
+    with pytest.raises(SystemExit):
+        run("invite", "create", "--max-uses", "0")
