@@ -172,7 +172,7 @@ async def test_closed_by_default_refuses_page_and_api(start, http, web):
     assert (v1["registrations"], v1["approval_required"], v1["invites_enabled"]) == (
         False,
         False,
-        True,
+        False,  # only admins hand out invites
     )
     _, v2 = await get_json(http, f"{a.base_url}/api/v2/instance")
     assert v2["registrations"]["enabled"] is False
@@ -543,7 +543,41 @@ def test_rule_and_invite_commands(tmp_path: Path, capsys) -> None:
     created = run("invite", "create", "--max-uses", "3", "--expires-in", "7d")
     assert created.code == 0 and "/invite/" in created.out
     code = created.out.strip().rsplit("/", 1)[1]
+    assert code.isascii() and code.isalnum()  # never read as an --option by `invite revoke`
     row = next(line.split() for line in run("invite", "list").out.splitlines()[1:])
     assert row[0] == code and row[1] == "0/3" and row[-1] == "yes"
     with pytest.raises(SystemExit):
         run("invite", "create", "--max-uses", "0")
+
+
+async def test_admins_invites_page(start, web, http):
+    a = await start("a")
+    await a.create_user("boss", admin=True)
+    await a.create_user("pleb")
+    for name in ("pleb", "boss"):
+        web.cookie_jar.clear()
+        status, path, _ = await web_login(web, a, name, DEFAULT_PASSWORD)
+        assert (status, path) == (200, "/home")
+        async with web.get(f"{a.base_url}/admin/invites") as resp:
+            html = await resp.text()
+        if name == "pleb":
+            assert resp.status == 403
+    assert "No invites yet" in html and "<script" not in html and "style=" not in html
+    csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+    form = {"csrf": csrf, "max_uses": "1", "expires_in": "1d"}
+    async with web.post(f"{a.base_url}/admin/invites", data=form) as resp:
+        html = await resp.text()
+        assert resp.status == 200 and resp.url.path == "/admin/invites"
+    link = re.search(r"<code>(http[^<]+/invite/([^<]+))</code>", html)
+    assert link and "Revoke" in html
+    # Posted without the page's token (from another site): refused, nothing made.
+    async with web.post(f"{a.base_url}/admin/invites", data={**form, "csrf": "x"}) as resp:
+        assert resp.status == 403
+    assert len(await a.ctx.store.list_invites()) == 1
+    status, _, _ = await page_form(http, link.group(1))
+    assert status == 200
+    revoke = f"{a.base_url}/admin/invites/{link.group(2)}/revoke"
+    async with web.post(revoke, data={"csrf": csrf}) as resp:
+        assert resp.status == 200 and "expired" in await resp.text()
+    status, html, _ = await page_form(http, link.group(1))
+    assert status == 403 and "used up or expired" in html

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import string
 import time
 
 from fedchirp.services.errors import Invalid, NotFound
@@ -13,6 +14,8 @@ from fedchirp.store.signup import Invite, Rule
 
 MAX_RULE_CHARS = 300  # Mastodon's limit on a rule's text
 MAX_HINT_CHARS = 1_000
+CODE_ALPHABET = string.ascii_letters + string.digits
+CODE_LENGTH = 12
 _DURATION_RE = re.compile(r"(\d+)([mhdw])")
 _UNIT_SECONDS = {"m": 60, "h": 3_600, "d": 86_400, "w": 7 * 86_400}
 
@@ -23,6 +26,12 @@ def parse_duration(text: str) -> int:
     if match is None or int(match.group(1)) == 0:
         raise Invalid(f"{text!r} is not a duration such as 30m, 12h, 7d or 2w")
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def _new_code() -> str:
+    """Letters and digits only: a code starting with "-" would read as an option on the
+    command line (`fedchirp invite revoke CODE`). 12 of 62 symbols: about 71 bits."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 async def create_invite(

@@ -35,7 +35,8 @@ def registrations_v1(config: Config) -> dict:
     return {
         "registrations": registrations.registrations_open(config),
         "approval_required": registrations.approval_required(config),
-        "invites_enabled": True,  # admins can always hand out invites
+        # Mastodon's meaning: may every user invite people? Here only admins can.
+        "invites_enabled": False,
     }
 
 

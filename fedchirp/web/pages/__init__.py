@@ -9,13 +9,14 @@ import jinja2
 from aiohttp import web
 
 from fedchirp.clock import parse_iso
-from fedchirp.web.pages import analytics, feeds, home, public, signin, signup
+from fedchirp.web.pages import analytics, feeds, home, invites, public, signin, signup
 
 # Feeds first: /@alice.rss must not be taken for a profile named "alice.rss".
 ROUTE_TABLES: list[web.RouteTableDef] = [
     feeds.routes,
     signin.routes,
     signup.routes,
+    invites.routes,
     home.routes,
     analytics.routes,
     public.routes,

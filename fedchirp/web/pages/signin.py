@@ -8,6 +8,7 @@ from aiohttp import web
 
 from fedchirp.services import sessions
 from fedchirp.services.errors import Forbidden
+from fedchirp.services.registrations import registrations_open
 from fedchirp.web.pages.common import SESSION_COOKIE, checked_form, render, safe_next
 from fedchirp.web.state import ctx_of
 
@@ -31,6 +32,7 @@ async def _login_page(
         username=username,
         error=error,
         login_csrf=token,
+        sign_up_open=registrations_open(ctx_of(request).config),
     )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Lax", path="/login")
     return response
