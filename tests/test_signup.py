@@ -328,6 +328,21 @@ async def web_login(web, instance: LocalInstance, username: str, password: str):
         return resp.status, resp.url.path, await resp.text()
 
 
+async def authorize_page(http, instance: LocalInstance, username: str, password: str):
+    """(status, HTML) of signing in on the OAuth authorize page, as a person in a browser."""
+    async with http.post(
+        f"{instance.base_url}/api/v1/apps",
+        json={"client_name": "t", "redirect_uris": OOB, "scopes": "read"},
+    ) as resp:
+        app = await resp.json()
+    query = {"client_id": app["client_id"], "redirect_uri": OOB, "response_type": "code"}
+    async with http.get(f"{instance.base_url}/oauth/authorize", params=query) as resp:
+        hidden = re.findall(r'<input type=hidden name="([^"]+)" value="([^"]*)"', await resp.text())
+    form = {**dict(hidden), "username": username, "password": password, "decision": "allow"}
+    async with http.post(f"{instance.base_url}/oauth/authorize", data=form) as resp:
+        return resp.status, await resp.text()
+
+
 async def test_approval_mode_pending_until_the_cli_approves(start, http, web, capsys):
     a = await start("a", settings=APPROVAL)
     _, v2 = await get_json(http, f"{a.base_url}/api/v2/instance")
@@ -356,6 +371,8 @@ async def test_approval_mode_pending_until_the_cli_approves(start, http, web, ca
     assert status == 400 and "pending approval" in body["error_description"]
     status, path, html = await web_login(web, a, "newbie", NEW_PASSWORD)
     assert status == 403 and path == "/login" and "pending approval" in html
+    status, html = await authorize_page(http, a, "newbie", NEW_PASSWORD)
+    assert status == 403 and "pending approval" in html
     # The wrong password says nothing about the account.
     status, _, html = await web_login(web, a, "newbie", "a wrong password")
     assert status == 401 and "pending" not in html
