@@ -41,7 +41,7 @@ async def create_invite(
     if max_uses is not None and max_uses < 1:
         raise Invalid("max uses must be at least 1")
     expires_at = time.time() + expires_in if expires_in is not None else None
-    return await store.insert_invite(secrets.token_urlsafe(9), creator.id, max_uses, expires_at)
+    return await store.insert_invite(_new_code(), creator.id, max_uses, expires_at)
 
 
 async def list_invites(store: Store) -> list[Invite]:
