@@ -203,5 +203,5 @@ async def approve(store: Store, account_id: int) -> Account:
 async def reject(store: Store, account_id: int) -> Account:
     """Delete a pending sign-up; its username becomes free again (as Mastodon's reject)."""
     account = await pending_user(store, account_id)
-    await store.delete_account(account_id, retire_username=False)
+    await store.delete_account(account_id)
     return account

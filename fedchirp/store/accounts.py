@@ -185,13 +185,12 @@ class AccountQueries(Queries):
         count = await self.db.scalar(select(func.count()).select_from(local_users))
         return count or 0
 
-    async def delete_account(self, account_id: int, retire_username: bool = True) -> None:
+    async def delete_account(self, account_id: int) -> None:
         """Delete an account; what hangs off it cascades, once what it counted elsewhere
         (followers, likes, boosts, replies) is taken back. A local username stays taken
-        unless retire_username is False (a rejected sign-up)."""
+        for sign-ups (store/signup.py retire_local_username)."""
         async with self.db.atomic() as db:
-            if retire_username:
-                await retire_local_username(db, account_id, self.db.dialect)
+            await retire_local_username(db, account_id, self.db.dialect)
             await uncount_account(db, account_id)
             await db.execute(delete(accounts).where(accounts.c.id == account_id))
 

@@ -145,10 +145,13 @@ class SignupQueries(Queries):
 
 
 async def retire_local_username(conn: AsyncConnection, account_id: int, dialect_name: str) -> None:
-    """Keep a local account's username taken after it is deleted (inside that unit)."""
+    """Keep a local account's username taken after it is deleted (inside that unit); not a
+    pending sign-up's, as Mastodon frees the name of one that was never let in."""
     username = (
         await conn.execute(
-            select(accounts.c.username).where(accounts.c.id == account_id, accounts.c.domain == "")
+            select(accounts.c.username)
+            .select_from(accounts.join(local_users, local_users.c.account_id == accounts.c.id))
+            .where(accounts.c.id == account_id, local_users.c.approved == 1)
         )
     ).scalar()
     if username is not None:
