@@ -152,6 +152,8 @@ async def test_validation_errors_are_422_with_details_and_create_nothing(start, 
     cases = [
         ({"username": "bad name!"}, "username", "ERR_INVALID"),
         ({"username": "x" * 31}, "username", "ERR_TOO_LONG"),
+        ({"username": "\u212aelvin"}, "username", "ERR_INVALID"),  # the Kelvin sign, not K
+        ({"username": "caf\u00e9"}, "username", "ERR_INVALID"),
         ({"username": ""}, "username", "ERR_BLANK"),
         ({"username": "Admin"}, "username", "ERR_RESERVED"),
         ({"username": "GONE"}, "username", "ERR_RESERVED"),  # a deleted account's name
@@ -160,6 +162,7 @@ async def test_validation_errors_are_422_with_details_and_create_nothing(start, 
         ({"password": "short"}, "password", "ERR_TOO_SHORT"),
         ({"password": "x" * 73}, "password", "ERR_TOO_LONG"),
         ({"agreement": False}, "agreement", "ERR_ACCEPTED"),
+        ({"agreement": "maybe"}, "agreement", "ERR_ACCEPTED"),
         ({"locale": "not a locale"}, "locale", "ERR_INCLUSION"),
     ]
     for fields, field, code in cases:

@@ -25,7 +25,8 @@ RESERVED_USERNAMES = frozenset(
     {"admin", "support", "help", "root", "webmaster", "administrator", "mod", "moderator"}
     | {"instance", "actor", "fedchirp", "postmaster", "abuse", "security", "noreply"}
 )
-SIGN_UP_USERNAME_RE = re.compile(r"[a-z0-9_]+", re.IGNORECASE)
+# ASCII only, spelled out: with re.IGNORECASE, [a-z] would also match the Kelvin sign.
+SIGN_UP_USERNAME_RE = re.compile(r"[A-Za-z0-9_]+")
 MAX_USERNAME = 30
 MAX_PASSWORD = 72  # bcrypt's limit, as Mastodon's
 MAX_EMAIL = 254

@@ -71,6 +71,14 @@ async def _app_token(request: web.Request) -> str:
     return token
 
 
+def _agreed(params: dict) -> bool:
+    """Anything but a true value is no agreement (a 422 under details.agreement)."""
+    try:
+        return flag(params, "agreement")
+    except ApiError:
+        return False
+
+
 @routes.post("/api/v1/accounts")
 async def create_account(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
@@ -80,7 +88,7 @@ async def create_account(request: web.Request) -> web.Response:
         username=text(params, "username").strip(),
         email=text(params, "email").strip(),
         password=text(params, "password"),
-        agreement=flag(params, "agreement"),
+        agreement=_agreed(params),
         reason=text(params, "reason"),
         locale=text(params, "locale"),
         invite_code=text(params, "invite_code").strip(),
