@@ -119,6 +119,12 @@ async def test_admin_api_approves_and_rejects_with_mastodon_py(start, http):
     second = await a.ctx.store.find_account("second", "")
     admin_scopes = ["read", "write", "admin:read", "admin:write"]
     boss = await sync(logged_in, a.base_url, "boss", admin_scopes)
+    # Admins were told of both sign-ups (Mastodon's admin.sign_up); others were not.
+    told = await sync(boss.notifications)
+    assert sorted((n["type"], n["account"]["username"]) for n in told) == [
+        ("admin.sign_up", "first"),
+        ("admin.sign_up", "second"),
+    ]
     approved = await sync(boss.admin_account_approve, first.id)
     assert approved["approved"] is True and approved["username"] == "first"
     assert approved["email"] == "first@example.org" and approved["invite_request"] == "hi"
@@ -135,6 +141,7 @@ async def test_admin_api_approves_and_rejects_with_mastodon_py(start, http):
     )
     third = await a.ctx.store.find_account("third", "")
     pleb = await sync(logged_in, a.base_url, "pleb", admin_scopes)
+    assert await sync(pleb.notifications) == []
     with pytest.raises(MastodonAPIError) as forbidden:
         await sync(pleb.admin_account_approve, third.id)
     assert forbidden.value.args[1] == 403

@@ -33,6 +33,7 @@ MAX_EMAIL = 254
 MAX_REASON = 500
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 LOCALE_RE = re.compile(r"[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?")
+SIGN_UP_NOTICE = "admin.sign_up"
 CLOSED = "Registrations are closed on this server: you need an invite"
 BAD_INVITE = "This invite is not valid: it is unknown, used up or expired"
 
@@ -177,6 +178,12 @@ async def sign_up(store: Store, config: Config, form: SignUp) -> tuple[Account, 
         if isinstance(exc, Conflict):  # taken between the check and the insert
             raise SignUpInvalid({"username": [("ERR_TAKEN", "is already taken")]}) from exc
         raise
+    # Mastodon's admin.sign_up notification: admins learn of newcomers, and of those
+    # waiting for them.
+    admins = await store.admin_account_ids()
+    await store.insert_notifications(
+        [(admin, SIGN_UP_NOTICE, account.id, None) for admin in admins]
+    )
     return account, approved
 
 

@@ -133,6 +133,14 @@ class SignupQueries(Queries):
         key = RETIRED_USERNAME_KEY + username.lower()
         return await self.db.scalar(select(settings.c.key).where(settings.c.key == key)) is not None
 
+    async def admin_account_ids(self) -> list[int]:
+        rows = await self.db.all(
+            select(local_users.c.account_id).where(
+                local_users.c.is_admin == 1, local_users.c.disabled == 0
+            )
+        )
+        return [row["account_id"] for row in rows]
+
     async def approve_user(self, account_id: int) -> bool:
         """Let a pending user in; False if they were not pending."""
         rows = await self.db.write_returning(
