@@ -1,6 +1,6 @@
 """Command line: init, serve, web, worker, jobs, user (create, list, password, disable,
-enable, promote, demote, delete), admin (accounts, suspend, silence, reports, resolve ...),
-migrate, db copy, demo.
+enable, promote, demote, delete, approve, reject), admin (accounts, suspend, silence,
+reports, resolve ...), domain-block, invite, rule, migrate, db copy, demo.
 
 Errors are one line on stderr and a non-zero exit status; nothing is changed
 by a command that fails.
@@ -29,6 +29,7 @@ from fedchirp.cli_common import (
     open_store,
 )
 from fedchirp.cli_domain_blocks import add_domain_block_commands
+from fedchirp.cli_signup import add_signup_commands
 from fedchirp.cli_users import add_user_commands
 from fedchirp.clock import to_iso
 from fedchirp.config import Config, ConfigError, config_from_dict, load_config, render_toml
@@ -233,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_commands(commands)
     add_admin_commands(commands)
     add_domain_block_commands(commands)
+    add_signup_commands(commands)
 
     migrate_cmd = commands.add_parser("migrate", help="apply database migrations")
     migrate_cmd.set_defaults(handler=migrate, is_async=True)

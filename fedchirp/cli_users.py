@@ -1,4 +1,5 @@
-"""`fedchirp user ...`: create, list, password, disable, enable, promote, demote, delete."""
+"""`fedchirp user ...`: create, list, password, disable, enable, promote, demote, delete,
+approve and reject (a pending sign-up)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from fedchirp.cli_common import CliError, load_args_config, open_store
 from fedchirp.config import Config
-from fedchirp.services import account_deletion, accounts
+from fedchirp.services import account_deletion, accounts, registrations
 from fedchirp.store.models import Account
 from fedchirp.urls import Urls
 
@@ -25,6 +26,8 @@ USER_CHANGES = (  # (command, what it printed when done, help)
         "deleted",
         "delete a local account and its posts, telling the servers that know it",
     ),
+    ("approve", "approved", "let a sign-up that waits for approval in"),
+    ("reject", "rejected (account deleted)", "refuse a sign-up that waits for approval"),
 )
 
 
@@ -57,10 +60,11 @@ async def user_list(args: argparse.Namespace) -> int:
         users = await accounts.local_users(store)
     finally:
         await store.close()
-    print(f"{'username':<30} {'admin':<5} {'disabled':<8} created")
+    print(f"{'username':<30} {'admin':<5} {'disabled':<8} {'pending':<7} created")
     for account, user in users:
         admin, disabled = "yes" if user.is_admin else "no", "yes" if user.disabled else "no"
-        print(f"{account.username:<30} {admin:<5} {disabled:<8} {user.created_at}")
+        pending = "no" if user.approved else "yes"
+        print(f"{account.username:<30} {admin:<5} {disabled:<8} {pending:<7} {user.created_at}")
     return 0
 
 
@@ -97,7 +101,8 @@ async def user_password(args: argparse.Namespace) -> int:
 
 
 def _user_change(change: str, done: str) -> Callable[[argparse.Namespace], Awaitable[int]]:
-    """A command that changes one local user: disable, enable, promote, demote, delete."""
+    """A command that changes one local user: disable, enable, promote, demote, delete,
+    approve, reject."""
 
     async def run(args: argparse.Namespace) -> int:
         if change == "delete" and not args.yes:
@@ -110,8 +115,12 @@ def _user_change(change: str, done: str) -> Callable[[argparse.Namespace], Await
         try:
             if change in ("disable", "enable"):
                 account = await accounts.set_disabled(store, args.username, change == "disable")
-            else:
+            elif change in ("promote", "demote"):
                 account = await accounts.set_admin(store, args.username, change == "promote")
+            else:  # approve or reject a pending sign-up
+                found, _ = await accounts.local_user(store, args.username)
+                decide = registrations.approve if change == "approve" else registrations.reject
+                account = await decide(store, found.id)
         finally:
             await store.close()
         print(f"{account.username} {done}")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fedchirp.config_registrations import REGISTRATIONS_HELP, RegistrationsConfig
+
 
 class ConfigError(ValueError):
     """The configuration cannot be used; the message says why in one line."""
@@ -214,6 +216,7 @@ class Config:
     federation: FederationConfig = field(default_factory=FederationConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     jobs: JobsConfig = field(default_factory=JobsConfig)
+    registrations: RegistrationsConfig = field(default_factory=RegistrationsConfig)
     base_dir: Path = field(default_factory=Path.cwd)  # where relative paths start
 
     @property
@@ -258,6 +261,7 @@ _SECTIONS: dict[str, type] = {
     "federation": FederationConfig,
     "delivery": DeliveryConfig,
     "jobs": JobsConfig,
+    "registrations": RegistrationsConfig,
 }
 
 
@@ -360,6 +364,7 @@ _HELP = {
     "host is unavailable: nothing is sent to it until it sends us an activity",
     "jobs.concurrency": "jobs (incoming activities, scheduled posts, refreshes) run at once",
     "jobs.lease_seconds": "a job whose worker died is taken up again after this long",
+    **REGISTRATIONS_HELP,
 }
 
 

@@ -4,6 +4,7 @@ or id."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fedchirp.clock import now_iso
 from fedchirp.federation.http import Signer
@@ -11,7 +12,7 @@ from fedchirp.federation.httpsig import generate_key_pair, public_key_pem
 from fedchirp.federation.resolver import ResolveError
 from fedchirp.federation.vocab import is_http_uri
 from fedchirp.services.context import Context
-from fedchirp.services.errors import Conflict, Invalid, NotFound, Unavailable
+from fedchirp.services.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from fedchirp.services.passwords import hash_password, verify_password
 from fedchirp.store import Store
 from fedchirp.store.models import Account, LocalUser
@@ -21,6 +22,8 @@ USERNAME_RE = re.compile(r"[A-Za-z0-9_]{1,30}")
 MIN_PASSWORD_LENGTH = 8
 ACTOR_TYPES = ("Person", "Service", "Organization")
 INSTANCE_KEY_SETTING = "instance_actor_private_key"
+# Mastodon's words, so apps that show them read right.
+PENDING_APPROVAL = "Your login is currently pending approval"
 
 
 async def create_local_account(
@@ -33,8 +36,10 @@ async def create_local_account(
     locked: bool = False,
     admin: bool = False,
     actor_type: str = "Person",
+    sign_up: dict[str, Any] | None = None,
 ) -> Account:
-    """Create a local account with its RSA-2048 key pair."""
+    """Create a local account with its RSA-2048 key pair; sign_up holds what a sign-up
+    records on the user (approved, email, sign_up_reason, invite_id)."""
     if not USERNAME_RE.fullmatch(username):
         raise Invalid("username must be 1-30 letters, digits or underscores")
     check_password(password)
@@ -61,18 +66,26 @@ async def create_local_account(
         "public_key_pem": public_pem,
         "created_at": now_iso(),
     }
-    return await store.insert_local_account(row, hash_password(password), private_pem, admin)
+    return await store.insert_local_account(
+        row, hash_password(password), private_pem, admin, sign_up
+    )
 
 
 async def authenticate(store: Store, username: str, password: str) -> Account | None:
-    """The local account these credentials belong to, or None."""
+    """The local account these credentials belong to, or None. The right password of a
+    sign-up that an admin has not approved yet raises Forbidden(PENDING_APPROVAL), so the
+    person learns why they cannot sign in."""
     account = await store.find_account(username.removeprefix("@"), "")
     if account is None:
         return None
     user = await store.get_local_user(account.id)
     if user is None or not verify_password(password, user.password_hash):
         return None
-    return None if user.disabled or account.suspended_at else account
+    if user.disabled or account.suspended_at:
+        return None
+    if not user.approved:
+        raise Forbidden(PENDING_APPROVAL)
+    return account
 
 
 # -- managing local users (the admin's `fedchirp user` commands) -------------------------

@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass
 
 from fedchirp.clock import now_iso
-from fedchirp.services.accounts import authenticate
+from fedchirp.services.accounts import PENDING_APPROVAL, authenticate
 from fedchirp.services.context import Context
-from fedchirp.services.errors import Invalid
+from fedchirp.services.errors import Forbidden, Invalid
 from fedchirp.store.models import Account, OAuthApp
 
 TOP_SCOPES = ("read", "write", "follow", "push", "profile")
@@ -165,7 +165,10 @@ async def issue_token(
 async def password_grant(
     ctx: Context, app: OAuthApp, username: str, password: str, scope: str | None
 ) -> IssuedToken:
-    account = await authenticate(ctx.store, username, password)
+    try:
+        account = await authenticate(ctx.store, username, password)
+    except Forbidden as exc:  # pending approval
+        raise InvalidGrant(str(exc)) from exc
     if account is None:
         raise InvalidGrant("the username or password is wrong")
     return await issue_token(ctx, app, account, granted_scopes(app, scope))
@@ -247,11 +250,17 @@ async def code_grant(
 
 
 async def token_owner(ctx: Context, token: str) -> tuple[Account | None, str] | None:
-    """(account or None for app-only tokens, scopes) of a live token, else None."""
+    """(account or None for app-only tokens, scopes) of a live token, else None; a token
+    of a sign-up still pending approval raises Forbidden, as Mastodon answers it (403)."""
     found = await ctx.store.token_owner(token_hash(token))
-    if found is not None and found[0] is not None and found[0].suspended_at:
+    if found is None:
+        return None
+    account, scopes, approved = found
+    if not approved:
+        raise Forbidden(PENDING_APPROVAL)
+    if account is not None and account.suspended_at:
         return None  # revoked when suspended; this holds should one slip through
-    return found
+    return account, scopes
 
 
 async def revoke(ctx: Context, app: OAuthApp, token: str) -> None:
@@ -262,3 +271,14 @@ async def revoke(ctx: Context, app: OAuthApp, token: str) -> None:
 async def is_admin(ctx: Context, account: Account) -> bool:
     user = await ctx.store.get_local_user(account.id)
     return user is not None and user.is_admin and not user.disabled
+
+
+async def token_for_new_account(ctx: Context, app_token: str, account: Account) -> IssuedToken:
+    """The token POST /api/v1/accounts answers with: for the new account, of the app (and
+    with the scopes) whose token asked, as Mastodon issues it."""
+    found = await ctx.store.get_token(token_hash(app_token))
+    if found is None:
+        raise InvalidGrant("the app token is no longer valid")
+    token = secrets.token_urlsafe(32)
+    await ctx.store.insert_token(token_hash(token), found.app_id, account.id, found.scopes)
+    return IssuedToken(token, found.scopes, int(time.time()))

@@ -36,6 +36,7 @@ from fedchirp.store.scheduled import ScheduledQueries
 from fedchirp.store.sessions import SessionQueries
 from fedchirp.store.settings import SettingQueries
 from fedchirp.store.signals import SignalQueries
+from fedchirp.store.signup import SignupQueries
 from fedchirp.store.statuses import StatusQueries
 from fedchirp.store.timelines import TimelineQueries
 
@@ -64,6 +65,7 @@ class Store(
     SessionQueries,
     SettingQueries,
     SignalQueries,
+    SignupQueries,
     StatusQueries,
     TimelineQueries,
 ):

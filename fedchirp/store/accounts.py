@@ -34,6 +34,7 @@ from fedchirp.store.schema import (
     tombstones,
     web_sessions,
 )
+from fedchirp.store.signup import retire_local_username
 
 
 def _account(row: Any) -> Account:
@@ -63,9 +64,15 @@ def accounts_read(account_ids: Iterable[int]) -> Read[dict[int, Account]]:
 
 class AccountQueries(Queries):
     async def insert_local_account(
-        self, account: dict[str, Any], password_hash: str, private_key_pem: str, is_admin: bool
+        self,
+        account: dict[str, Any],
+        password_hash: str,
+        private_key_pem: str,
+        is_admin: bool,
+        user: dict[str, Any] | None = None,
     ) -> Account:
-        """Create a local account and its user row together."""
+        """Create a local account and its user row together; user holds more columns of
+        the user row (a sign-up's approved, email, sign_up_reason, invite_id)."""
         async with self.db.atomic() as conn:
             result = await conn.execute(insert(accounts).values(account).returning(accounts))
             row = result.mappings().one()
@@ -76,6 +83,7 @@ class AccountQueries(Queries):
                     private_key_pem=private_key_pem,
                     is_admin=int(is_admin),
                     created_at=account["created_at"],
+                    **(user or {}),
                 )
             )
         return _account(row)
@@ -202,8 +210,10 @@ class AccountQueries(Queries):
 
     async def delete_account(self, account_id: int) -> None:
         """Delete an account; what hangs off it cascades, once what it counted elsewhere
-        (followers, likes, boosts, replies) is taken back."""
+        (followers, likes, boosts, replies) is taken back. A local username stays taken
+        for sign-ups (store/signup.py retire_local_username)."""
         async with self.db.atomic() as db:
+            await retire_local_username(db, account_id, self.db.dialect)
             await uncount_account(db, account_id)
             # Follows before the account: the trigger recording a follow's end writes a
             # follower event for the followee, which must not name an account going away.

@@ -10,12 +10,20 @@ from fedchirp.clock import now_iso
 from fedchirp.store.db import Queries
 from fedchirp.store.models import Account, OAuthApp, OAuthCode, OAuthToken
 from fedchirp.store.query import Prepared, record
-from fedchirp.store.schema import accounts, oauth_apps, oauth_codes, oauth_tokens
+from fedchirp.store.schema import accounts, local_users, oauth_apps, oauth_codes, oauth_tokens
 
 # Every API request starts with this read: prepared once (store/query.py Prepared).
 _TOKEN_OWNER = Prepared(
-    select(oauth_tokens.c.scopes.label("token_scopes"), accounts)
-    .select_from(oauth_tokens.outerjoin(accounts, accounts.c.id == oauth_tokens.c.account_id))
+    select(
+        oauth_tokens.c.scopes.label("token_scopes"),
+        local_users.c.approved.label("user_approved"),
+        accounts,
+    )
+    .select_from(
+        oauth_tokens.outerjoin(accounts, accounts.c.id == oauth_tokens.c.account_id).outerjoin(
+            local_users, local_users.c.account_id == oauth_tokens.c.account_id
+        )
+    )
     .where(oauth_tokens.c.token_hash == bindparam("hash"), oauth_tokens.c.revoked_at.is_(None))
 )
 
@@ -55,16 +63,18 @@ class OAuthQueries(Queries):
             )
         )
 
-    async def token_owner(self, token_hash: str) -> tuple[Account | None, str] | None:
-        """(account, or None for an app token; scopes) of a live token, in one read: every
-        API request starts here."""
+    async def token_owner(self, token_hash: str) -> tuple[Account | None, str, bool] | None:
+        """(account, or None for an app token; scopes; whether the account is approved, i.e.
+        not a sign-up waiting for an admin) of a live token, in one read: every API request
+        starts here."""
         rows = await self.db.fetch(_TOKEN_OWNER, {"hash": token_hash})
         row = rows[0] if rows else None
         if row is None:
             return None
         values = dict(row)
         scopes = values.pop("token_scopes")
-        return (record(Account, values) if values["id"] is not None else None), scopes
+        approved = values.pop("user_approved") != 0  # None: an app token
+        return (record(Account, values) if values["id"] is not None else None), scopes, approved
 
     async def get_token(self, token_hash: str) -> OAuthToken | None:
         """A token by its hash, unless it was revoked."""

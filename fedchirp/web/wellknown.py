@@ -10,6 +10,7 @@ from aiohttp import web
 from fedchirp import SOFTWARE_NAME, __version__
 from fedchirp.services import instance
 from fedchirp.services.accounts import local_account_for_resource
+from fedchirp.services.registrations import registrations_open
 from fedchirp.web.errors import ApiError
 from fedchirp.web.state import ctx_of
 
@@ -86,7 +87,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
         "software": software,
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
-        "openRegistrations": False,
+        "openRegistrations": registrations_open(ctx.config),
         "usage": {
             "users": {
                 "total": counts.users,

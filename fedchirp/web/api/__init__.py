@@ -6,6 +6,7 @@ from fedchirp.web.api import (
     accounts,
     admin_accounts,
     admin_domain_blocks,
+    admin_registrations,
     admin_reports,
     bookmarks,
     circles,
@@ -13,6 +14,7 @@ from fedchirp.web.api import (
     media,
     oauth,
     profile,
+    registrations,
     reports,
     statuses,
     streaming,
@@ -34,4 +36,6 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     admin_reports.routes,
     admin_domain_blocks.routes,
     profile.routes,
+    registrations.routes,
+    admin_registrations.routes,
 ]

@@ -14,6 +14,7 @@ from fedchirp.services import search as search_service
 from fedchirp.web.api.auth import optional_user, require_user
 from fedchirp.web.api.entities import DEFAULT_AVATAR_PATH, DEFAULT_HEADER_PATH, Renderer
 from fedchirp.web.api.params import flag
+from fedchirp.web.api.registrations import registrations_v1, registrations_v2, rule_entities
 from fedchirp.web.errors import ApiError
 from fedchirp.web.state import ctx_of
 
@@ -102,12 +103,10 @@ async def instance_v1(request: web.Request) -> web.Response:
             },
             "thumbnail": None,
             "languages": ["en"],
-            "registrations": False,
-            "approval_required": False,
-            "invites_enabled": False,
+            **registrations_v1(ctx.config),
             "configuration": _configuration(ctx.config),
             "contact_account": None,
-            "rules": [],
+            "rules": await rule_entities(request),
         }
     )
 
@@ -132,9 +131,9 @@ async def instance_v2(request: web.Request) -> web.Response:
             "thumbnail": {"url": f"{ctx.urls.base}{DEFAULT_AVATAR_PATH}"},
             "languages": ["en"],
             "configuration": configuration,
-            "registrations": {"enabled": False, "approval_required": False, "message": None},
+            "registrations": registrations_v2(ctx.config),
             "contact": {"email": "", "account": None},
-            "rules": [],
+            "rules": await rule_entities(request),
             "api_versions": {"mastodon": 2},
         }
     )

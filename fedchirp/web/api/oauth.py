@@ -10,7 +10,7 @@ from aiohttp import web
 
 from fedchirp.services import oauth
 from fedchirp.services.accounts import authenticate
-from fedchirp.services.errors import Invalid
+from fedchirp.services.errors import Forbidden, Invalid
 from fedchirp.web.api.params import read_params, text
 from fedchirp.web.pages.common import render
 from fedchirp.web.state import ctx_of
@@ -131,9 +131,12 @@ async def authorize(request: web.Request) -> web.Response:
         return checked
     if form.get("decision") == "deny":
         return _redirect_back(checked, {"error": "access_denied"})
-    account = await authenticate(
-        ctx.store, str(form.get("username", "")), str(form.get("password", ""))
-    )
+    try:
+        account = await authenticate(
+            ctx.store, str(form.get("username", "")), str(form.get("password", ""))
+        )
+    except Forbidden as exc:  # a sign-up waiting for an admin's approval
+        return await _form(request, checked, params, str(exc), 403)
     if account is None:
         return await _form(request, checked, params, "The username or password is wrong.", 401)
     code = await oauth.issue_code(ctx, checked, account)

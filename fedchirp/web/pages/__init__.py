@@ -15,9 +15,11 @@ from fedchirp.web.pages import (
     analytics,
     feeds,
     home,
+    invites,
     public,
     settings,
     signin,
+    signup,
     style,
 )
 
@@ -25,6 +27,8 @@ from fedchirp.web.pages import (
 ROUTE_TABLES: list[web.RouteTableDef] = [
     feeds.routes,
     signin.routes,
+    signup.routes,
+    invites.routes,
     home.routes,
     analytics.routes,
     admin.routes,

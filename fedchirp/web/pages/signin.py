@@ -7,6 +7,8 @@ import secrets
 from aiohttp import web
 
 from fedchirp.services import sessions
+from fedchirp.services.errors import Forbidden
+from fedchirp.services.registrations import registrations_open
 from fedchirp.web.pages.common import SESSION_COOKIE, checked_form, render, safe_next
 from fedchirp.web.state import ctx_of
 
@@ -30,6 +32,7 @@ async def _login_page(
         username=username,
         error=error,
         login_csrf=token,
+        sign_up_open=registrations_open(ctx_of(request).config),
     )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Lax", path="/login")
     return response
@@ -50,12 +53,20 @@ async def login(request: web.Request) -> web.Response:
         return await _login_page(
             request, target, username, "The form had expired; please try again.", 403
         )
-    signed = await sessions.sign_in(ctx, username, str(form.get("password", "")))
+    try:
+        signed = await sessions.sign_in(ctx, username, str(form.get("password", "")))
+    except Forbidden as exc:  # a sign-up waiting for an admin's approval
+        return await _login_page(request, target, username, str(exc), 403)
     if signed is None:
         return await _login_page(
             request, target, username, "The username or password is wrong.", 401
         )
     token, _ = signed
+    raise signed_in_redirect(request, token, target)
+
+
+def signed_in_redirect(request: web.Request, token: str, target: str) -> web.HTTPFound:
+    """Go to target with the new session's cookie set (after a log-in or a sign-up)."""
     response = web.HTTPFound(target)
     response.set_cookie(
         SESSION_COOKIE,
@@ -63,10 +74,10 @@ async def login(request: web.Request) -> web.Response:
         max_age=sessions.SESSION_SECONDS,
         httponly=True,
         samesite="Lax",
-        secure=ctx.config.server.scheme == "https",
+        secure=ctx_of(request).config.server.scheme == "https",
         path="/",
     )
-    raise response
+    return response
 
 
 @routes.post("/logout")
