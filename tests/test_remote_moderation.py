@@ -9,8 +9,10 @@ import secrets
 
 import pytest
 
+from fedchirp.federation.vocab import host_of
 from fedchirp.localnet import settle
-from fedchirp.services import follows, moderation, posting
+from fedchirp.services import domain_blocks, follows, moderation, posting
+from fedchirp.services.domain_blocks import BlockRequest
 from fedchirp.services.errors import Forbidden
 from fedchirp.store.models import Page
 from tests.test_signatures import sign_with_apsig
@@ -68,6 +70,14 @@ async def test_incoming_flag_lands_in_the_admin_queue(start, remote, http):
         (bob.id, "bob too"),
         (alice.id, "she is rude"),
     ]
+
+    # Once the instance rejects reports from that server, its Flags queue nothing.
+    rejecting = BlockRequest(domain=host_of(remote.base), severity="noop", reject_reports=True)
+    await domain_blocks.block(store, rejecting, ctx.domain_blocks.invalidate)
+    again = _activity(reporter, "Flag", alice.uri, content="and again")
+    assert await _post(http, remote, "reporter", inbox, again) == 202
+    await settle(a)
+    assert len(await store.list_reports(None, Page())) == 2
 
 
 async def test_suspended_remote_actor_is_dropped_and_sent_nothing(start, remote, http):

@@ -18,7 +18,7 @@ from fedchirp import html
 from fedchirp.clock import now_iso
 from fedchirp.federation import documents
 from fedchirp.federation.vocab import Activity, ids_of
-from fedchirp.services import audience
+from fedchirp.services import audience, domain_blocks
 from fedchirp.services.accounts import instance_signer
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Invalid, NotFound
@@ -127,6 +127,8 @@ async def on_flag(ctx: Context, activity: Activity, actor: Account, _: Any) -> s
     the first local account the Flag names, with the posts of it that it names."""
     if await ctx.store.get_report_by_uri(activity.id) is not None:
         return "report already received"
+    if await domain_blocks.reports_rejected(ctx, actor.domain):
+        return f"reports from {actor.domain} are rejected, ignored"
     named = [uri for uri in ids_of(activity.raw.get("object")) if ctx.urls.is_local(uri)]
     target, statuses = await _flagged(ctx, named[: MAX_STATUSES + 1])
     if target is None:
