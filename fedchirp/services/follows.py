@@ -6,7 +6,7 @@ import secrets
 
 from fedchirp.federation import documents
 from fedchirp.services.context import Context
-from fedchirp.services.errors import Invalid, NotFound
+from fedchirp.services.errors import Forbidden, Invalid, NotFound
 from fedchirp.services.notifications import notify
 from fedchirp.store.models import Account, Follow, Page
 
@@ -15,6 +15,8 @@ async def follow(ctx: Context, follower: Account, target: Account) -> Follow:
     """follower (local) asks to follow target. Remote targets answer with Accept/Reject."""
     if follower.id == target.id:
         raise Invalid("you cannot follow yourself")
+    if await ctx.store.hidden_accounts(follower.id, [target.id]):
+        raise Forbidden("a block between you (or of its domain) rules out following")
     existing = await ctx.store.get_follow(follower.id, target.id)
     if existing is not None:
         return existing
@@ -118,7 +120,11 @@ async def _respond(
 
 
 async def receive_follow(ctx: Context, follower: Account, target: Account, uri: str) -> None:
-    """A remote Follow of a local account: record it, then accept unless locked."""
+    """A remote Follow of a local account: record it, then accept unless locked. One
+    across a block (or the target's domain block) is rejected and not recorded."""
+    if await ctx.store.hidden_accounts(target.id, [follower.id]):
+        await _respond(ctx, "Reject", target, follower, uri)
+        return
     existing = await ctx.store.get_follow(follower.id, target.id)
     if existing is not None:
         if existing.state == "accepted":

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from fedchirp.federation.resolver import ResolveError
 from fedchirp.federation.vocab import is_http_uri
-from fedchirp.services import audience, posting
+from fedchirp.services import audience, blocks, posting
 from fedchirp.services.accounts import resolve_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import ServiceError
@@ -34,6 +34,10 @@ async def search(
     resolve = resolve and viewer is not None  # only signed-in users make us fetch
     if kind in (None, "accounts"):
         results.accounts = await _accounts(ctx, query, resolve, limit)
+        if viewer is not None and not _looks_like_handle(query):
+            # Names typed in part do not find accounts a block keeps apart (a handle still
+            # does, so the blocker can find them to unblock).
+            results.accounts = await blocks.without_separated(ctx, viewer, results.accounts)
     if kind in (None, "statuses") and is_http_uri(query):
         status = await _status_by_url(ctx, query, resolve)
         if status is not None and await audience.can_see(ctx, viewer, status):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fedchirp.store.accounts import AccountQueries
 from fedchirp.store.analytics import AnalyticsQueries
+from fedchirp.store.blocks import BlockQueries
 from fedchirp.store.circles import CircleQueries
 from fedchirp.store.counters import CounterQueries
 from fedchirp.store.db import Database
@@ -37,6 +38,7 @@ from fedchirp.store.timelines import TimelineQueries
 class Store(
     AccountQueries,
     AnalyticsQueries,
+    BlockQueries,
     CircleQueries,
     CounterQueries,
     DeliveryQueries,

@@ -19,6 +19,7 @@ from fedchirp.store.schema import (
     status_recipients,
     statuses,
 )
+from fedchirp.store.visibility import hidden_account
 
 # Posts of a newly followed account that enter the follower's home feed at once
 # (Mastodon merges a similar number when a follow starts).
@@ -182,6 +183,7 @@ class FollowQueries(Queries):
                 follows.c.followee_id == account_id,
                 follows.c.state == "accepted",
                 accounts.c.domain != "",
+                ~hidden_account(account_id, accounts.c.id),  # a block ended it; never send
             )
         )
         return set(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from sqlalchemy import insert, select
@@ -11,6 +12,7 @@ from fedchirp.store.db import Queries
 from fedchirp.store.models import Notification, Page
 from fedchirp.store.query import newest_first, paged, records
 from fedchirp.store.schema import notifications
+from fedchirp.store.visibility import hidden_account, muted
 
 
 class NotificationQueries(Queries):
@@ -55,8 +57,15 @@ class NotificationQueries(Queries):
         types: Sequence[str] = (),
         exclude_types: Sequence[str] = (),
     ) -> list[Notification]:
-        """A page of an account's notifications, newest first, of the types asked for."""
-        statement = select(notifications).where(notifications.c.account_id == account_id)
+        """A page of an account's notifications, newest first, of the types asked for;
+        none from accounts it blocks (or that block it), whose domain it blocks, or whose
+        notifications it mutes."""
+        sender = notifications.c.from_account_id
+        statement = select(notifications).where(
+            notifications.c.account_id == account_id,
+            ~hidden_account(account_id, sender),
+            ~muted(account_id, sender, time.time(), notifications=True),
+        )
         if types:
             statement = statement.where(notifications.c.type.in_(list(types)))
         if exclude_types:

@@ -2,7 +2,16 @@
 
 from aiohttp import web
 
-from fedchirp.web.api import accounts, circles, instance, media, oauth, statuses, timelines
+from fedchirp.web.api import (
+    accounts,
+    blocks,
+    circles,
+    instance,
+    media,
+    oauth,
+    statuses,
+    timelines,
+)
 
 ROUTE_TABLES: list[web.RouteTableDef] = [
     oauth.routes,
@@ -12,4 +21,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     timelines.routes,
     circles.routes,
     media.routes,
+    blocks.routes,
 ]

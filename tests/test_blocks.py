@@ -1,0 +1,187 @@
+"""Blocks across two instances: the Block federates, follows end both ways, and from then
+on nothing of bob's reaches alice and nothing of alice's new posts reaches bob."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from fedchirp.localnet import settle
+from fedchirp.store.schema import notifications
+
+# Run on SQLite and on PostgreSQL (see tests/conftest.py).
+pytestmark = pytest.mark.backends
+
+
+async def resolve(api, handle: str) -> str:
+    """The id, on api's instance, of the account user@host (fetched if new)."""
+    found = await api.call("GET", "/api/v2/search", params={"q": handle, "resolve": "true"})
+    assert [acct["acct"] for acct in found["accounts"]] == [handle]
+    return found["accounts"][0]["id"]
+
+
+async def relationship(api, account_id: str) -> dict:
+    return (await api.call("GET", "/api/v1/accounts/relationships", params={"id[]": account_id}))[0]
+
+
+async def home_uris(api) -> set[str]:
+    """uris of home statuses and of the posts they boost."""
+    home = await api.call("GET", "/api/v1/timelines/home", params={"limit": 40})
+    return {s["uri"] for s in home} | {s["reblog"]["uri"] for s in home if s["reblog"]}
+
+
+async def local_id(instance, uri: str) -> int:
+    status = await instance.ctx.store.get_status_by_uri(uri)
+    assert status is not None, f"{uri} is not on {instance.domain}"
+    return status.id
+
+
+async def test_block_reaches_the_other_server_and_severs_both_follows(pair, client):
+    a, b = pair
+    await a.create_user("alice")
+    await b.create_user("bob")
+    alice, bob = await client(a, "alice"), await client(b, "bob")
+    bob_id, alice_on_b = (
+        await resolve(alice, b.handle("bob")),
+        await resolve(bob, a.handle("alice")),
+    )
+    await alice.call("POST", f"/api/v1/accounts/{bob_id}/follow")
+    await bob.call("POST", f"/api/v1/accounts/{alice_on_b}/follow")
+    await settle(a, b)
+    assert (await relationship(alice, bob_id))["followed_by"] is True
+    bob_before = await bob.call("POST", "/api/v1/statuses", json={"status": "bob before"})
+    await settle(a, b)
+    assert bob_before["uri"] in await home_uris(alice)
+
+    answer = await alice.call("POST", f"/api/v1/accounts/{bob_id}/block")
+    assert answer["blocking"] is True
+    assert answer["following"] is False and answer["followed_by"] is False
+    await settle(a, b)
+
+    # B recorded the Block: bob is blocked_by alice, and neither follows the other there.
+    seen_by_bob = await relationship(bob, alice_on_b)
+    assert seen_by_bob["blocked_by"] is True and seen_by_bob["blocking"] is False
+    assert seen_by_bob["following"] is False and seen_by_bob["followed_by"] is False
+    alice_b = await b.ctx.store.get_account(int(alice_on_b))
+    bob_b = await b.ctx.store.find_account("bob", "")
+    assert await b.ctx.store.get_block(alice_b.id, bob_b.id) is not None
+    assert await b.ctx.store.get_follow(alice_b.id, bob_b.id) is None
+    assert await b.ctx.store.get_follow(bob_b.id, alice_b.id) is None
+    alice_a = await a.ctx.store.find_account("alice", "")
+    assert await a.ctx.store.get_follow(alice_a.id, int(bob_id)) is None
+    assert await a.ctx.store.get_follow(int(bob_id), alice_a.id) is None
+    # bob's post left alice's home at once.
+    assert bob_before["uri"] not in await home_uris(alice)
+
+    # A Follow from the blocked account is refused, on both sides.
+    status, _ = await bob.request("POST", f"/api/v1/accounts/{alice_on_b}/follow")
+    assert status == 403
+
+    # Unblocking sends Undo(Block): B forgets it.
+    answer = await alice.call("POST", f"/api/v1/accounts/{bob_id}/unblock")
+    assert answer["blocking"] is False
+    await settle(a, b)
+    assert await b.ctx.store.get_block(alice_b.id, bob_b.id) is None
+    assert (await relationship(bob, alice_on_b))["blocked_by"] is False
+
+
+async def test_after_a_block_nothing_of_bob_reaches_alice_and_her_posts_skip_bob(pair, client):
+    a, b = pair
+    await a.create_user("alice")
+    await b.create_user("bob")
+    await b.create_user("carol")
+    alice, bob, carol = await client(a, "alice"), await client(b, "bob"), await client(b, "carol")
+    bob_id, carol_id = (
+        await resolve(alice, b.handle("bob")),
+        await resolve(alice, b.handle("carol")),
+    )
+    alice_on_b = await resolve(bob, a.handle("alice"))
+    for follower, target in [(alice, bob_id), (alice, carol_id), (bob, alice_on_b)]:
+        await follower.call("POST", f"/api/v1/accounts/{target}/follow")
+    await settle(a, b)
+    early = await alice.call("POST", "/api/v1/statuses", json={"status": "alice early"})
+    await settle(a, b)
+    early_on_b = await local_id(b, early["uri"])
+
+    await alice.call("POST", f"/api/v1/accounts/{bob_id}/block")
+    await settle(a, b)
+
+    # Nobody else on B follows alice: her new posts, public or not, never reach B.
+    public = await alice.call("POST", "/api/v1/statuses", json={"status": "public after"})
+    private = await alice.call(
+        "POST", "/api/v1/statuses", json={"status": "followers after", "visibility": "private"}
+    )
+    await settle(a, b)
+    for post in (public, private):
+        assert await b.ctx.store.get_status_by_uri(post["uri"]) is None
+
+    # carol on B follows alice: B's shared inbox gets alice's posts again, for carol only.
+    await carol.call("POST", f"/api/v1/accounts/{await resolve(carol, a.handle('alice'))}/follow")
+    await settle(a, b)
+    shared = await alice.call(
+        "POST", "/api/v1/statuses", json={"status": "for followers", "visibility": "private"}
+    )
+    await settle(a, b)
+    assert shared["uri"] in await home_uris(carol)
+    assert shared["uri"] not in await home_uris(bob)
+    shared_on_b = await local_id(b, shared["uri"])
+    bob_b = await b.ctx.store.find_account("bob", "")
+    assert bob_b.id not in {aid for aid, _ in await b.ctx.store.status_recipients(shared_on_b)}
+    status, _ = await bob.request("GET", f"/api/v1/statuses/{shared_on_b}")
+    assert status == 404
+
+    # Suppose B ignored the Block (as some servers do): A alone keeps bob out.
+    alice_b = await b.ctx.store.get_account(int(alice_on_b))
+    block = await b.ctx.store.get_block(alice_b.id, bob_b.id)
+    await b.ctx.store.delete_block(block.id)
+    reply = await bob.call(
+        "POST",
+        "/api/v1/statuses",
+        json={"status": f"@{a.handle('alice')} a reply", "in_reply_to_id": str(early_on_b)},
+    )
+    mention = await bob.call(
+        "POST", "/api/v1/statuses", json={"status": f"hey @{a.handle('alice')}"}
+    )
+    await bob.call("POST", f"/api/v1/statuses/{early_on_b}/reblog")
+    await bob.call("POST", f"/api/v1/statuses/{early_on_b}/favourite")
+    bob_post = await bob.call("POST", "/api/v1/statuses", json={"status": "bob's own"})
+    await carol.call("POST", f"/api/v1/statuses/{bob_post['id']}/reblog")  # alice follows carol
+    await bob.call("POST", f"/api/v1/accounts/{alice_on_b}/follow")
+    await settle(a, b)
+
+    # The reply and the boost of bob's post did arrive at A...
+    reply_on_a = await local_id(a, reply["uri"])
+    await local_id(a, mention["uri"])
+    bob_post_on_a = await local_id(a, bob_post["uri"])
+    assert await a.ctx.store.find_reblog(int(carol_id), bob_post_on_a) is not None
+    # ...but alice sees none of it: not in home, notifications, threads or lookups.
+    home = await alice.call("GET", "/api/v1/timelines/home", params={"limit": 40})
+    authors = {s["account"]["id"] for s in home} | {
+        s["reblog"]["account"]["id"] for s in home if s["reblog"]
+    }
+    assert bob_id not in authors
+    uris = await home_uris(alice)
+    assert not {reply["uri"], mention["uri"], bob_post["uri"]} & uris
+    notifications = await alice.call("GET", "/api/v1/notifications")
+    assert bob_id not in {n["account"]["id"] for n in notifications}
+    context = await alice.call("GET", f"/api/v1/statuses/{early['id']}/context")
+    assert context["descendants"] == []
+    status, _ = await alice.request("GET", f"/api/v1/statuses/{reply_on_a}")
+    assert status == 404
+    assert (await alice.call("GET", f"/api/v1/statuses/{early['id']}"))["favourites_count"] == 0
+    # bob's new Follow was rejected: no follow on either side.
+    alice_a = await a.ctx.store.find_account("alice", "")
+    assert await a.ctx.store.get_follow(int(bob_id), alice_a.id) is None
+    assert await b.ctx.store.get_follow(bob_b.id, alice_b.id) is None
+    # Nothing was notified from bob in the first place (hidden rows would still be rows).
+    stored = await _stored_notifications(a, alice_a)
+    assert all(row["from_account_id"] != int(bob_id) for row in stored)
+
+
+async def _stored_notifications(instance, account) -> list[dict]:
+    """Every notification row of the account except follows, read past the filters."""
+    return await instance.ctx.store.db.all(
+        select(notifications).where(
+            notifications.c.account_id == account.id, notifications.c.type != "follow"
+        )
+    )
