@@ -185,3 +185,49 @@ async def _stored_notifications(instance, account) -> list[dict]:
             notifications.c.account_id == account.id, notifications.c.type != "follow"
         )
     )
+
+
+async def test_local_block_hides_both_ways_and_refuses_follows(start, client):
+    a = await start("a")
+    await a.create_user("alice")
+    await a.create_user("dan")
+    alice, dan = await client(a, "alice"), await client(a, "dan")
+    dan_id = str((await a.ctx.store.find_account("dan", "")).id)
+    alice_id = str((await a.ctx.store.find_account("alice", "")).id)
+    await dan.call("POST", f"/api/v1/accounts/{alice_id}/follow")
+    await alice.call("POST", f"/api/v1/accounts/{dan_id}/follow")
+    hers = await alice.call("POST", "/api/v1/statuses", json={"status": "alice before"})
+    assert hers["uri"] in await home_uris(dan)
+    found = await dan.call("GET", "/api/v2/search", params={"q": "alic", "type": "accounts"})
+    assert [acct["acct"] for acct in found["accounts"]] == ["alice"]
+
+    await alice.call("POST", f"/api/v1/accounts/{dan_id}/block")
+    seen_by_dan = await relationship(dan, alice_id)
+    assert seen_by_dan["blocked_by"] is True and seen_by_dan["following"] is False
+    assert (await relationship(alice, dan_id))["followed_by"] is False
+    # Her post left his feed, and he can no longer open, reply to or like it.
+    assert hers["uri"] not in await home_uris(dan)
+    for method, path in [
+        ("GET", f"/api/v1/statuses/{hers['id']}"),
+        ("POST", f"/api/v1/statuses/{hers['id']}/favourite"),
+    ]:
+        status, _ = await dan.request(method, path)
+        assert status == 404, path
+    status, body = await dan.request("POST", f"/api/v1/accounts/{alice_id}/follow")
+    assert status == 403 and body["error"]
+    # His mention of her is not notified; her new posts are not in his home or public view.
+    await dan.call("POST", "/api/v1/statuses", json={"status": "hey @alice"})
+    assert await alice.call("GET", "/api/v1/notifications", params={"types[]": "mention"}) == []
+    later = await alice.call("POST", "/api/v1/statuses", json={"status": "alice later"})
+    assert later["uri"] not in await home_uris(dan)
+    public = await dan.call("GET", "/api/v1/timelines/public")
+    assert alice_id not in {s["account"]["id"] for s in public}
+    assert await dan.call("GET", f"/api/v1/accounts/{alice_id}/statuses") == []
+    # A partial name does not find her for him, nor him for her.
+    found = await dan.call("GET", "/api/v2/search", params={"q": "alic", "type": "accounts"})
+    assert found["accounts"] == []
+    found = await alice.call("GET", "/api/v2/search", params={"q": "da", "type": "accounts"})
+    assert found["accounts"] == []
+    # Blocking oneself is refused.
+    status, body = await alice.request("POST", f"/api/v1/accounts/{alice_id}/block")
+    assert status == 422 and "yourself" in body["error"]
