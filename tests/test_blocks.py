@@ -3,11 +3,14 @@ on nothing of bob's reaches alice and nothing of alice's new posts reaches bob."
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import select
 
 from fedchirp.localnet import settle
 from fedchirp.store.schema import notifications
+from tests.test_pages import _sign_in
 
 # Run on SQLite and on PostgreSQL (see tests/conftest.py).
 pytestmark = pytest.mark.backends
@@ -231,3 +234,39 @@ async def test_local_block_hides_both_ways_and_refuses_follows(start, client):
     # Blocking oneself is refused.
     status, body = await alice.request("POST", f"/api/v1/accounts/{alice_id}/block")
     assert status == 422 and "yourself" in body["error"]
+
+
+async def test_profile_page_block_and_mute_buttons(start, web):
+    a = await start("a")
+    await a.create_user("alice")
+    dan = await a.create_user("dan")
+    csrf = await _sign_in(web, a, "alice")
+    async with web.get(f"{a.base_url}/@dan") as resp:
+        page = await resp.text()
+    assert f'action="/accounts/{dan.id}/block"' in page
+    assert f'action="/accounts/{dan.id}/mute"' in page
+    # Without the session's token nothing happens.
+    async with web.post(f"{a.base_url}/accounts/{dan.id}/block", data={"csrf": "x"}) as resp:
+        assert resp.status == 403
+    alice = await a.ctx.store.find_account("alice", "")
+    assert await a.ctx.store.get_block(alice.id, dan.id) is None
+
+    for action in ("block", "mute"):
+        async with web.post(
+            f"{a.base_url}/accounts/{dan.id}/{action}", data={"csrf": csrf}
+        ) as resp:
+            assert resp.status == 200 and resp.url.path == "/@dan"
+            page = await resp.text()
+    assert f'action="/accounts/{dan.id}/unblock"' in page
+    assert f'action="/accounts/{dan.id}/unmute"' in page
+    assert await a.ctx.store.get_block(alice.id, dan.id) is not None
+    standing = await a.ctx.store.standing(alice.id, dan.id, time.time())
+    assert standing.blocking and standing.muting
+
+    for action in ("unblock", "unmute"):
+        async with web.post(
+            f"{a.base_url}/accounts/{dan.id}/{action}", data={"csrf": csrf}
+        ) as resp:
+            assert resp.status == 200
+    standing = await a.ctx.store.standing(alice.id, dan.id, time.time())
+    assert not standing.blocking and not standing.muting

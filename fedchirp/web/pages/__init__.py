@@ -9,7 +9,7 @@ import jinja2
 from aiohttp import web
 
 from fedchirp.clock import parse_iso
-from fedchirp.web.pages import analytics, feeds, home, public, signin
+from fedchirp.web.pages import analytics, feeds, home, moderation, public, signin
 
 # Feeds first: /@alice.rss must not be taken for a profile named "alice.rss".
 ROUTE_TABLES: list[web.RouteTableDef] = [
@@ -17,6 +17,7 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     signin.routes,
     home.routes,
     analytics.routes,
+    moderation.routes,
     public.routes,
 ]
 

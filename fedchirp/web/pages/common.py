@@ -68,6 +68,10 @@ NOTICES = {
     "GroupCreated": "Group created.",
     "GroupUpdated": "Group updated.",
     "ChooseAccount": "Choose an account.",
+    "Blocked": "Blocked: neither of you sees the other any more.",
+    "Unblocked": "Unblocked.",
+    "Muted": "Muted: their posts and notifications are hidden from you.",
+    "Unmuted": "Unmuted.",
 }
 # What went wrong, in words of ours that name the case ("Not posted: the text is
 # too long"), travels to the next page in a short-lived cookie signed with the
