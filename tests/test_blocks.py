@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from fedchirp.localnet import settle
 from fedchirp.store.schema import notifications
+from fedchirp.store.work_tables import deliveries
 from tests.test_pages import _sign_in
 
 # Run on SQLite and on PostgreSQL (see tests/conftest.py).
@@ -73,6 +74,18 @@ async def test_block_reaches_the_other_server_and_severs_both_follows(pair, clie
     alice_a = await a.ctx.store.find_account("alice", "")
     assert await a.ctx.store.get_follow(alice_a.id, int(bob_id)) is None
     assert await a.ctx.store.get_follow(int(bob_id), alice_a.id) is None
+    # A sent Block, Undo(Follow) and Reject(Follow), to bob's own inbox, and B took them.
+    bob_a = await a.ctx.store.get_account(int(bob_id))
+    sent = await a.ctx.store.db.all(
+        select(deliveries.c.activity_type, deliveries.c.state).where(
+            deliveries.c.inbox_url == bob_a.inbox_url
+        )
+    )
+    assert {(row["activity_type"], row["state"]) for row in sent} >= {
+        ("Block", "delivered"),
+        ("Undo", "delivered"),
+        ("Reject", "delivered"),
+    }
     # bob's post left alice's home at once.
     assert bob_before["uri"] not in await home_uris(alice)
 
