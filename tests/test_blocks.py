@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from fedchirp.localnet import settle
-from fedchirp.store.schema import notifications
+from fedchirp.store.schema import home_feed, notifications
 from fedchirp.store.work_tables import deliveries
 from tests.test_pages import _sign_in
 
@@ -134,17 +134,22 @@ async def test_after_a_block_nothing_of_bob_reaches_alice_and_her_posts_skip_bob
     # carol on B follows alice: B's shared inbox gets alice's posts again, for carol only.
     await carol.call("POST", f"/api/v1/accounts/{await resolve(carol, a.handle('alice'))}/follow")
     await settle(a, b)
+    # Even naming bob does not address him: the post is for her followers (carol) only.
     shared = await alice.call(
-        "POST", "/api/v1/statuses", json={"status": "for followers", "visibility": "private"}
+        "POST",
+        "/api/v1/statuses",
+        json={"status": f"for followers, not @{b.handle('bob')}", "visibility": "private"},
     )
+    assert shared["mentions"] == []
     await settle(a, b)
     assert shared["uri"] in await home_uris(carol)
     assert shared["uri"] not in await home_uris(bob)
     shared_on_b = await local_id(b, shared["uri"])
     bob_b = await b.ctx.store.find_account("bob", "")
-    assert bob_b.id not in {aid for aid, _ in await b.ctx.store.status_recipients(shared_on_b)}
+    assert await b.ctx.store.status_recipients(shared_on_b) == []
     status, _ = await bob.request("GET", f"/api/v1/statuses/{shared_on_b}")
     assert status == 404
+    assert await bob.call("GET", "/api/v1/notifications", params={"types[]": "mention"}) == []
 
     # Suppose B ignored the Block (as some servers do): A alone keeps bob out.
     alice_b = await b.ctx.store.get_account(int(alice_on_b))
@@ -190,6 +195,15 @@ async def test_after_a_block_nothing_of_bob_reaches_alice_and_her_posts_skip_bob
     assert await a.ctx.store.get_follow(int(bob_id), alice_a.id) is None
     assert await b.ctx.store.get_follow(bob_b.id, alice_b.id) is None
     # Nothing was notified from bob in the first place (hidden rows would still be rows).
+    # Nor did fan-out put any of it in her feed to be filtered later.
+    fed = await a.ctx.store.db.scalars(
+        select(home_feed.c.status_id).where(home_feed.c.account_id == alice_a.id)
+    )
+    reached = await a.ctx.store.get_statuses(fed)
+    originals = await a.ctx.store.get_statuses(
+        s.reblog_of_id for s in reached.values() if s.reblog_of_id
+    )
+    assert int(bob_id) not in {s.account_id for s in [*reached.values(), *originals.values()]}
     stored = await _stored_notifications(a, alice_a)
     assert all(row["from_account_id"] != int(bob_id) for row in stored)
 
