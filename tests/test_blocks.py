@@ -3,6 +3,7 @@ on nothing of bob's reaches alice and nothing of alice's new posts reaches bob."
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from fedchirp.localnet import settle
 from fedchirp.store.schema import home_feed, notifications
 from fedchirp.store.work_tables import deliveries
 from tests.test_pages import _sign_in
+from tests.test_signatures import sign_with_apsig
 
 # Run on SQLite and on PostgreSQL (see tests/conftest.py).
 pytestmark = pytest.mark.backends
@@ -297,3 +299,66 @@ async def test_profile_page_block_and_mute_buttons(start, web):
             assert resp.status == 200
     standing = await a.ctx.store.standing(alice.id, dan.id, time.time())
     assert not standing.blocking and not standing.muting
+
+
+async def _send(http, instance, remote, name: str, activity: dict) -> None:
+    url = f"{instance.base_url}/inbox"
+    body = json.dumps({"@context": "https://www.w3.org/ns/activitystreams", **activity}).encode()
+    headers = sign_with_apsig(remote, name, url, body)
+    async with http.post(url, data=body, headers=headers) as resp:
+        assert resp.status == 202, await resp.text()
+    await settle(instance)
+
+
+def _received(remote, kind: str) -> list[dict]:
+    return [doc for doc in (json.loads(r.body) for r in remote.inbox) if doc["type"] == kind]
+
+
+async def test_block_and_undo_from_a_mastodon_shaped_server(start, remote, http, client):
+    """Mastodon sends Block with the object as a bare id, and may Undo by the id alone."""
+    a = await start("a")
+    alice = await a.create_user("alice")
+    api = await client(a, "alice")
+    mal = remote.add_actor("mal")
+    await _send(
+        http,
+        a,
+        remote,
+        "mal",
+        {"id": f"{mal}#f1", "type": "Follow", "actor": mal, "object": alice.uri},
+    )
+    mal_account = await a.ctx.store.get_account_by_uri(mal)
+    assert (await relationship(api, str(mal_account.id)))["followed_by"] is True
+
+    block_id = f"{mal}#blocks/1"
+    await _send(
+        http, a, remote, "mal", {"id": block_id, "type": "Block", "actor": mal, "object": alice.uri}
+    )
+    seen = await relationship(api, str(mal_account.id))
+    assert seen["blocked_by"] is True and seen["followed_by"] is False
+    status, _ = await api.request("POST", f"/api/v1/accounts/{mal_account.id}/follow")
+    assert status == 403
+
+    await _send(
+        http,
+        a,
+        remote,
+        "mal",
+        {"id": f"{block_id}/undo", "type": "Undo", "actor": mal, "object": block_id},
+    )
+    assert (await relationship(api, str(mal_account.id)))["blocked_by"] is False
+
+    # Blocked by alice, mal's Follow is answered with Reject and not recorded.
+    await api.call("POST", f"/api/v1/accounts/{mal_account.id}/block")
+    await _send(
+        http,
+        a,
+        remote,
+        "mal",
+        {"id": f"{mal}#f2", "type": "Follow", "actor": mal, "object": alice.uri},
+    )
+    assert (await relationship(api, str(mal_account.id)))["followed_by"] is False
+    rejected = [r["object"]["id"] for r in _received(remote, "Reject")]
+    assert f"{mal}#f2" in rejected
+    blocks_sent = _received(remote, "Block")
+    assert [(b["actor"], b["object"]) for b in blocks_sent] == [(alice.uri, mal)]
