@@ -58,14 +58,10 @@ async def sever(ctx: Context, local: Account, other: Account) -> None:
     await follows.remove_follower(ctx, local, other)
 
 
-async def separated(ctx: Context, viewer: Account, others: list[Account]) -> set[int]:
-    """Ids of the others that a block (either way) or a domain block of viewer's keeps
-    apart from viewer."""
-    return await ctx.store.hidden_accounts(viewer.id, (a.id for a in others))
-
-
 async def without_separated(ctx: Context, viewer: Account, others: list[Account]) -> list[Account]:
-    hidden = await separated(ctx, viewer, others)
+    """The others, less those a block (either way) or a domain block of viewer's keeps
+    apart from viewer."""
+    hidden = await ctx.store.hidden_accounts(viewer.id, (a.id for a in others))
     return [a for a in others if a.id not in hidden]
 
 

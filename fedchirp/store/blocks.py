@@ -20,7 +20,7 @@ from fedchirp.store.models import Account, Follow, Page
 from fedchirp.store.moderation_tables import account_domain_blocks, blocks, mutes
 from fedchirp.store.query import newest_first, paged, record, records
 from fedchirp.store.schema import accounts, follows, home_feed, statuses
-from fedchirp.store.visibility import blocked_either_way, domain_blocked, hidden_account, muted
+from fedchirp.store.visibility import domain_blocked, hidden_account, muted
 
 
 @dataclass(frozen=True)
@@ -251,11 +251,6 @@ class BlockQueries(Queries):
         )
         assert row is not None
         return Standing(**{key: bool(value) for key, value in dict(row).items()})
-
-    async def blocked_between(self, a: int, b: int) -> bool:
-        """A block either way between two accounts."""
-        row = await self.db.one(select(blocked_either_way(a, literal(b)).label("found")))
-        return bool(row and row["found"])
 
 
 async def _unfeed(db: AsyncConnection, reader_id: int, author_id: int) -> None:
