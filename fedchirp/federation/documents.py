@@ -265,6 +265,11 @@ def respond_to_follow(
     return activity(kind, response_id, followee.uri, follow)
 
 
+def block_activity(block_uri: str, blocker: Account, target: Account) -> dict[str, Any]:
+    """Block, sent to the blocked account's own inbox only (as Mastodon does)."""
+    return activity("Block", block_uri, blocker.uri, target.uri, to=[target.uri])
+
+
 def like_activity(like_uri: str, liker: Account, status_uri: str) -> dict[str, Any]:
     return activity("Like", like_uri, liker.uri, status_uri)
 

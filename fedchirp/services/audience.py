@@ -33,8 +33,11 @@ def addressing_for(author: Account, visibility: str, recipients: Iterable[Accoun
 async def delivery_inboxes(
     ctx: Context, author: Account, visibility: str, recipients: Iterable[Account]
 ) -> set[str]:
-    """Remote inboxes a post must reach: one per server where one will do."""
-    inboxes = {a.delivery_inbox for a in recipients if not a.is_local and not a.suspended_at}
+    """Remote inboxes a post must reach: one per server where one will do. Never an
+    account's across a block (a shared inbox may still get it for other followers)."""
+    remote = [a for a in recipients if not a.is_local and not a.suspended_at]
+    kept_apart = await ctx.store.hidden_accounts(author.id, (a.id for a in remote))
+    inboxes = {a.delivery_inbox for a in remote if a.id not in kept_apart}
     if visibility in ("public", "unlisted", "private"):
         inboxes |= await ctx.store.remote_follower_inboxes(author.id)
     return inboxes

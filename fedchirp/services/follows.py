@@ -17,6 +17,8 @@ async def follow(ctx: Context, follower: Account, target: Account) -> Follow:
         raise Invalid("you cannot follow yourself")
     if target.suspended_at:
         raise Forbidden("this account is suspended")
+    if await ctx.store.hidden_accounts(follower.id, [target.id]):
+        raise Forbidden("a block between you (or of its domain) rules out following")
     existing = await ctx.store.get_follow(follower.id, target.id)
     if existing is not None:
         return existing
@@ -120,7 +122,11 @@ async def _respond(
 
 
 async def receive_follow(ctx: Context, follower: Account, target: Account, uri: str) -> None:
-    """A remote Follow of a local account: record it, then accept unless locked."""
+    """A remote Follow of a local account: record it, then accept unless locked. One
+    across a block (or the target's domain block) is rejected and not recorded."""
+    if await ctx.store.hidden_accounts(target.id, [follower.id]):
+        await _respond(ctx, "Reject", target, follower, uri)
+        return
     existing = await ctx.store.get_follow(follower.id, target.id)
     if existing is not None:
         if existing.state == "accepted":

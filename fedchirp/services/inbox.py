@@ -33,6 +33,7 @@ from fedchirp.federation.vocab import (
 )
 from fedchirp.services import (
     audience,
+    blocks,
     follows,
     interactions,
     moderation,
@@ -210,6 +211,8 @@ async def on_undo(ctx: Context, activity: Activity, actor: Account, _: Any) -> s
         if target is not None:
             await follows.receive_undo_follow(ctx, actor, target)
         return f"{actor.acct()} unfollowed"
+    if inner.type == "Block":
+        return await blocks.receive_undo_block(ctx, actor, inner.id, inner.object_id)
     return await _undo_by_id(ctx, inner.id, actor, inner)
 
 
@@ -244,6 +247,8 @@ async def _undo_by_id(
     if follow is not None and follow.follower_id == actor.id:
         await ctx.store.delete_follow(follow.id)
         return f"{actor.acct()} unfollowed"
+    if await ctx.store.get_block_by_uri(uri) is not None:
+        return await blocks.receive_undo_block(ctx, actor, uri, None)
     return "Undo of something unknown, ignored"
 
 
@@ -399,4 +404,5 @@ HANDLERS: dict[str, Handler] = {
     "Announce": on_announce,
     "Like": on_like,
     "Flag": reports.on_flag,
+    "Block": blocks.on_block,
 }

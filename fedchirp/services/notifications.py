@@ -18,10 +18,15 @@ async def notify(
     actor: Account,
     status: Status | None = None,
 ) -> None:
-    """Tell each local recipient (never the actor themselves) that actor did kind."""
+    """Tell each local recipient (never the actor themselves) that actor did kind;
+    nobody is told across a block or of an account on a domain they block."""
     assert kind in KINDS
     status_id = status.id if status else None
-    notified = [r for r in recipients if r.is_local and r.id != actor.id]
+    told = [r for r in recipients if r.is_local and r.id != actor.id]
+    if not told:
+        return
+    kept_apart = await ctx.store.readers_kept_from(actor.id, (r.id for r in told))
+    notified = [r for r in told if r.id not in kept_apart]
     await ctx.store.insert_notifications([(r.id, kind, actor.id, status_id) for r in notified])
     for recipient in notified:
         await streaming.announce(ctx, "notification", recipient.id)

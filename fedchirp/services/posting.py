@@ -12,7 +12,7 @@ from fedchirp import html
 from fedchirp.clock import now_iso, to_iso, utcnow
 from fedchirp.federation import documents
 from fedchirp.federation.vocab import Note
-from fedchirp.services import audience, circles, media, streaming
+from fedchirp.services import audience, blocks, circles, media, streaming
 from fedchirp.services.accounts import resolve_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Forbidden, Invalid, NotFound, ServiceError
@@ -108,7 +108,9 @@ async def create_status(
         media_ids=media_ids,
     )
     parent = await _reply_target(ctx, author, in_reply_to_id)
-    mentioned = await _resolve_mentions(ctx, draft.text)
+    # Nobody is mentioned (addressed, notified, delivered to) across a block.
+    named = await _resolve_mentions(ctx, draft.text)
+    mentioned = await blocks.without_separated(ctx, author, named)
     if draft.visibility == "direct" and not mentioned:
         raise Invalid("a direct post must mention at least one account")
     mentioned_ids = {a.id for a in mentioned}

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from fedchirp.federation.resolver import ResolveError
 from fedchirp.federation.vocab import is_http_uri
-from fedchirp.services import audience, moderation, posting
+from fedchirp.services import audience, blocks, moderation, posting
 from fedchirp.services.accounts import resolve_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import ServiceError
@@ -34,10 +34,7 @@ async def search(
     resolve = resolve and viewer is not None  # only signed-in users make us fetch
     if kind in (None, "accounts"):
         found = await _accounts(ctx, query, resolve, limit)
-        # Suspended accounts are not found, nor the instance actor (services/reports.py).
-        results.accounts = [
-            a for a in found if not moderation.is_suspended(a) and a.uri != ctx.urls.instance_actor
-        ]
+        results.accounts = await _shown(ctx, viewer, query, found)
     if kind in (None, "statuses") and is_http_uri(query):
         status = await _status_by_url(ctx, query, resolve)
         if status is not None and await audience.can_see(ctx, viewer, status):
@@ -61,11 +58,26 @@ async def search_accounts(
         return []
     if not (_looks_like_handle(query) or is_http_uri(query)):
         followed_by = viewer.id if following else None
-        return await ctx.store.search_accounts(query.lstrip("@"), limit, offset, followed_by)
+        found = await ctx.store.search_accounts(query.lstrip("@"), limit, offset, followed_by)
+        return await _shown(ctx, viewer, query, found)
     found = await _accounts(ctx, query, resolve and not following, limit)
     if following:
         found = [account for account in found if await _follows(ctx, viewer, account)]
-    return found[offset : offset + limit]
+    return (await _shown(ctx, viewer, query, found))[offset : offset + limit]
+
+
+async def _shown(
+    ctx: Context, viewer: Account | None, query: str, found: list[Account]
+) -> list[Account]:
+    """The accounts a search may show: not suspended ones, nor the instance actor
+    (services/reports.py); and, for names typed in part, none a block keeps apart from
+    the viewer (a handle still finds them, so the blocker can find them to unblock)."""
+    shown = [
+        a for a in found if not moderation.is_suspended(a) and a.uri != ctx.urls.instance_actor
+    ]
+    if viewer is not None and not _looks_like_handle(query):
+        shown = await blocks.without_separated(ctx, viewer, shown)
+    return shown
 
 
 async def _follows(ctx: Context, viewer: Account, account: Account) -> bool:

@@ -43,13 +43,22 @@ async def trim_forever(ctx: Context) -> None:
         await asyncio.sleep(TRIM_INTERVAL_SECONDS)
 
 
-async def public(ctx: Context, local_only: bool, page: Page) -> list[Status]:
-    return await ctx.store.public_timeline(local_only, clamp(page))
+async def public(
+    ctx: Context, local_only: bool, page: Page, viewer: Account | None = None
+) -> list[Status]:
+    """Public posts; a signed-in viewer does not see those the viewer blocks or mutes."""
+    viewer_id = viewer.id if viewer is not None else None
+    return await ctx.store.public_timeline(local_only, clamp(page), viewer_id)
 
 
-async def tag(ctx: Context, name: str, local_only: bool, page: Page) -> list[Status]:
-    """Public posts carrying #name."""
-    return await ctx.store.tag_timeline(name.lstrip("#").lower(), local_only, clamp(page))
+async def tag(
+    ctx: Context, name: str, local_only: bool, page: Page, viewer: Account | None = None
+) -> list[Status]:
+    """Public posts carrying #name (filtered for a signed-in viewer as public() is)."""
+    viewer_id = viewer.id if viewer is not None else None
+    return await ctx.store.tag_timeline(
+        name.lstrip("#").lower(), local_only, clamp(page), viewer_id
+    )
 
 
 async def account_statuses(

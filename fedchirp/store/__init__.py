@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fedchirp.store.accounts import AccountQueries
 from fedchirp.store.analytics import AnalyticsQueries
+from fedchirp.store.blocks import BlockQueries
 from fedchirp.store.bookmarks import BookmarkQueries
 from fedchirp.store.circles import CircleQueries
 from fedchirp.store.counters import CounterQueries
@@ -45,6 +46,7 @@ class Store(
     AccountQueries,
     AnalyticsQueries,
     BookmarkQueries,
+    BlockQueries,
     CircleQueries,
     CounterQueries,
     DeliveryQueries,

@@ -19,6 +19,7 @@ from fedchirp.store.schema import (
     status_recipients,
     statuses,
 )
+from fedchirp.store.visibility import hidden_account
 
 # Posts of a newly followed account that enter the follower's home feed at once
 # (Mastodon merges a similar number when a follow starts).
@@ -183,6 +184,7 @@ class FollowQueries(Queries):
                 follows.c.state == "accepted",
                 accounts.c.domain != "",
                 accounts.c.suspended_at.is_(None),  # nothing goes to suspended accounts
+                ~hidden_account(account_id, accounts.c.id),  # a block ended it; never send
             )
         )
         return set(rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, literal, select, union, union_all
+from sqlalchemy import bindparam, delete, exists, func, literal, select, union, union_all
 
 from fedchirp.clock import now_iso
 from fedchirp.store import dialect
@@ -14,6 +14,7 @@ from fedchirp.store.db import Queries
 from fedchirp.store.models import Favourite
 from fedchirp.store.query import Prepared, Read, ids_param, record
 from fedchirp.store.schema import accounts, bookmarks, favourites, statuses
+from fedchirp.store.visibility import hidden_account
 
 # Read for every page of statuses a signed-in viewer sees: prepared once.
 _VIEWER_FLAGS = Prepared(
@@ -89,7 +90,9 @@ class InteractionQueries(Queries):
         return await self.db.read(viewer_flags_read(account_id, status_ids))
 
     async def remote_interactor_inboxes(self, status_id: int) -> set[str]:
-        """Delivery inboxes of remote accounts that boosted or liked a status."""
+        """Delivery inboxes of remote accounts that boosted or liked a status, except those
+        a block keeps from its author."""
+        post = statuses.alias("interacted_post")
         interactors = union(
             select(statuses.c.account_id).where(statuses.c.reblog_of_id == status_id),
             select(favourites.c.account_id).where(favourites.c.status_id == status_id),
@@ -101,6 +104,11 @@ class InteractionQueries(Queries):
                 accounts.c.domain != "",
                 accounts.c.id.in_(interactors),
                 accounts.c.suspended_at.is_(None),  # nothing goes to suspended accounts
+            )
+            .where(
+                ~exists().where(
+                    post.c.id == status_id, hidden_account(post.c.account_id, accounts.c.id)
+                )
             )
         )
         return set(await self.db.scalars(statement))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from sqlalchemy import insert, select
@@ -12,6 +13,7 @@ from fedchirp.store.models import Notification, Page
 from fedchirp.store.moderation import notification_shown
 from fedchirp.store.query import newest_first, paged, records
 from fedchirp.store.schema import notifications
+from fedchirp.store.visibility import hidden_account, muted
 
 
 class NotificationQueries(Queries):
@@ -56,9 +58,15 @@ class NotificationQueries(Queries):
         types: Sequence[str] = (),
         exclude_types: Sequence[str] = (),
     ) -> list[Notification]:
-        """A page of an account's notifications, newest first, of the types asked for."""
+        """A page of an account's notifications, newest first, of the types asked for;
+        none from accounts it blocks (or that block it), whose domain it blocks, or whose
+        notifications it mutes."""
+        sender = notifications.c.from_account_id
         statement = select(notifications).where(
-            notifications.c.account_id == account_id, notification_shown()
+            notifications.c.account_id == account_id,
+            notification_shown(),
+            ~hidden_account(account_id, sender),
+            ~muted(account_id, sender, time.time(), notifications=True),
         )
         if types:
             statement = statement.where(notifications.c.type.in_(list(types)))

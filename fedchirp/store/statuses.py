@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, literal, select, union, update
+from sqlalchemy import delete, exists, func, literal, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fedchirp.clock import now_iso
@@ -29,6 +29,7 @@ from fedchirp.store.schema import (
     statuses,
     tombstones,
 )
+from fedchirp.store.visibility import not_blocked
 
 T = TypeVar("T")
 
@@ -204,7 +205,8 @@ class StatusQueries(Queries):
     def _fan_out(self, status_id: int, author_id: int, visibility: str) -> Any:
         """Put a new status in the home feed of each local account that will see it: its
         author, the author's accepted followers (if followers may see it) and its
-        recipients. One statement, in the unit that writes the status."""
+        recipients, unless a block separates them. One statement, in the unit that writes
+        the status."""
         sid = literal(status_id)
         readers = [
             select(local_users.c.account_id, sid).where(local_users.c.account_id == author_id),
@@ -218,8 +220,13 @@ class StatusQueries(Queries):
                 .join(local_users, local_users.c.account_id == follows.c.follower_id)
                 .where(follows.c.followee_id == author_id, follows.c.state == "accepted")
             )
+        # Nobody gets a post into their feed across a block (or their domain block).
+        everyone = union(*readers).subquery()
+        unblocked = select(everyone.c.account_id, sid).where(
+            exists().where(statuses.c.id == sid, not_blocked(everyone.c.account_id))
+        )
         return insert_ignore(self.db.dialect, home_feed).from_select(
-            ["account_id", "status_id"], union(*readers)
+            ["account_id", "status_id"], unblocked
         )
 
     async def status_for_idempotency_key(self, account_id: int, key: str) -> Status | None:

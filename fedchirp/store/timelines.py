@@ -7,9 +7,11 @@ size of the statuses table.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from sqlalchemy import bindparam, delete, select
+from sqlalchemy.sql import Select
 
 from fedchirp.store.db import Queries
 from fedchirp.store.models import Page, Status, StatusFilters
@@ -26,7 +28,7 @@ from fedchirp.store.query import (
     records,
 )
 from fedchirp.store.schema import home_feed, local_users, media_attachments, status_tags, statuses
-from fedchirp.store.visibility import visible_to
+from fedchirp.store.visibility import not_blocked, not_muted, visible_to
 
 # Feed entries kept per account: older pages of the home timeline end here, as
 # Mastodon's do (FeedManager keeps 400).
@@ -45,9 +47,20 @@ def _home_page(shape: tuple[bool, bool, bool]) -> Prepared:
     statement = (
         select(statuses)
         .join(home_feed, home_feed.c.status_id == statuses.c.id)
-        .where(home_feed.c.account_id == viewer, visible_to(viewer))
+        .where(
+            home_feed.c.account_id == viewer,
+            visible_to(viewer),
+            not_muted(viewer, bindparam("now")),
+        )
     )
     return Prepared(paged_by_params(statement, home_feed.c.status_id, shape))
+
+
+def _for_viewer(statement: Select, viewer_id: int | None) -> Select:
+    """A public listing as this viewer reads it: blocks, domain blocks and live mutes apply."""
+    if viewer_id is None:
+        return statement
+    return statement.where(not_blocked(viewer_id), not_muted(viewer_id, time.time()))
 
 
 class TimelineQueries(Queries):
@@ -65,7 +78,7 @@ class TimelineQueries(Queries):
     async def home_timeline(self, account_id: int, page: Page) -> list[Status]:
         """The account's feed: own posts, posts of accepted followees that followers may
         see, and posts addressed to it; newest first."""
-        params = {"viewer": account_id, **page_params(page)}
+        params = {"viewer": account_id, "now": time.time(), **page_params(page)}
         rows = await self.db.fetch(_home_page(page_shape(page)), params)
         return newest_first(records(Status, rows), page)
 
@@ -107,17 +120,23 @@ class TimelineQueries(Queries):
         rows = await self.db.all(paged(statement, statuses.c.id, page))
         return newest_first(records(Status, rows), page)
 
-    async def public_timeline(self, local_only: bool, page: Page) -> list[Status]:
-        """Public posts (not boosts), through the (visibility, local, id) index."""
+    async def public_timeline(
+        self, local_only: bool, page: Page, viewer_id: int | None = None
+    ) -> list[Status]:
+        """Public posts (not boosts), through the (visibility, local, id) index; for a
+        signed-in viewer without those of accounts they block, mute or are blocked by."""
         statement = select(statuses).where(
             statuses.c.visibility == "public", statuses.c.reblog_of_id.is_(None), shown_publicly()
         )
         if local_only:
             statement = statement.where(statuses.c.local == 1)
+        statement = _for_viewer(statement, viewer_id)
         rows = await self.db.all(paged(statement, statuses.c.id, page))
         return newest_first(records(Status, rows), page)
 
-    async def tag_timeline(self, tag: str, local_only: bool, page: Page) -> list[Status]:
+    async def tag_timeline(
+        self, tag: str, local_only: bool, page: Page, viewer_id: int | None = None
+    ) -> list[Status]:
         """Public posts carrying the tag, newest first, through the (tag, status_id) index."""
         statement = (
             select(statuses)
@@ -126,6 +145,7 @@ class TimelineQueries(Queries):
         )
         if local_only:
             statement = statement.where(statuses.c.local == 1)
+        statement = _for_viewer(statement, viewer_id)
         rows = await self.db.all(paged(statement, status_tags.c.status_id, page))
         return newest_first(records(Status, rows), page)
 

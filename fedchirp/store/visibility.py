@@ -12,7 +12,11 @@ context. A viewer may see a status when
 - it is followers-only and the viewer's follow of the author is accepted
   (a pending follow request sees nothing more than a stranger);
 and in every case admin moderation does not hide it (store/moderation.py: suspended
-and silenced accounts).
+and silenced accounts), and, for a signed-in viewer, neither its author nor (for a boost) the
+boosted post's author blocks the viewer or is blocked by them, nor lives on a domain
+the viewer blocks (`not_blocked`), as Mastodon's StatusFilter has it. Mutes are not
+part of it: a muted account's posts leave the timelines (`not_muted`) but stay on its
+profile and in threads.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from sqlalchemy.sql.elements import BindParameter
 
 from fedchirp.store.models import PUBLICLY_LISTED
 from fedchirp.store.moderation import shown_by_moderation
-from fedchirp.store.schema import follows, status_recipients, statuses
+from fedchirp.store.moderation_tables import account_domain_blocks, blocks, mutes
+from fedchirp.store.schema import accounts, follows, status_recipients, statuses
+
+Viewer = int | BindParameter[Any] | ColumnElement[Any]
 
 
 def visible_to(viewer_id: int | BindParameter[Any] | None) -> ColumnElement[bool]:
@@ -48,4 +55,70 @@ def visible_to(viewer_id: int | BindParameter[Any] | None) -> ColumnElement[bool
         ),
     )
     allowed = or_(listed, statuses.c.account_id == viewer_id, addressed, accepted_follower)
-    return and_(allowed, shown_by_moderation(viewer_id))
+    return and_(allowed, shown_by_moderation(viewer_id), not_blocked(viewer_id))
+
+
+def not_blocked(viewer: Viewer) -> ColumnElement[bool]:
+    """True for the statuses rows that no block (either way) or domain block of the viewer
+    hides: neither the author nor a boost's original author. Each test is a key lookup."""
+    original = statuses.alias("blocked_original")
+    return and_(
+        ~hidden_account(viewer, statuses.c.account_id),
+        ~exists().where(
+            original.c.id == statuses.c.reblog_of_id,
+            hidden_account(viewer, original.c.account_id),
+        ),
+    )
+
+
+def hidden_account(viewer: Viewer, account_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """True when the viewer blocks this account, is blocked by it, or blocks its domain."""
+    return or_(blocked_either_way(viewer, account_id), domain_blocked(viewer, account_id))
+
+
+def blocked_either_way(viewer: Viewer, account_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """A block between the two, in either direction (each an index lookup on the pair)."""
+    return or_(
+        exists().where(blocks.c.account_id == viewer, blocks.c.target_account_id == account_id),
+        exists().where(blocks.c.account_id == account_id, blocks.c.target_account_id == viewer),
+    )
+
+
+def domain_blocked(viewer: Viewer, account_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """The account lives on a domain the viewer blocks (local accounts never do)."""
+    author = accounts.alias("domain_blocked_author")  # never correlated to an outer accounts
+    return exists().where(
+        author.c.id == account_id,
+        account_domain_blocks.c.account_id == viewer,
+        account_domain_blocks.c.domain == author.c.domain,
+    )
+
+
+def not_muted(viewer: Viewer, now: float | BindParameter[Any]) -> ColumnElement[bool]:
+    """True for the statuses rows whose author (or boosted author) the viewer has not
+    muted, counting only mutes that have not expired by now (unix seconds)."""
+    original = statuses.alias("muted_original")
+    return and_(
+        ~muted(viewer, statuses.c.account_id, now),
+        ~exists().where(
+            original.c.id == statuses.c.reblog_of_id,
+            muted(viewer, original.c.account_id, now),
+        ),
+    )
+
+
+def muted(
+    viewer: Viewer,
+    account_id: ColumnElement[Any],
+    now: float | BindParameter[Any],
+    notifications: bool = False,
+) -> ColumnElement[bool]:
+    """The viewer mutes the account (and its notifications, if asked) until after now."""
+    conditions = [
+        mutes.c.account_id == viewer,
+        mutes.c.target_account_id == account_id,
+        or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > now),
+    ]
+    if notifications:
+        conditions.append(mutes.c.hide_notifications == 1)
+    return exists().where(*conditions)

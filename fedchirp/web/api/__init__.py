@@ -8,6 +8,7 @@ from fedchirp.web.api import (
     admin_domain_blocks,
     admin_registrations,
     admin_reports,
+    blocks,
     bookmarks,
     circles,
     instance,
@@ -38,4 +39,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     profile.routes,
     registrations.routes,
     admin_registrations.routes,
+    blocks.routes,
 ]

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from fedchirp import html
+from fedchirp.services import mutes
 from fedchirp.services.context import Context
 from fedchirp.services.media import url_of as media_url
 from fedchirp.store.models import (
@@ -99,6 +100,7 @@ class Renderer:
         store = self.ctx.store
         outgoing = await store.get_follow(self.viewer.id, target.id)
         incoming = await store.get_follow(target.id, self.viewer.id)
+        standing = await mutes.standing(self.ctx, self.viewer, target)
         return {
             "id": str(target.id),
             "following": outgoing is not None and outgoing.state == "accepted",
@@ -106,13 +108,13 @@ class Renderer:
             "notifying": False,
             "languages": None,
             "followed_by": incoming is not None and incoming.state == "accepted",
-            "blocking": False,
-            "blocked_by": False,
-            "muting": False,
-            "muting_notifications": False,
+            "blocking": standing.blocking,
+            "blocked_by": standing.blocked_by,
+            "muting": standing.muting,
+            "muting_notifications": standing.muting_notifications,
             "requested": outgoing is not None and outgoing.state == "pending",
             "requested_by": incoming is not None and incoming.state == "pending",
-            "domain_blocking": False,
+            "domain_blocking": standing.domain_blocking,
             "endorsed": False,
             "note": "",
         }

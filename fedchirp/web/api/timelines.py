@@ -29,7 +29,7 @@ async def public(request: web.Request) -> web.Response:
     viewer = await optional_user(request, "read:statuses")
     params = dict(request.query)
     page = page_from(request)
-    found = await timelines.public(ctx, flag(params, "local"), page)
+    found = await timelines.public(ctx, flag(params, "local"), page, viewer)
     body = await Renderer(ctx, viewer).statuses(found)
     return paged_response(request, body, [s.id for s in found], page)
 
@@ -40,7 +40,7 @@ async def tag(request: web.Request) -> web.Response:
     viewer = await optional_user(request, "read:statuses")
     page = page_from(request)
     found = await timelines.tag(
-        ctx, request.match_info["hashtag"], flag(dict(request.query), "local"), page
+        ctx, request.match_info["hashtag"], flag(dict(request.query), "local"), page, viewer
     )
     body = await Renderer(ctx, viewer).statuses(found)
     return paged_response(request, body, [s.id for s in found], page)

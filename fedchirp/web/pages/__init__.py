@@ -16,6 +16,7 @@ from fedchirp.web.pages import (
     feeds,
     home,
     invites,
+    moderation,
     public,
     settings,
     signin,
@@ -34,6 +35,7 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     admin.routes,
     admin_domain_blocks.routes,
     settings.routes,
+    moderation.routes,
     public.routes,
     style.routes,
 ]

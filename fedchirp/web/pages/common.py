@@ -86,6 +86,10 @@ NOTICES = {
     "ProfileSaved": "Profile saved.",
     "PasswordChanged": "Password changed: sign in with the new one.",
     "AccountDeleted": "Your account is deleted.",
+    "Blocked": "Blocked: neither of you sees the other any more.",
+    "Unblocked": "Unblocked.",
+    "Muted": "Muted: their posts and notifications are hidden from you.",
+    "Unmuted": "Unmuted.",
 }
 # What went wrong, in words of ours that name the case ("Not posted: the text is
 # too long"), travels to the next page in a short-lived cookie signed with the

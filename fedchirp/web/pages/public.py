@@ -24,7 +24,7 @@ routes = web.RouteTableDef()
 async def landing(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     viewer = await viewer_of(request)
-    statuses = await timelines.public(ctx, local_only=True, page=Page(limit=20))
+    statuses = await timelines.public(ctx, local_only=True, page=Page(limit=20), viewer=viewer)
     return await render(
         request, "landing.html", statuses=await render_statuses(ctx, viewer, statuses)
     )
@@ -104,7 +104,7 @@ async def tag_page(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     viewer = await viewer_of(request)
     name = request.match_info["name"]
-    statuses = await timelines.tag(ctx, name, local_only=False, page=Page(limit=20))
+    statuses = await timelines.tag(ctx, name, local_only=False, page=Page(limit=20), viewer=viewer)
     return await render(
         request, "tag.html", tag=name, statuses=await render_statuses(ctx, viewer, statuses)
     )
