@@ -40,11 +40,18 @@ async def test_report_queue_and_account_actions(start, web, http):
     ) as refused:
         assert refused.status == 403
     assert (await ctx.store.get_account(bob.id)).suspended_at is None
+
+    async with web.get(f"{base}/home") as home:  # alice's menu has no admin link
+        assert 'href="/admin/reports"' not in await home.text()
     web.cookie_jar.clear()
 
     csrf = await _sign_in(web, a, "root")
+    home = await _page(web, f"{base}/home")
+    assert '<a href="/admin/reports">Admin</a>' in home  # the admin's menu has one
     queue = await _page(web, f"{base}/admin/reports")
     assert f'href="/admin/reports/{report.id}"' in queue and "@bob" in queue
+    for page in ("/admin/accounts", "/admin/domain_blocks", "/admin/invites"):
+        assert f'href="{page}"' in queue  # the admin pages link to each other
     detail = await _page(web, f"{base}/admin/reports/{report.id}")
     assert "he is rude" in detail and "rude words" in detail and "spam" in detail
 
