@@ -12,7 +12,7 @@ from fedchirp.federation.httpsig import generate_key_pair, public_key_pem
 from fedchirp.federation.resolver import ResolveError
 from fedchirp.federation.vocab import is_http_uri
 from fedchirp.services.context import Context
-from fedchirp.services.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from fedchirp.services.errors import Conflict, Forbidden, Gone, Invalid, NotFound, Unavailable
 from fedchirp.services.passwords import hash_password, verify_password
 from fedchirp.store import Store
 from fedchirp.store.models import Account, LocalUser
@@ -137,12 +137,10 @@ async def set_admin(store: Store, username: str, admin: bool) -> Account:
 
 async def local_account(ctx: Context, username: str) -> Account:
     account = await ctx.store.find_account(username, "")
-    if (
-        account is None
-        or await ctx.store.get_local_user(account.id) is None
-        or await ctx.store.is_account_deleted(account)
-    ):
+    if account is None or await ctx.store.get_local_user(account.id) is None:
         raise NotFound(f"no local account {username!r}")
+    if await ctx.store.is_account_deleted(account):
+        raise Gone(f"the account {username!r} was deleted")
     return account
 
 

@@ -9,6 +9,11 @@ class NotFound(ServiceError):
     pass
 
 
+class Gone(NotFound):
+    """It was here and was deleted (an account that deleted itself): 410, as Mastodon
+    answers, so other servers stop asking."""
+
+
 class Invalid(ServiceError):
     """The input breaks a rule (too long, bad name, wrong type...)."""
 

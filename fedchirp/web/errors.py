@@ -11,6 +11,7 @@ from fedchirp.federation.inbox import InboxError
 from fedchirp.services.errors import (
     Conflict,
     Forbidden,
+    Gone,
     Invalid,
     NotFound,
     ServiceError,
@@ -21,6 +22,7 @@ from fedchirp.web.state import CONFIG
 log = logging.getLogger(__name__)
 
 _SERVICE_STATUS: dict[type[ServiceError], int] = {
+    Gone: 410,  # before NotFound: a kind of it
     NotFound: 404,
     Invalid: 422,
     Forbidden: 403,

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from fedchirp.services import moderation, posting, threads, timelines
 from fedchirp.services.accounts import local_account, resolve_account
-from fedchirp.services.errors import NotFound, ServiceError
+from fedchirp.services.errors import Gone, NotFound, ServiceError
 from fedchirp.store.models import Page
 from fedchirp.web.activitypub import activity_response, require_visible, wants_activity_json
 from fedchirp.web.api.entities import Renderer
@@ -38,6 +38,8 @@ async def profile(request: web.Request) -> web.Response:
     try:
         # Signed-in people may open remote profiles we have not seen yet.
         account = await resolve_account(ctx, handle, resolve_remote=viewer is not None)
+    except Gone:
+        raise  # deleted: 410
     except ServiceError as exc:
         raise NotFound(f"no account {handle!r} here") from exc
     if moderation.is_suspended(account):
