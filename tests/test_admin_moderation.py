@@ -203,6 +203,7 @@ async def test_silenced_account_is_seen_by_followers_only(start):
 
     await sync(root.admin_account_moderate, sam_id, "silence")
     assert (await sync(root.admin_account, sam_id))["silenced"] is True
+    assert (await sync(fan.account, sam_id))["limited"] is True  # apps show it as limited
     post = await sync(sam.status_post, "@fan @stranger limited news", visibility="public")
     await settle(a)
     assert post["id"] not in [s["id"] for s in await sync(stranger.timeline_public)]
@@ -216,6 +217,7 @@ async def test_silenced_account_is_seen_by_followers_only(start):
     assert [x["username"] for x in silenced] == ["sam"]
 
     await sync(root.admin_account_unsilence, sam_id)
+    assert not (await sync(fan.account, sam_id)).get("limited")
     assert post["id"] in [s["id"] for s in await sync(stranger.timeline_public)]
     assert [n["type"] for n in await sync(stranger.notifications)] == ["mention"]
 

@@ -78,6 +78,11 @@ class Renderer:
             "emojis": [],
             "fields": profile_fields(account),
         }
+        # Mastodon adds these only when true: apps then show the account as such.
+        if account.suspended_at:
+            entity["suspended"] = True
+        if account.silenced_at:
+            entity["limited"] = True
         self._accounts[account.id] = entity
         return entity
 
