@@ -27,6 +27,7 @@ from fedchirp.store.migrate import SchemaError, current_revision, upgrade
 from fedchirp.store.notifications import NotificationQueries
 from fedchirp.store.oauth import OAuthQueries
 from fedchirp.store.pages import PageQueries
+from fedchirp.store.ratelimits import RateLimitQueries
 from fedchirp.store.scheduled import ScheduledQueries
 from fedchirp.store.sessions import SessionQueries
 from fedchirp.store.settings import SettingQueries
@@ -49,6 +50,7 @@ class Store(
     NotificationQueries,
     OAuthQueries,
     PageQueries,
+    RateLimitQueries,
     ScheduledQueries,
     SessionQueries,
     SettingQueries,
