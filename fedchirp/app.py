@@ -25,6 +25,8 @@ from fedchirp.web.api import ROUTE_TABLES as API_ROUTE_TABLES
 from fedchirp.web.errors import Handler, error_middleware, frame_guard_middleware
 from fedchirp.web.pages import ROUTE_TABLES as PAGE_ROUTE_TABLES
 from fedchirp.web.pages import setup_templates
+from fedchirp.web.pages.refusals import route_limits_middleware
+from fedchirp.web.ratelimit import rate_limits_context
 from fedchirp.web.state import ACTIVITY_OBSERVERS, CONFIG, CTX, ActivityObserver
 
 log = logging.getLogger(__name__)
@@ -37,11 +39,18 @@ def create_app(config: Config, run_workers: bool = True) -> web.Application:
     counting = [_count_in_flight] if run_workers else []
     app = web.Application(
         client_max_size=config.server.max_request_bytes,
-        middlewares=[*counting, frame_guard_middleware, error_middleware, _upload_size],
+        middlewares=[
+            *counting,
+            frame_guard_middleware,
+            error_middleware,
+            route_limits_middleware,
+            _upload_size,
+        ],
     )
     app[CONFIG] = config
     app[ACTIVITY_OBSERVERS] = []
     app.cleanup_ctx.append(_services(run_workers))
+    app.cleanup_ctx.append(rate_limits_context)
     app.add_routes(wellknown.routes)
     app.add_routes(activitypub.routes)
     for table in API_ROUTE_TABLES:

@@ -2,9 +2,12 @@
 
 Order matters: cheap checks first (signature present and covering the right
 headers, Date fresh, Digest matching the body), then JSON shape (its nesting
-depth checked on the bytes before they are parsed), then the key
-fetch and the RSA check, and last that the signer is the activity's actor.
-Every refusal is an InboxError with an HTTP status and a reason.
+depth checked on the bytes before they are parsed), then the sender's
+rate limit (looked at before the key fetch and the RSA check, counted only
+after them, so a forged keyId cannot use up another server's allowance), then
+the key fetch and the RSA check, and last that the signer is the activity's
+actor. Every refusal is an InboxError with an HTTP status and a reason (the
+rate limit's own exception, a 429, excepted).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from fedchirp.config import Config
 from fedchirp.federation.http import is_activity_json
@@ -40,6 +44,14 @@ class InboxError(Exception):
 
 class IgnoredActivity(Exception):
     """Accept the request (202) but do nothing: e.g. the Delete of an actor that is gone."""
+
+
+class SenderLimit(Protocol):
+    """A limit on what one remote server (by host) may send; check raises to refuse."""
+
+    async def check(self, host: str) -> None: ...
+
+    async def count(self, host: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -105,7 +117,11 @@ def _any_verifies(params: SignatureParams, texts: list[str], public_key_pem: str
 
 
 async def receive(
-    resolver: Resolver, config: Config, request: SignedRequest, content_type: str
+    resolver: Resolver,
+    config: Config,
+    request: SignedRequest,
+    content_type: str,
+    limit: SenderLimit | None = None,
 ) -> tuple[Activity, Account]:
     """Check everything about an inbox POST; return the activity and its (signing) actor."""
     params = _checked_params(config, request)
@@ -115,6 +131,9 @@ async def receive(
     if host_of(params.key_id) != host_of(activity.actor):
         # Checked before any fetch, so a forged keyId cannot send us fetching elsewhere.
         raise InboxError(401, f"key {params.key_id} is not on the server of {activity.actor}")
+    sender = host_of(params.key_id)
+    if limit is not None:
+        await limit.check(sender)
     try:
         signer = await _verify(resolver, params, request)
     except InboxError:
@@ -126,6 +145,8 @@ async def receive(
         raise
     if signer.uri != activity.actor:
         raise InboxError(403, f"signed by {signer.uri}, but the actor is {activity.actor}")
+    if limit is not None:
+        await limit.count(sender)
     return activity, signer
 
 

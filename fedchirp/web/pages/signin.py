@@ -7,7 +7,10 @@ import secrets
 from aiohttp import web
 
 from fedchirp.services import sessions
+from fedchirp.services.ratelimits import RateLimited
+from fedchirp.web.addresses import client_address
 from fedchirp.web.pages.common import SESSION_COOKIE, checked_form, render, safe_next
+from fedchirp.web.ratelimit import rate_limits, retry_after
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -50,7 +53,15 @@ async def login(request: web.Request) -> web.Response:
         return await _login_page(
             request, target, username, "The form had expired; please try again.", 403
         )
-    signed = await sessions.sign_in(ctx, username, str(form.get("password", "")))
+    password = str(form.get("password", ""))
+    try:
+        signed = await rate_limits(request).login(
+            client_address(request), username, lambda: sessions.sign_in(ctx, username, password)
+        )
+    except RateLimited as exc:
+        response = await _login_page(request, target, username, exc.reason, 429)
+        response.headers.update(retry_after(exc))
+        return response
     if signed is None:
         return await _login_page(
             request, target, username, "The username or password is wrong.", 401
