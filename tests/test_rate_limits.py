@@ -11,9 +11,11 @@ import asyncio
 import io
 import json
 import re
+import time
 
 import aiohttp
 import pytest
+from mastodon import Mastodon, MastodonRatelimitError
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -25,6 +27,7 @@ from tests.stubs import like_activity
 LOGIN_LIMITS = {"login_per_address": "5/minute", "login_per_account": "20/hour"}
 PROXIED = {"server": {"trusted_proxies": ["127.0.0.1"]}, "limits": LOGIN_LIMITS}
 ATTACKER, USER = "203.0.113.66", "198.51.100.7"
+OOB = "urn:ietf:wg:oauth:2.0:oob"
 
 
 def _retry_after(headers) -> int:
@@ -36,7 +39,7 @@ def _retry_after(headers) -> int:
 async def _register_app(http: aiohttp.ClientSession, base: str) -> dict:
     async with http.post(
         f"{base}/api/v1/apps",
-        json={"client_name": "t", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read"},
+        json={"client_name": "t", "redirect_uris": OOB, "scopes": "read"},
     ) as resp:
         return await resp.json()
 
@@ -162,6 +165,25 @@ async def test_behind_proxies_the_client_is_the_rightmost_untrusted_address(star
     assert status == 200  # all of the chain is trusted: its left-most address counts
 
 
+async def test_the_authorize_page_counts_as_a_sign_in(start, http):
+    a = await start("a", settings={"limits": LOGIN_LIMITS})
+    await a.create_user("alice")
+    app = await _register_app(http, a.base_url)
+    query = {"client_id": app["client_id"], "redirect_uri": OOB, "response_type": "code"}
+    async with http.get(f"{a.base_url}/oauth/authorize", params=query) as resp:
+        page = await resp.text()
+    form = dict(re.findall(r'<input type=hidden name="([^"]+)" value="([^"]*)"', page))
+    form.update(username="alice", password="nope", decision="allow")
+    statuses = []
+    for _ in range(6):
+        async with http.post(f"{a.base_url}/oauth/authorize", data=form) as resp:
+            statuses.append(resp.status)
+            page = await resp.text()
+    assert statuses == [401] * 5 + [429]
+    assert "Too many failed sign-ins" in page
+    _retry_after(resp.headers)
+
+
 # -- posting, uploads, sign-ups ----------------------------------------------------------
 
 
@@ -182,6 +204,26 @@ async def test_posting_past_the_limit_is_refused_and_posts_nothing(start, client
     posted = await api.call("GET", f"/api/v1/accounts/{alice.id}/statuses")
     assert [s["content"] for s in posted] == [f"<p>post {n}</p>" for n in (2, 1, 0)]
     await bob.call("POST", "/api/v1/statuses", json={"status": "bob is fine"})
+
+
+async def test_mastodon_py_reads_the_refusal_as_a_rate_limit(start):
+    a = await start("a", settings={"limits": {"statuses_per_account": "1/minute"}})
+    await a.create_user("alice")
+    api = await asyncio.to_thread(_mastodon_py, a.base_url)
+    await asyncio.to_thread(api.status_post, "the one post of the minute")
+    with pytest.raises(MastodonRatelimitError):
+        await asyncio.to_thread(api.status_post, "one too many")
+    # It read X-RateLimit-Reset: "wait" mode would sleep until then, not hammer the server.
+    assert time.time() < api.ratelimit_reset <= time.time() + 61
+
+
+def _mastodon_py(base: str) -> Mastodon:
+    client_id, secret = Mastodon.create_app("t", api_base_url=base, scopes=["write"])
+    api = Mastodon(
+        client_id=client_id, client_secret=secret, api_base_url=base, ratelimit_method="throw"
+    )
+    api.log_in("alice", DEFAULT_PASSWORD, scopes=["write"], allow_http=True)
+    return api
 
 
 async def test_the_compose_page_counts_against_the_same_limit(start, client, web):

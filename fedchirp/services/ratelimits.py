@@ -51,11 +51,13 @@ _TOO_MANY = {
 
 
 class RateLimited(Exception):
-    """Refused: the rule's limit is used up for now; retry_after says for how long."""
+    """Refused: the rule's limit (of `limit` in a window) is used up for now; retry_after
+    says for how long."""
 
-    def __init__(self, rule: str, retry_after: int) -> None:
+    def __init__(self, rule: str, retry_after: int, limit: int) -> None:
         self.rule = rule
         self.retry_after = retry_after
+        self.limit = limit
         self.reason = f"{_TOO_MANY[rule]}; try again in {_duration(retry_after)}"
         super().__init__(self.reason)
 
@@ -89,14 +91,14 @@ class RateLimits:
         found = self.rules[rule]
         refused = [item for item in found.items if not await found.limiter.hit(item, rule, key)]
         if refused:
-            raise RateLimited(rule, await _retry_after(found, refused, key))
+            raise await _refusal(found, refused, key)
 
     async def check(self, rule: str, key: str) -> None:
         """RateLimited if key's limit under rule is used up; counts nothing."""
         found = self.rules[rule]
         refused = [item for item in found.items if not await found.limiter.test(item, rule, key)]
         if refused:
-            raise RateLimited(rule, await _retry_after(found, refused, key))
+            raise await _refusal(found, refused, key)
 
     async def take_back(self, rule: str, key: str) -> None:
         """Undo one hit of key under rule (in the windows still running)."""
@@ -169,10 +171,15 @@ def username_key(username: str) -> str:
     return username.strip().removeprefix("@").lower()
 
 
-async def _retry_after(rule: _Rule, refused: list[limits.RateLimitItem], key: str) -> int:
+async def _refusal(rule: _Rule, refused: list[limits.RateLimitItem], key: str) -> RateLimited:
+    """The refusal naming the refused limit whose window ends last."""
     now = time.time()
-    stats = [await rule.limiter.get_window_stats(item, rule.name, key) for item in refused]
-    return max(1, math.ceil(max(s.reset_time for s in stats) - now))
+    ends = [
+        ((await rule.limiter.get_window_stats(item, rule.name, key)).reset_time, item.amount)
+        for item in refused
+    ]
+    reset, amount = max(ends)
+    return RateLimited(rule.name, max(1, math.ceil(reset - now)), amount)
 
 
 def _duration(seconds: int) -> str:

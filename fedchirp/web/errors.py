@@ -18,6 +18,7 @@ from fedchirp.services.errors import (
 )
 from fedchirp.services.ratelimits import RateLimited
 from fedchirp.web.addresses import client_address
+from fedchirp.web.ratelimit import refusal_headers
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except RateLimited as exc:
         log.info("429 %s %s from %s: %s", request.method, request.path,
                  client_address(request), exc.reason)  # fmt: skip
-        return json_error(429, exc.reason, {"Retry-After": str(exc.retry_after)})
+        return json_error(429, exc.reason, refusal_headers(exc))
     except ServiceError as exc:
         status = next(
             (code for kind, code in _SERVICE_STATUS.items() if isinstance(exc, kind)), 400

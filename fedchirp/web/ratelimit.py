@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -71,5 +72,13 @@ async def per_address(request: web.Request, rule: str) -> None:
     await rate_limits(request).hit(rule, key)
 
 
-def retry_after(exc: RateLimited) -> dict[str, str]:
-    return {"Retry-After": str(exc.retry_after)}
+def refusal_headers(exc: RateLimited) -> dict[str, str]:
+    """Retry-After, and the X-RateLimit-* headers Mastodon sends with a 429: apps such
+    as Mastodon.py wait until the reset they name."""
+    reset = datetime.now(UTC) + timedelta(seconds=exc.retry_after)
+    return {
+        "Retry-After": str(exc.retry_after),
+        "X-RateLimit-Limit": str(exc.limit),
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": reset.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }

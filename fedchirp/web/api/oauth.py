@@ -15,7 +15,7 @@ from fedchirp.services.ratelimits import RateLimited
 from fedchirp.web.addresses import client_address
 from fedchirp.web.api.params import read_params, text
 from fedchirp.web.pages.common import render
-from fedchirp.web.ratelimit import rate_limits, retry_after
+from fedchirp.web.ratelimit import rate_limits, refusal_headers
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -150,7 +150,7 @@ async def authorize(request: web.Request) -> web.Response:
         )
     except RateLimited as exc:
         response = await _form(request, checked, params, exc.reason, 429)
-        response.headers.update(retry_after(exc))
+        response.headers.update(refusal_headers(exc))
         return response
     if account is None:
         return await _form(request, checked, params, "The username or password is wrong.", 401)

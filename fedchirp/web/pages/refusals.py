@@ -12,7 +12,7 @@ from fedchirp.services.ratelimits import RateLimited
 from fedchirp.web.addresses import client_address
 from fedchirp.web.errors import Handler
 from fedchirp.web.pages.common import render
-from fedchirp.web.ratelimit import per_address, retry_after
+from fedchirp.web.ratelimit import per_address, refusal_headers
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ async def refused_page(request: web.Request, exc: RateLimited) -> web.Response:
     response = await render(
         request, "message.html", status=429, heading="Please wait", message=exc.reason, code=""
     )
-    response.headers.update(retry_after(exc))
+    response.headers.update(refusal_headers(exc))
     return response
 
 

@@ -10,7 +10,7 @@ from fedchirp.services import sessions
 from fedchirp.services.ratelimits import RateLimited
 from fedchirp.web.addresses import client_address
 from fedchirp.web.pages.common import SESSION_COOKIE, checked_form, render, safe_next
-from fedchirp.web.ratelimit import rate_limits, retry_after
+from fedchirp.web.ratelimit import rate_limits, refusal_headers
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -60,7 +60,7 @@ async def login(request: web.Request) -> web.Response:
         )
     except RateLimited as exc:
         response = await _login_page(request, target, username, exc.reason, 429)
-        response.headers.update(retry_after(exc))
+        response.headers.update(refusal_headers(exc))
         return response
     if signed is None:
         return await _login_page(
