@@ -74,7 +74,6 @@ class RateLimits:
     inbox's, counted in `local` (this process's memory) unless config.inbox_shared."""
 
     def __init__(self, config: LimitsConfig, shared: Storage, local: Storage) -> None:
-        self.shared = shared
         self.inbox = InboxLimit(self)
         on_shared, on_local = FixedWindowRateLimiter(shared), FixedWindowRateLimiter(local)
         self.rules = {
