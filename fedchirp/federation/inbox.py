@@ -128,10 +128,10 @@ async def receive(
     if not is_activity_json(content_type):
         raise InboxError(415, f"content type {content_type!r} is not ActivityStreams JSON")
     activity = _parse(request.body or b"")
-    if host_of(params.key_id) != host_of(activity.actor):
+    sender = host_of(params.key_id)
+    if sender != host_of(activity.actor):
         # Checked before any fetch, so a forged keyId cannot send us fetching elsewhere.
         raise InboxError(401, f"key {params.key_id} is not on the server of {activity.actor}")
-    sender = host_of(params.key_id)
     if limit is not None:
         await limit.check(sender)
     try:
