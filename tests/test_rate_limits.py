@@ -165,6 +165,22 @@ async def test_behind_proxies_the_client_is_the_rightmost_untrusted_address(star
     assert status == 200  # all of the chain is trusted: its left-most address counts
 
 
+async def test_ipv6_clients_count_by_their_64_and_ports_are_read_off(start, http):
+    a = await start("a", settings=PROXIED)
+    await a.create_user("alice")
+    app = await _register_app(http, a.base_url)
+    # One /64 (one customer's usual allocation), written as proxies write addresses.
+    same_64 = ["2001:db8::1", "[2001:db8::2]:4711", "2001:db8::3", "2001:db8::ff", "2001:db8::9"]
+    statuses = [
+        (await _password_grant(http, a.base_url, app, "nope", client))[0] for client in same_64
+    ]
+    assert statuses == [400] * 5
+    status, _, _ = await _password_grant(http, a.base_url, app, "nope", "2001:db8::abcd")
+    assert status == 429
+    status, _, _ = await _password_grant(http, a.base_url, app, "nope", "2001:db8:0:1::1")
+    assert status == 400  # the next /64 is someone else
+
+
 async def test_the_authorize_page_counts_as_a_sign_in(start, http):
     a = await start("a", settings={"limits": LOGIN_LIMITS})
     await a.create_user("alice")
