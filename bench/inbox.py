@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/inbox.py [--requests 3000] [--warmup 100]
         [--concurrency 1,8,32] [--backends sqlite,postgresql] [--pg-web 1,2,3] [--actors 1]
+        [--inbox-limit-shared]
 
 For each concurrency it measures, with the same client and the same kind of request:
   bare aiohttp   an aiohttp handler that reads the body and answers 202, in a process
@@ -406,7 +407,9 @@ class Instance:
     """A database, a config and the server processes on one port: `serve` (web == 0),
     or `web` processes sharing the port plus one `worker`."""
 
-    def __init__(self, directory: Path, database_url: str, web: int) -> None:
+    def __init__(
+        self, directory: Path, database_url: str, web: int, shared_limit: bool = False
+    ) -> None:
         self.directory = directory
         self.database_url = database_url
         self.web = web
@@ -427,7 +430,13 @@ class Instance:
             f"url = {json.dumps(database_url)}\n\n"
             "[federation]\n"
             "allow_private_addresses = true\n"
-            "allow_http = true\n"
+            "allow_http = true\n\n"
+            # One sender posts every request: the limit per server is checked and counted
+            # on each of them as always, at a rate it never reaches.
+            "[limits]\n"
+            'inbox_per_server = "1000000000/minute"\n'
+            # --inbox-limit-shared: counted in the database, as every other limit is there.
+            + ('storage = "database"\ninbox_shared = true\n' if shared_limit else "")
         )
 
     async def prepare(self, actors: list[str]) -> None:
@@ -686,7 +695,7 @@ async def run_fedchirp(
         database = await cluster.create_database()
         url = cluster.url(database)
     try:
-        instance = Instance(directory, url, web)
+        instance = Instance(directory, url, web, args.inbox_limit_shared)
         await instance.prepare([actor for actor, _key_id in senders.actors])
         window = await Window.open(url, cluster)
         try:
@@ -848,6 +857,12 @@ def main() -> None:
         default=1,
         help="remote actors taking turns to post (default 1; the inbox applies the "
         "activities of one sender one at a time, in order)",
+    )
+    parser.add_argument(
+        "--inbox-limit-shared",
+        action="store_true",
+        help="count the inbox's limit per server in the database (limits.inbox_shared) "
+        "instead of in each web process's memory",
     )
     args = parser.parse_args()
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]

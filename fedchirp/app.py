@@ -26,6 +26,8 @@ from fedchirp.web.api.streaming import listening, setup_streaming
 from fedchirp.web.errors import Handler, error_middleware, frame_guard_middleware
 from fedchirp.web.pages import ROUTE_TABLES as PAGE_ROUTE_TABLES
 from fedchirp.web.pages import setup_templates
+from fedchirp.web.pages.refusals import route_limits_middleware
+from fedchirp.web.ratelimit import rate_limits_context
 from fedchirp.web.state import ACTIVITY_OBSERVERS, CONFIG, CTX, ActivityObserver
 
 log = logging.getLogger(__name__)
@@ -45,12 +47,14 @@ def create_app(config: Config, run_workers: bool = True) -> web.Application:
             # Mastodon answers /oauth/authorize/ as /oauth/authorize (toot's login uses it):
             # a path that matches nothing is sent, with a 308, to itself without the slash.
             web.normalize_path_middleware(append_slash=False, remove_slash=True),
+            route_limits_middleware,
             _upload_size,
         ],
     )
     app[CONFIG] = config
     app[ACTIVITY_OBSERVERS] = []
     app.cleanup_ctx.append(_services(run_workers))
+    app.cleanup_ctx.append(rate_limits_context)
     app.add_routes(wellknown.routes)
     app.add_routes(activitypub.routes)
     for table in API_ROUTE_TABLES:

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fedchirp.config_checks import ConfigError, check_networks
+from fedchirp.config_checks import check_http_url as _check_http_url
+from fedchirp.config_checks import check_port as _check_port
+from fedchirp.config_checks import check_positive as _check_positive
+from fedchirp.config_limits import LIMITS_HELP, LimitsConfig
 from fedchirp.config_registrations import REGISTRATIONS_HELP, RegistrationsConfig
-
-
-class ConfigError(ValueError):
-    """The configuration cannot be used; the message says why in one line."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class ServerConfig:
     name: str = "FedChirp"
     description: str = "A small corner of the fediverse."
     max_request_bytes: int = 1_000_000
+    # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; from any
+    # other peer the header is ignored (web/addresses.py).
+    trusted_proxies: tuple[str, ...] = ()
 
     def check(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9.\-]+(:\d{1,5})?", self.domain):
@@ -37,6 +41,7 @@ class ServerConfig:
             raise ConfigError("server.scheme must be 'http' or 'https'")
         _check_port("server.listen_port", self.listen_port)
         _check_positive("server.max_request_bytes", self.max_request_bytes)
+        check_networks("server.trusted_proxies", self.trusted_proxies)
 
 
 @dataclass(frozen=True)
@@ -217,6 +222,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     jobs: JobsConfig = field(default_factory=JobsConfig)
     registrations: RegistrationsConfig = field(default_factory=RegistrationsConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     base_dir: Path = field(default_factory=Path.cwd)  # where relative paths start
 
     @property
@@ -262,22 +268,8 @@ _SECTIONS: dict[str, type] = {
     "delivery": DeliveryConfig,
     "jobs": JobsConfig,
     "registrations": RegistrationsConfig,
+    "limits": LimitsConfig,
 }
-
-
-def _check_positive(name: str, value: float) -> None:
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, got {value}")
-
-
-def _check_http_url(name: str, value: str) -> None:
-    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
-        raise ConfigError(f"{name} must be an http:// or https:// URL")
-
-
-def _check_port(name: str, value: int) -> None:
-    if not 0 <= value <= 65535:
-        raise ConfigError(f"{name} must be a port number, got {value}")
 
 
 def _build_section(name: str, cls: type, values: Any) -> Any:
@@ -291,10 +283,11 @@ def _build_section(name: str, cls: type, values: Any) -> Any:
         expected = type(fields[key].default)
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        if expected is tuple and isinstance(value, list):
+            value = tuple(value)
         if type(value) is not expected:
-            raise ConfigError(
-                f"{name}.{key} must be {expected.__name__}, got {type(value).__name__}"
-            )
+            kind = "a list" if expected is tuple else expected.__name__
+            raise ConfigError(f"{name}.{key} must be {kind}, got {type(value).__name__}")
         kwargs[key] = value
     return cls(**kwargs)
 
@@ -331,6 +324,8 @@ _HELP = {
     "server.listen_port": "port to listen on",
     "server.max_request_bytes": "largest request body accepted (bigger ones get 413)",
     "server.name": "shown on every page and to other servers",
+    "server.trusted_proxies": 'your reverse proxies, e.g. ["127.0.0.1", "10.0.0.0/8"]: only '
+    "from these is X-Forwarded-For believed, for the client address rate limits count by",
     "branding.accent_color": "colour of links and buttons on the web pages",
     "branding.logo": "image shown in the page header (PNG, JPEG, GIF, WebP or SVG file)",
     "storage.data_dir": "media, and the SQLite database unless database.url is set; "
@@ -368,7 +363,12 @@ _HELP = {
 }
 
 
+_HELP.update(LIMITS_HELP)
+
+
 def _toml_value(value: object) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):

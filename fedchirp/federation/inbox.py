@@ -5,8 +5,11 @@ headers, Date fresh, Digest matching the body), then whether the keyId's server 
 suspended (a set lookup: its POSTs are answered 202 and dropped, as Mastodon does,
 so it learns nothing), then JSON shape (its nesting depth checked on the bytes
 before they are parsed) and the actor's server (suspended: dropped too), then the
+sender's rate limit (looked at before the key fetch and the RSA check, counted only
+after them, so a forged keyId cannot use up another server's allowance), then the
 key fetch and the RSA check, and last that the signer is the activity's actor.
-Every refusal is an InboxError with an HTTP status and a reason.
+Every refusal is an InboxError with an HTTP status and a reason (the rate limit's
+own exception, a 429, excepted).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from fedchirp.config import Config
 from fedchirp.federation.http import is_activity_json
@@ -42,6 +46,14 @@ class InboxError(Exception):
 
 class IgnoredActivity(Exception):
     """Accept the request (202) but do nothing: e.g. the Delete of an actor that is gone."""
+
+
+class SenderLimit(Protocol):
+    """A limit on what one remote server (by host) may send; check raises to refuse."""
+
+    async def check(self, host: str) -> None: ...
+
+    async def count(self, host: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -109,7 +121,11 @@ def _any_verifies(params: SignatureParams, texts: list[str], public_key_pem: str
 
 
 async def receive(
-    resolver: Resolver, config: Config, request: SignedRequest, content_type: str
+    resolver: Resolver,
+    config: Config,
+    request: SignedRequest,
+    content_type: str,
+    limit: SenderLimit | None = None,
 ) -> tuple[Activity, Account]:
     """Check everything about an inbox POST; return the activity and its (signing) actor."""
     params = _checked_params(config, request)
@@ -121,9 +137,12 @@ async def receive(
     activity = _parse(request.body or b"")
     if await blocks.suspended(host_of(activity.actor)):
         raise IgnoredActivity("the actor's server is suspended")
-    if host_of(params.key_id) != host_of(activity.actor):
+    sender = host_of(params.key_id)
+    if sender != host_of(activity.actor):
         # Checked before any fetch, so a forged keyId cannot send us fetching elsewhere.
         raise InboxError(401, f"key {params.key_id} is not on the server of {activity.actor}")
+    if limit is not None:
+        await limit.check(sender)
     try:
         signer = await _verify(resolver, params, request)
     except InboxError:
@@ -135,6 +154,8 @@ async def receive(
         raise
     if signer.uri != activity.actor:
         raise InboxError(403, f"signed by {signer.uri}, but the actor is {activity.actor}")
+    if limit is not None:
+        await limit.count(sender)
     return activity, signer
 
 

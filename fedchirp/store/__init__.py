@@ -32,6 +32,7 @@ from fedchirp.store.notifications import NotificationQueries
 from fedchirp.store.oauth import OAuthQueries
 from fedchirp.store.pages import PageQueries
 from fedchirp.store.profiles import ProfileQueries
+from fedchirp.store.ratelimits import RateLimitQueries
 from fedchirp.store.reports import ReportQueries
 from fedchirp.store.scheduled import ScheduledQueries
 from fedchirp.store.sessions import SessionQueries
@@ -63,6 +64,7 @@ class Store(
     PageQueries,
     ReportQueries,
     ProfileQueries,
+    RateLimitQueries,
     ScheduledQueries,
     SessionQueries,
     SettingQueries,

@@ -25,6 +25,7 @@ from fedchirp.services.errors import NotFound
 from fedchirp.store.models import Account, Page, Status
 from fedchirp.web.errors import ApiError
 from fedchirp.web.ids import id_in_path, id_in_query
+from fedchirp.web.ratelimit import rate_limits
 from fedchirp.web.state import ctx_of
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,11 @@ async def _receive(request: web.Request) -> web.Response:
     signed = SignedRequest("POST", request.path_qs, request.headers, body)
     try:
         activity, signer = await receive(
-            ctx.resolver, ctx.config, signed, request.headers.get("Content-Type", "")
+            ctx.resolver,
+            ctx.config,
+            signed,
+            request.headers.get("Content-Type", ""),
+            rate_limits(request).inbox,
         )
     except IgnoredActivity:
         return web.Response(status=202)

@@ -17,6 +17,9 @@ from fedchirp.services.errors import (
     ServiceError,
     Unavailable,
 )
+from fedchirp.services.ratelimits import RateLimited
+from fedchirp.web.addresses import client_address
+from fedchirp.web.ratelimit import refusal_headers
 from fedchirp.web.state import CONFIG
 
 log = logging.getLogger(__name__)
@@ -107,6 +110,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except InboxError as exc:
         log.info("refused %s %s: %s", request.method, request.path, exc.reason)
         return json_error(exc.status, exc.reason)
+    except RateLimited as exc:
+        log.info("429 %s %s from %s: %s", request.method, request.path,
+                 client_address(request), exc.reason)  # fmt: skip
+        return json_error(429, exc.reason, refusal_headers(exc))
     except ServiceError as exc:
         status = next(
             (code for kind, code in _SERVICE_STATUS.items() if isinstance(exc, kind)), 400

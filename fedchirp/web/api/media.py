@@ -5,10 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from fedchirp.services import media
+from fedchirp.services.ratelimits import MEDIA_PER_ACCOUNT
 from fedchirp.web.api.auth import require_user
 from fedchirp.web.api.entities import Renderer
 from fedchirp.web.api.params import path_id, read_params
 from fedchirp.web.errors import ApiError
+from fedchirp.web.ratelimit import per_account
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -24,6 +26,7 @@ def _optional_text(params: dict, name: str) -> str | None:
 async def upload(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     account = await require_user(request, "write:media")
+    await per_account(request, MEDIA_PER_ACCOUNT, account)
     if request.content_type != "multipart/form-data":
         raise ApiError(422, "upload the file as multipart/form-data")
     params = await read_params(request)

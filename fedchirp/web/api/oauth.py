@@ -11,8 +11,11 @@ from aiohttp import web
 from fedchirp.services import oauth
 from fedchirp.services.accounts import authenticate
 from fedchirp.services.errors import Forbidden, Invalid
+from fedchirp.services.ratelimits import RateLimited
+from fedchirp.web.addresses import client_address
 from fedchirp.web.api.params import read_params, text
 from fedchirp.web.pages.common import render
+from fedchirp.web.ratelimit import rate_limits, refusal_headers
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -76,20 +79,29 @@ async def token(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     params = await read_params(request)
     grant = text(params, "grant_type")
+    # The grants that take a secret a guesser could try are sign-ins: their limits apply.
+    limits, address = rate_limits(request), client_address(request)
     try:
         app = await oauth.client_app(ctx, *_client_credentials(request, params))
         scope = text(params, "scope") or None
         if grant == "authorization_code":
-            issued = await oauth.code_grant(
-                ctx,
-                app,
-                text(params, "code"),
-                text(params, "redirect_uri"),
-                text(params, "code_verifier") or None,
+            issued = await limits.login(
+                address,
+                None,
+                lambda: oauth.code_grant(
+                    ctx,
+                    app,
+                    text(params, "code"),
+                    text(params, "redirect_uri"),
+                    text(params, "code_verifier") or None,
+                ),
             )
         elif grant == "password":
-            issued = await oauth.password_grant(
-                ctx, app, text(params, "username"), text(params, "password"), scope
+            username = text(params, "username")
+            issued = await limits.login(
+                address,
+                username,
+                lambda: oauth.password_grant(ctx, app, username, text(params, "password"), scope),
             )
         elif grant == "client_credentials":
             issued = await oauth.issue_token(ctx, app, None, oauth.granted_scopes(app, scope))
@@ -131,12 +143,17 @@ async def authorize(request: web.Request) -> web.Response:
         return checked
     if form.get("decision") == "deny":
         return _redirect_back(checked, {"error": "access_denied"})
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
     try:
-        account = await authenticate(
-            ctx.store, str(form.get("username", "")), str(form.get("password", ""))
+        account = await rate_limits(request).login(
+            client_address(request), username, lambda: authenticate(ctx.store, username, password)
         )
     except Forbidden as exc:  # a sign-up waiting for an admin's approval
         return await _form(request, checked, params, str(exc), 403)
+    except RateLimited as exc:
+        response = await _form(request, checked, params, exc.reason, 429)
+        response.headers.update(refusal_headers(exc))
+        return response
     if account is None:
         return await _form(request, checked, params, "The username or password is wrong.", 401)
     code = await oauth.issue_code(ctx, checked, account)

@@ -6,10 +6,12 @@ from aiohttp import web
 
 from fedchirp.clock import parse_iso
 from fedchirp.services import interactions, posting, scheduling, threads, timelines
+from fedchirp.services.ratelimits import STATUSES_PER_ACCOUNT
 from fedchirp.web.api.auth import optional_user, require_user
 from fedchirp.web.api.entities import Renderer
 from fedchirp.web.api.params import flag, id_list, optional_id, path_id, read_params, text
 from fedchirp.web.errors import ApiError
+from fedchirp.web.ratelimit import per_account
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -19,6 +21,7 @@ routes = web.RouteTableDef()
 async def create(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     author = await require_user(request, "write:statuses")
+    await per_account(request, STATUSES_PER_ACCOUNT, author)
     params = await read_params(request)
     post = {
         "text": text(params, "status"),

@@ -19,6 +19,7 @@ from fedchirp.services import (
 )
 from fedchirp.services.accounts import account_by_id, resolve_account
 from fedchirp.services.errors import Invalid, NotFound, ServiceError
+from fedchirp.services.ratelimits import MEDIA_PER_ACCOUNT, STATUSES_PER_ACCOUNT, RateLimited
 from fedchirp.store.models import Page
 from fedchirp.web.api.entities import Renderer
 from fedchirp.web.ids import id_in_path, id_in_query, parse_id
@@ -29,6 +30,8 @@ from fedchirp.web.pages.common import (
     render,
     require_signed_in,
 )
+from fedchirp.web.pages.refusals import refused_page
+from fedchirp.web.ratelimit import per_account
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -60,6 +63,14 @@ async def compose(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     session, form = await checked_form(request)
     me = session.account
+    image = form.get("image")
+    with_image = isinstance(image, web.FileField) and bool(image.filename)
+    try:
+        await per_account(request, STATUSES_PER_ACCOUNT, me)
+        if with_image:
+            await per_account(request, MEDIA_PER_ACCOUNT, me)
+    except RateLimited as exc:
+        return await refused_page(request, exc)
     reply_to = str(form.get("in_reply_to_id", ""))
     reply_id = parse_id(reply_to)
     back = f"/statuses/{reply_id}" if reply_id is not None else "/home"
@@ -71,8 +82,7 @@ async def compose(request: web.Request) -> web.Response:
         if reply_to and reply_id is None:
             raise NotFound("the post replied to is not here")
         media_ids = []
-        image = form.get("image")
-        if isinstance(image, web.FileField) and image.filename:
+        if isinstance(image, web.FileField) and with_image:
             data = image.file.read(ctx.config.media.max_upload_bytes + 1)
             uploaded = await media.upload(
                 ctx, me, data, str(form.get("image_description", "")), None

@@ -8,8 +8,11 @@ from aiohttp import web
 
 from fedchirp.services import sessions
 from fedchirp.services.errors import Forbidden
+from fedchirp.services.ratelimits import RateLimited
 from fedchirp.services.registrations import registrations_open
+from fedchirp.web.addresses import client_address
 from fedchirp.web.pages.common import SESSION_COOKIE, checked_form, render, safe_next
+from fedchirp.web.ratelimit import rate_limits, refusal_headers
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -53,10 +56,17 @@ async def login(request: web.Request) -> web.Response:
         return await _login_page(
             request, target, username, "The form had expired; please try again.", 403
         )
+    password = str(form.get("password", ""))
     try:
-        signed = await sessions.sign_in(ctx, username, str(form.get("password", "")))
+        signed = await rate_limits(request).login(
+            client_address(request), username, lambda: sessions.sign_in(ctx, username, password)
+        )
     except Forbidden as exc:  # a sign-up waiting for an admin's approval
         return await _login_page(request, target, username, str(exc), 403)
+    except RateLimited as exc:
+        response = await _login_page(request, target, username, exc.reason, 429)
+        response.headers.update(refusal_headers(exc))
+        return response
     if signed is None:
         return await _login_page(
             request, target, username, "The username or password is wrong.", 401
