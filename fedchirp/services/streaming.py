@@ -30,8 +30,8 @@ QUEUE_SIZE = 200  # events waiting for a slow client; past it the oldest are dro
 
 @dataclass(frozen=True)
 class Change:
-    kind: str  # "status", "status.update", "delete", "notification"
-    id: int  # the status, or for "notification" the account notified
+    kind: str  # "status", "status.update", "delete", "notification", "filters_changed"
+    id: int  # the status, or for "notification" and "filters_changed" the account
 
     def encode(self) -> str:
         return json.dumps([self.kind, self.id])
@@ -47,7 +47,7 @@ class Event:
     """One event for one subscriber, still as records: the web layer renders them."""
 
     stream: list[str]
-    event: str  # update, status.update, delete, notification
+    event: str  # update, status.update, delete, notification, filters_changed
     status: Status | None = None
     notification: Notification | None = None
     deleted_id: int | None = None
@@ -84,6 +84,8 @@ class StreamHub:
         try:
             if change.kind == "notification":
                 await _notifications(ctx, self.subscriptions, change.id)
+            elif change.kind == "filters_changed":
+                _filters_changed(self.subscriptions, change.id)
             elif change.kind == "delete":
                 _deleted(self.subscriptions, change.id)
             else:
@@ -146,6 +148,16 @@ def _deleted(subscriptions: set[Subscription], status_id: int) -> None:
         names = sorted({name for name, _ in subscription.streams if name in TIMELINE_STREAMS})
         if names:
             subscription.put(Event(names[:1], "delete", deleted_id=status_id))
+
+
+def _filters_changed(subscriptions: set[Subscription], account_id: int) -> None:
+    """The account's filters changed: its user streams hear it (no payload), so its
+    apps fetch them again."""
+    for subscription in subscriptions:
+        viewer = subscription.viewer
+        names = sorted(name for name, _ in subscription.streams if name in NEEDS_USER)
+        if viewer is not None and viewer.id == account_id and names:
+            subscription.put(Event(names[:1], "filters_changed"))
 
 
 async def _status(ctx: Context, subscriptions: set[Subscription], change: Change) -> None:

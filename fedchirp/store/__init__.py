@@ -20,6 +20,7 @@ from fedchirp.store.db import Database
 from fedchirp.store.deliveries import DeliveryQueries
 from fedchirp.store.domain_blocks import DomainBlockQueries
 from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
+from fedchirp.store.filters import FilterQueries
 from fedchirp.store.follows import FollowQueries
 from fedchirp.store.hosts import HostQueries
 from fedchirp.store.inbox import InboxQueries
@@ -52,6 +53,7 @@ class Store(
     CounterQueries,
     DeliveryQueries,
     DomainBlockQueries,
+    FilterQueries,
     FollowQueries,
     HostQueries,
     InboxQueries,

@@ -291,6 +291,11 @@ status_idempotency = Table(
 
 
 from fedchirp.store.app_tables import bookmarks, markers  # noqa: E402 - the same metadata
+from fedchirp.store.filter_tables import (  # noqa: E402 - the same metadata, filled here too
+    filter_keywords,
+    filter_statuses,
+    filters,
+)
 from fedchirp.store.moderation_tables import (  # noqa: E402 - the same metadata, filled here too
     account_domain_blocks,
     blocks,
@@ -319,6 +324,9 @@ __all__ = [
     "bookmarks",
     "deliveries",
     "domain_blocks",
+    "filter_keywords",
+    "filter_statuses",
+    "filters",
     "host_failures",
     "inbox_seen",
     "invites",

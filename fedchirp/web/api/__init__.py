@@ -11,6 +11,7 @@ from fedchirp.web.api import (
     blocks,
     bookmarks,
     circles,
+    filters,
     instance,
     media,
     oauth,
@@ -40,4 +41,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     registrations.routes,
     admin_registrations.routes,
     blocks.routes,
+    filters.routes,
 ]

@@ -73,7 +73,7 @@ async def statuses(request: web.Request) -> web.Response:
         tagged=query.get("tagged") or None,
     )
     found = await timelines.account_statuses(ctx, viewer, account, page, filters)
-    body = await Renderer(ctx, viewer).statuses(found)
+    body = await Renderer(ctx, viewer, "account").statuses(found)
     return paged_response(request, body, [s.id for s in found], page)
 
 

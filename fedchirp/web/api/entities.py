@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from fedchirp import html
-from fedchirp.services import mutes
+from fedchirp.services import filters, mutes
 from fedchirp.services.context import Context
 from fedchirp.services.media import url_of as media_url
 from fedchirp.store.models import (
@@ -23,6 +23,7 @@ from fedchirp.store.models import (
     Status,
     StatusStats,
 )
+from fedchirp.web.api.filter_entities import apply_filters
 from fedchirp.web.api.profile_entities import profile_field_sources, profile_fields
 
 DEFAULT_AVATAR_PATH = "/static/avatar.png"
@@ -33,9 +34,16 @@ API_VISIBILITY = {"limited": "private"}
 
 
 class Renderer:
-    def __init__(self, ctx: Context, viewer: Account | None) -> None:
+    """`context` (home, notifications, public, thread, account) applies the viewer's
+    filters of that context: matches are listed in `filtered`, and posts a hide filter
+    matches are left out (a page may then come out shorter)."""
+
+    def __init__(self, ctx: Context, viewer: Account | None, context: str | None = None) -> None:
         self.ctx = ctx
         self.viewer = viewer
+        self.context = context
+        self._matcher: filters.Matcher | None = None  # compiled once per request
+        self.hidden: set[int] = set()  # ids of posts a hide filter left out
         self._accounts: dict[int, dict[str, Any]] = {}
         self._tags: dict[int, list[str]] = {}
         self._media: dict[int, list[MediaAttachment]] = {}
@@ -135,15 +143,25 @@ class Renderer:
         authors, flags = await self._load(
             [s.id for s in everything], {s.account_id for s in everything}
         )
+        if self._matcher is None:
+            self._matcher = await filters.matcher(self.ctx, self.viewer, self.context)
         rendered = []
         for status in statuses:
             reblog = None
+            proper = status
             if status.reblog_of_id is not None:
                 original = originals.get(status.reblog_of_id)
                 if original is None:
                     continue
+                proper = original
                 reblog = await self._status(original, authors, flags, None)
-            rendered.append(await self._status(status, authors, flags, reblog))
+            entity = await self._status(status, authors, flags, reblog)
+            if self._matcher:
+                media = self._media.get(proper.id, [])
+                if not apply_filters(self._matcher, status, proper, media, entity):
+                    self.hidden.add(status.id)
+                    continue
+            rendered.append(entity)
         return rendered
 
     async def status(self, status: Status) -> dict[str, Any]:
@@ -295,7 +313,7 @@ class Renderer:
         rendered_statuses = {s["id"]: s for s in await self.statuses(list(statuses.values()))}
         result = []
         for item in items:
-            if item.from_account_id not in accounts:
+            if item.from_account_id not in accounts or item.status_id in self.hidden:
                 continue
             result.append(
                 {

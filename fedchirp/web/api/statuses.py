@@ -124,7 +124,7 @@ async def context(request: web.Request) -> web.Response:
     viewer = await optional_user(request, "read:statuses")
     status = await timelines.visible_status(ctx, viewer, path_id(request))
     ancestors, descendants = await threads.context(ctx, viewer, status)
-    renderer = Renderer(ctx, viewer)
+    renderer = Renderer(ctx, viewer, "thread")
     return web.json_response(
         {
             "ancestors": await renderer.statuses(ancestors),

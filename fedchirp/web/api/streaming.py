@@ -145,7 +145,11 @@ async def _send_events(
     while not socket.closed:
         event = await subscription.queue.get()
         payload = await _payload(ctx, subscription.viewer, event)
-        message = {"stream": event.stream, "event": event.event, "payload": payload}
+        if payload is None:
+            continue
+        message = {"stream": event.stream, "event": event.event}
+        if event.event != "filters_changed":  # Mastodon sends that one without a payload
+            message["payload"] = payload
         with contextlib.suppress(ConnectionResetError):
             await socket.send_str(json.dumps(message))
 
@@ -175,6 +179,8 @@ async def server_sent_events(request: web.Request) -> web.StreamResponse:
                     await response.write(b":thump\n\n")
                     continue
                 payload = await _payload(ctx, viewer, event)
+                if payload is None:
+                    continue
                 await response.write(f"event: {event.event}\ndata: {payload}\n\n".encode())
     except (ConnectionResetError, asyncio.CancelledError):
         pass
@@ -200,12 +206,19 @@ def _tag(query: Any) -> str:
     return str(query.get("tag", ""))
 
 
-async def _payload(ctx: Context, viewer: Account | None, event: streaming.Event) -> str:
-    """The event's payload as Mastodon sends it: an entity as a JSON string, or an id."""
-    renderer = Renderer(ctx, viewer)
+async def _payload(ctx: Context, viewer: Account | None, event: streaming.Event) -> str | None:
+    """The event's payload as Mastodon sends it: an entity as a JSON string, or an id;
+    None for a post the viewer's hide filters leave out of this stream."""
+    if event.event == "filters_changed":
+        return "undefined"  # what Mastodon's server-sent events say for no payload
+    context = "home" if event.stream[0] == "user" else "public"
+    if event.notification is not None:
+        context = "notifications"
+    renderer = Renderer(ctx, viewer, context)
     if event.status is not None:
-        return json.dumps(await renderer.status(event.status))
+        rendered = await renderer.statuses([event.status])
+        return json.dumps(rendered[0]) if rendered else None
     if event.notification is not None:
         rendered = await renderer.notifications([event.notification])
-        return json.dumps(rendered[0] if rendered else None)
+        return json.dumps(rendered[0]) if rendered else None
     return str(event.deleted_id)

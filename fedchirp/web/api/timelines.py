@@ -19,7 +19,7 @@ async def home(request: web.Request) -> web.Response:
     viewer = await require_user(request, "read:statuses")
     page = page_from(request)
     found = await timelines.home(ctx, viewer, page)
-    body = await Renderer(ctx, viewer).statuses(found)
+    body = await Renderer(ctx, viewer, "home").statuses(found)
     return paged_response(request, body, [s.id for s in found], page)
 
 
@@ -30,7 +30,7 @@ async def public(request: web.Request) -> web.Response:
     params = dict(request.query)
     page = page_from(request)
     found = await timelines.public(ctx, flag(params, "local"), page, viewer)
-    body = await Renderer(ctx, viewer).statuses(found)
+    body = await Renderer(ctx, viewer, "public").statuses(found)
     return paged_response(request, body, [s.id for s in found], page)
 
 
@@ -42,7 +42,7 @@ async def tag(request: web.Request) -> web.Response:
     found = await timelines.tag(
         ctx, request.match_info["hashtag"], flag(dict(request.query), "local"), page, viewer
     )
-    body = await Renderer(ctx, viewer).statuses(found)
+    body = await Renderer(ctx, viewer, "public").statuses(found)
     return paged_response(request, body, [s.id for s in found], page)
 
 
@@ -58,5 +58,5 @@ async def notification_list(request: web.Request) -> web.Response:
         request.query.getall("types[]", []),
         request.query.getall("exclude_types[]", []),
     )
-    body = await Renderer(ctx, viewer).notifications(found)
+    body = await Renderer(ctx, viewer, "notifications").notifications(found)
     return paged_response(request, body, [n.id for n in found], page)
