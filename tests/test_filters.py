@@ -5,6 +5,7 @@ whole-word matching, filters naming posts, and other users' filters staying priv
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 import requests
@@ -258,3 +259,33 @@ async def test_hide_filters_in_thread_account_and_notification_contexts(start):
     # Not in the account context: amy's posts listed in full.
     listed = [s["id"] for s in await sync(alice.account_statuses, await sync(amy.me))]
     assert reply["id"] in listed
+
+
+async def test_streams_hear_filters_changed_and_leave_hidden_posts_out(start, http):
+    a = await start("a")
+    await a.create_user("alice")
+    await a.create_user("amy")
+    alice, amy = await login(a, "alice"), await login(a, "amy")
+    await sync(alice.account_follow, await sync(amy.me))
+    url = f"ws://{a.config.server.domain}/api/v1/streaming"
+    socket = await http.ws_connect(url, params={"access_token": alice.access_token})
+    await socket.send_json({"type": "subscribe", "stream": "user"})
+    await socket.send_json({"type": "subscribe", "stream": "public:local"})
+    await asyncio.sleep(0.2)
+
+    await sync(
+        alice.create_filter_v2,
+        "Secrets",
+        ["home", "public"],
+        "hide",
+        keywords_attributes=[{"keyword": "secret"}],
+    )
+    message = await asyncio.wait_for(socket.receive_json(), 10)
+    assert message == {"stream": ["user"], "event": "filters_changed"}
+
+    await sync(amy.status_post, "a secret plan")
+    shown = await sync(amy.status_post, "an open plan")
+    message = await asyncio.wait_for(socket.receive_json(), 10)
+    assert message["event"] == "update"  # the first post never arrives
+    assert json.loads(message["payload"])["id"] == shown["id"]
+    await socket.close()
