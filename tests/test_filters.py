@@ -129,7 +129,16 @@ async def test_filters_v2_and_v1_with_mastodon_py(start):
     changed = await sync(alice.filter_update, v1["id"], phrase="scam", irreversible=False)
     assert changed["phrase"] == "scam" and changed["irreversible"] is False
     assert (await sync(alice.filter, v1["id"]))["phrase"] == "scam"
+    # Once the filter has two keywords, a v1 app may change a keyword but not the filter.
+    second = await sync(alice.add_filter_keyword_v2, as_v2["id"], "fraud")
+    assert {f["phrase"] for f in await sync(alice.filters)} == {"scam", "fraud"}
+    with pytest.raises(MastodonAPIError, match="more than one keyword"):
+        await sync(alice.filter_update, second["id"], context=["public"])
+    assert (await sync(alice.filter_update, second["id"], phrase="frauds"))["phrase"] == "frauds"
+    assert (await sync(alice.filter_v2, as_v2["id"]))["context"] == ["home", "notifications"]
     await sync(alice.filter_delete, v1["id"])
+    assert [f["phrase"] for f in await sync(alice.filters)] == ["frauds"]
+    await sync(alice.filter_delete, second["id"])
     assert await sync(alice.filters) == [] and await sync(alice.filters_v2) == []
 
 

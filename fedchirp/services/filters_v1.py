@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from fedchirp.services import filter_edits, filters
 from fedchirp.services.context import Context
+from fedchirp.services.errors import Invalid
 from fedchirp.services.filter_edits import FilterChanges, KeywordChange
 from fedchirp.services.filters import FilterView
 from fedchirp.store.filters import FilterKeyword
@@ -74,8 +75,16 @@ async def create_v1(ctx: Context, account: Account, changes: V1Changes) -> V1Fil
 async def update_v1(
     ctx: Context, account: Account, keyword_id: int, changes: V1Changes
 ) -> V1Filter:
-    keyword = await filters.own_keyword(ctx, account, keyword_id)
+    v1 = await get_v1(ctx, account, keyword_id)
+    keyword = v1.keyword
     base = changes.filter_changes()
+    filter_wide = base.context is not None or base.action is not None or base.set_expiry
+    if filter_wide and len(v1.view.keywords) > 1:
+        # Mastodon's rule: a v1 app would change a whole filter it sees as one keyword.
+        raise Invalid(
+            "these settings apply to more than one keyword of the filter; "
+            "change them with /api/v2/filters"
+        )
     update = FilterChanges(
         context=base.context,
         action=base.action,
