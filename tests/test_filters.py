@@ -12,6 +12,8 @@ import requests
 from mastodon import MastodonAPIError, MastodonNotFoundError
 from test_mastodon_api import login, sync
 
+from fedchirp.services import filters
+
 pytestmark = pytest.mark.backends
 
 FILTER = {"id", "title", "context", "expires_at", "filter_action", "keywords", "statuses"}
@@ -24,6 +26,32 @@ def _api_get(api, path: str, **params) -> requests.Response:
         headers={"Authorization": f"Bearer {api.access_token}"},
         timeout=10,
     )
+
+
+def _api_put(api, path: str, body: dict) -> requests.Response:
+    return requests.put(
+        f"{api.api_base_url}{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {api.access_token}"},
+        timeout=10,
+    )
+
+
+@pytest.mark.parametrize(
+    ("keyword", "whole_word", "text", "matches"),
+    [
+        ("rust", True, "Rust is fast", True),
+        ("rust", True, "Rustaceans", False),
+        ("rust", False, "Rustaceans", True),
+        ("#tag", True, "a #tag here", True),
+        ("#tag", True, "a #tagged post", False),
+        ("c++", True, "I write C++ daily", True),
+        ("naïve", True, "so NAÏVE.", True),
+        ("a.b", True, "axb", False),  # keywords are text, not patterns
+    ],
+)
+def test_keyword_patterns_follow_mastodons_word_boundaries(keyword, whole_word, text, matches):
+    assert bool(filters.keyword_pattern(keyword, whole_word).search(text)) is matches
 
 
 async def test_filters_v2_and_v1_with_mastodon_py(start):
@@ -75,8 +103,16 @@ async def test_filters_v2_and_v1_with_mastodon_py(start):
 
     added = await sync(alice.add_filter_keyword_v2, fid, "twist", whole_word=False)
     assert added["keyword"] == "twist" and added["whole_word"] is False
+    path = f"/api/v2/filters/keywords/{added['id']}"
+    answer = await sync(_api_put, alice, path, {"keyword": "twists", "whole_word": True})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"id": added["id"], "keyword": "twists", "whole_word": True}
+    assert (await sync(_api_get, alice, path)).json()["keyword"] == "twists"
+    assert (await sync(_api_get, eve, path)).status_code == 404
+    answer = await sync(_api_put, eve, path, {"keyword": "mine"})
+    assert answer.status_code == 404 and answer.json()["error"]
     keywords = await sync(alice.filter_keywords_v2, fid)
-    assert [k["keyword"] for k in keywords] == ["ending", "season 2", "twist"]
+    assert [k["keyword"] for k in keywords] == ["ending", "season 2", "twists"]
     await sync(alice.delete_filter_keyword_v2, added["id"])
     assert [k["keyword"] for k in await sync(alice.filter_keywords_v2, fid)] == [
         "ending",

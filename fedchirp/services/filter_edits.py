@@ -5,7 +5,7 @@ apps fetch the filters again."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -187,13 +187,9 @@ async def update_keyword(
 ) -> FilterKeyword:
     filter_id = (await own_keyword(ctx, account, keyword_id)).filter_id
     async with ctx.store.atomic():
-        await _apply_keywords(ctx, filter_id, [KeywordChange(keyword_id, *fields(change))])
+        await _apply_keywords(ctx, filter_id, [replace(change, id=keyword_id)])
         await streaming.announce(ctx, "filters_changed", account.id)
     return await own_keyword(ctx, account, keyword_id)
-
-
-def fields(change: KeywordChange) -> tuple[str | None, bool | None]:
-    return change.keyword, change.whole_word
 
 
 async def delete_keyword(ctx: Context, account: Account, keyword_id: int) -> FilterKeyword:
