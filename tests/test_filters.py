@@ -334,3 +334,49 @@ async def test_streams_hear_filters_changed_and_leave_hidden_posts_out(start, ht
     assert message["event"] == "update"  # the first post never arrives
     assert json.loads(message["payload"])["id"] == shown["id"]
     await socket.close()
+
+
+def _api_post_form(api, path: str, data: list[tuple[str, str]]) -> requests.Response:
+    return requests.post(
+        f"{api.api_base_url}{path}",
+        data=data,
+        headers={"Authorization": f"Bearer {api.access_token}"},
+        timeout=10,
+    )
+
+
+async def test_filters_from_forms_as_rails_reads_them(start):
+    a = await start("a")
+    await a.create_user("alice")
+    alice = await login(a, "alice")
+    listed = [
+        ("title", "Form"),
+        ("context[]", "home"),
+        ("context[]", "public"),
+        ("keywords_attributes[][keyword]", "one"),
+        ("keywords_attributes[][whole_word]", "false"),
+        ("keywords_attributes[][keyword]", "two"),
+    ]
+    answer = await sync(_api_post_form, alice, "/api/v2/filters", listed)
+    assert answer.status_code == 200, answer.text
+    made = answer.json()
+    assert made["context"] == ["home", "public"] and made["filter_action"] == "warn"
+    assert [(k["keyword"], k["whole_word"]) for k in made["keywords"]] == [
+        ("one", False),
+        ("two", True),
+    ]
+    indexed = [
+        ("title", "Indexed"),
+        ("context[]", "thread"),
+        ("filter_action", "hide"),
+        ("keywords_attributes[0][keyword]", "three"),
+        ("keywords_attributes[1][keyword]", "four"),
+        ("keywords_attributes[1][whole_word]", "0"),
+    ]
+    answer = await sync(_api_post_form, alice, "/api/v2/filters", indexed)
+    assert [(k["keyword"], k["whole_word"]) for k in answer.json()["keywords"]] == [
+        ("three", True),
+        ("four", False),
+    ]
+    refused = await sync(_api_post_form, alice, "/api/v2/filters", [("title", "No context")])
+    assert refused.status_code == 422 and "Context" in refused.json()["error"]

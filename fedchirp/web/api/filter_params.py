@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from aiohttp import web
+
 from fedchirp.services.filter_edits import FilterChanges, KeywordChange
 from fedchirp.services.filters_v1 import V1Changes
-from fedchirp.web.api.params import flag, id_from, text
+from fedchirp.web.api.params import flag, id_from, read_params, text
 from fedchirp.web.errors import ApiError
 
 INDEXED = re.compile(r"keywords_attributes\[(\d*)\]\[(\w+)\]$")
@@ -54,6 +56,25 @@ def _keyword_change(entry: Any) -> KeywordChange:
     )
 
 
+async def read_filter_params(request: web.Request) -> dict[str, Any]:
+    """The request's parameters, with keywords_attributes[][keyword]=... form entries
+    (the same key once per keyword) gathered into a list in their order, as Rack does:
+    a key already in the current entry starts the next one."""
+    params = await read_params(request)
+    if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return params
+    entries: list[dict[str, Any]] = []
+    for key, value in (await request.post()).items():
+        match = INDEXED.match(key)
+        if match and match.group(1) == "":
+            if not entries or match.group(2) in entries[-1]:
+                entries.append({})
+            entries[-1][match.group(2)] = value
+    if entries:
+        params["keywords_attributes"] = entries
+    return params
+
+
 def keyword_changes(params: dict[str, Any]) -> list[KeywordChange]:
     raw = params.get("keywords_attributes", params.get("keywords_attributes[]"))
     if isinstance(raw, dict):  # {"0": {...}, "1": {...}}, as Rails also accepts
@@ -62,7 +83,7 @@ def keyword_changes(params: dict[str, Any]) -> list[KeywordChange]:
         indexed: dict[str, dict[str, Any]] = {}
         for key, value in params.items():
             match = INDEXED.match(key)
-            if match:
+            if match and match.group(1):
                 indexed.setdefault(match.group(1), {})[match.group(2)] = value
         raw = [indexed[key] for key in sorted(indexed, key=lambda k: (len(k), k))]
     if not isinstance(raw, list):

@@ -13,7 +13,7 @@ from fedchirp.web.api.filter_entities import (
     status_entity,
     v1_entity,
 )
-from fedchirp.web.api.filter_params import filter_changes, v1_changes
+from fedchirp.web.api.filter_params import filter_changes, read_filter_params, v1_changes
 from fedchirp.web.api.params import flag, id_from, path_id, read_params, text
 from fedchirp.web.errors import ApiError
 from fedchirp.web.state import ctx_of
@@ -32,7 +32,7 @@ async def index(request: web.Request) -> web.Response:
 @routes.post("/api/v2/filters")
 async def create(request: web.Request) -> web.Response:
     owner = await require_user(request, "write:filters")
-    changes = filter_changes(await read_params(request))
+    changes = filter_changes(await read_filter_params(request))
     view = await filter_edits.create_filter(ctx_of(request), owner, changes)
     return web.json_response(filter_entity(view))
 
@@ -47,7 +47,7 @@ async def show(request: web.Request) -> web.Response:
 @routes.put(f"/api/v2/filters/{ID}")
 async def update(request: web.Request) -> web.Response:
     owner = await require_user(request, "write:filters")
-    changes = filter_changes(await read_params(request))
+    changes = filter_changes(await read_filter_params(request))
     view = await filter_edits.update_filter(ctx_of(request), owner, path_id(request), changes)
     return web.json_response(filter_entity(view))
 
