@@ -45,3 +45,19 @@ def test_every_store_module_is_under_400_lines():
     for path in _modules(outside_store=False):
         lines = len(path.read_text(encoding="utf-8").splitlines())
         assert lines < 400, f"{path.relative_to(PACKAGE.parent)} has {lines} lines"
+
+
+def test_no_two_store_modules_define_the_same_method():
+    """Store is one class made of every module's Queries: a name defined twice would
+    silently serve one module's callers with the other's method."""
+    from fedchirp.store import Store
+
+    owners: dict[str, str] = {}
+    for part in Store.__mro__[1:]:
+        if not part.__module__.startswith("fedchirp.store."):
+            continue
+        for name in vars(part):
+            if name.startswith("__"):
+                continue
+            assert name not in owners, f"{name} is in both {owners[name]} and {part.__name__}"
+            owners[name] = part.__name__

@@ -67,8 +67,8 @@ async def block_domain(ctx: Context, account: Account, text: str) -> str:
     if domain == ctx.config.server.domain.lower():
         raise Invalid("you cannot block your own server's domain")
     async with ctx.store.atomic():
-        await ctx.store.insert_domain_block(account.id, domain)
-        for follow in await ctx.store.follows_with_domain(account.id, domain):
+        await ctx.store.insert_user_domain_block(account.id, domain)
+        for follow in await ctx.store.follows_with_user_blocked_domain(account.id, domain):
             mine = follow.follower_id == account.id
             other = await ctx.store.get_account(follow.followee_id if mine else follow.follower_id)
             if other is not None:
@@ -77,7 +77,7 @@ async def block_domain(ctx: Context, account: Account, text: str) -> str:
 
 
 async def unblock_domain(ctx: Context, account: Account, text: str) -> None:
-    await ctx.store.delete_domain_block(account.id, normalize_domain(text))
+    await ctx.store.delete_user_domain_block(account.id, normalize_domain(text))
 
 
 async def blocked_domains(ctx: Context, account: Account) -> list[str]:

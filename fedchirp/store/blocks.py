@@ -195,14 +195,14 @@ class BlockQueries(Queries):
 
     # -- domain blocks ----------------------------------------------------------
 
-    async def insert_domain_block(self, account_id: int, domain: str) -> None:
+    async def insert_user_domain_block(self, account_id: int, domain: str) -> None:
         await self.db.write(
             insert_ignore(self.db.dialect, account_domain_blocks).values(
                 account_id=account_id, domain=domain, created_at=now_iso()
             )
         )
 
-    async def delete_domain_block(self, account_id: int, domain: str) -> None:
+    async def delete_user_domain_block(self, account_id: int, domain: str) -> None:
         await self.db.write(
             delete(account_domain_blocks).where(
                 account_domain_blocks.c.account_id == account_id,
@@ -218,7 +218,7 @@ class BlockQueries(Queries):
         )
         return list(rows)
 
-    async def follows_with_domain(self, account_id: int, domain: str) -> list[Follow]:
+    async def follows_with_user_blocked_domain(self, account_id: int, domain: str) -> list[Follow]:
         """Follows either way between this account and accounts on domain."""
         theirs = select(accounts.c.id).where(accounts.c.domain == domain)
         rows = await self.db.all(
