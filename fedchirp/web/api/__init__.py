@@ -15,6 +15,7 @@ from fedchirp.web.api import (
     media,
     oauth,
     profile,
+    push,
     registrations,
     reports,
     statuses,
@@ -40,4 +41,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     registrations.routes,
     admin_registrations.routes,
     blocks.routes,
+    push.routes,
 ]
