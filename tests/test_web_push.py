@@ -136,11 +136,20 @@ async def test_standard_subscription_is_rfc8291_aes128gcm_with_rfc8292_vapid(sta
     message = push_service.received[0]
     assert message.headers["Content-Encoding"] == "aes128gcm"
     assert message.headers["Authorization"].startswith("vapid t=")
-    check_vapid(message, await _server_key(a), push_service.origin)
+    server_key = await _server_key(a)
+    check_vapid(message, server_key, push_service.origin)
     payload = app.decrypt(message)
     assert payload["notification_type"] == "follow"
     assert payload["title"] == "bob is now following you"
     assert str(payload["notification_id"]) == (await sync(alice.notifications))[0].id
+    # The same key in the Application entity (vapid_key), which older apps read.
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            a.base_url + "/api/v1/apps", json={"client_name": "x", "redirect_uris": OOB}
+        ) as resp,
+    ):
+        assert (await resp.json())["vapid_key"] == server_key
 
 
 async def test_policy_followed_pushes_only_from_people_followed(start, push_service):
