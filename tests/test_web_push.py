@@ -264,6 +264,16 @@ async def test_https_is_required_unless_http_is_allowed(start, push_service):
                    Subscriber(alice).public)  # fmt: skip
 
 
+async def test_a_private_endpoint_is_refused_by_the_ssrf_guard(start, push_service):
+    a = await start("a", settings={"federation": {"allow_private_addresses": False}})
+    await a.create_user("alice")
+    alice = await _mastodon(a, "alice")
+    with pytest.raises(Exception, match="not a public address"):
+        await sync(
+            alice.push_subscription_set, push_service.endpoint("a"), Subscriber(alice).public
+        )
+
+
 async def test_push_needs_the_push_scope(start, push_service):
     a = await start("a")
     await a.create_user("alice")

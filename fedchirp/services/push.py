@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from fedchirp.federation.http import FetchError
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Invalid, NotFound
 from fedchirp.services.oauth import token_hash
+from fedchirp.store import Store
 from fedchirp.store.push import PushSubscription
 
 VAPID_KEY_SETTING = "vapid_private_key"
@@ -55,9 +57,16 @@ class SubscriptionKeys:
 # -- the instance's VAPID key (RFC 8292) ---------------------------------------------
 
 
+# The key never changes once made: each process reads it once per store.
+_KEYS: weakref.WeakKeyDictionary[Store, ec.EllipticCurvePrivateKey] = weakref.WeakKeyDictionary()
+
+
 async def vapid_key(ctx: Context) -> ec.EllipticCurvePrivateKey:
     """The instance's VAPID signing key (P-256), made on first use and kept in the
     settings table, so every process (and every restart) signs with the same one."""
+    known = _KEYS.get(ctx.store)
+    if known is not None:
+        return known
     pem = await ctx.store.get_setting(VAPID_KEY_SETTING)
     if pem is None:
         fresh = ec.generate_private_key(ec.SECP256R1())
@@ -71,6 +80,7 @@ async def vapid_key(ctx: Context) -> ec.EllipticCurvePrivateKey:
         )
     key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey)
+    _KEYS[ctx.store] = key
     return key
 
 
