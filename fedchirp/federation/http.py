@@ -194,6 +194,14 @@ class HttpClient:
             sign_request, "POST", url, signer.key_id, signer.private_key_pem, body
         )
         headers.update(signed)
+        return await self.post_bytes(url, body, headers, timeout)
+
+    async def post_bytes(
+        self, url: str, body: bytes, headers: dict[str, str], timeout: float
+    ) -> PostResult:
+        """POST a body as is (a signed activity, an encrypted Web Push message) through the
+        SSRF guard. Network failures raise FetchError; HTTP answers return."""
+        self.check_url(url)
         try:
             async with self.session.post(
                 url,

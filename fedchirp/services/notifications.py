@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from fedchirp.services import streaming
+from fedchirp.services import push_delivery, streaming
 from fedchirp.services.context import Context
 from fedchirp.store.models import Account, Notification, Page, Status
 
@@ -30,6 +30,7 @@ async def notify(
     await ctx.store.insert_notifications([(r.id, kind, actor.id, status_id) for r in notified])
     for recipient in notified:
         await streaming.announce(ctx, "notification", recipient.id)
+    await push_delivery.queue_pushes(ctx, notified, kind, actor, status_id)
 
 
 async def list_notifications(

@@ -264,8 +264,11 @@ async def token_owner(ctx: Context, token: str) -> tuple[Account | None, str] | 
 
 
 async def revoke(ctx: Context, app: OAuthApp, token: str) -> None:
-    """Revoke a token issued to this app (RFC 7009: nobody else's)."""
-    await ctx.store.revoke_token(token_hash(token), app.id)
+    """Revoke a token issued to this app (RFC 7009: nobody else's); its Web Push
+    subscription goes with it."""
+    async with ctx.store.db.atomic():
+        await ctx.store.revoke_token(token_hash(token), app.id)
+        await ctx.store.delete_push_subscriptions_of_revoked_tokens(token_hash(token))
 
 
 async def is_admin(ctx: Context, account: Account) -> bool:

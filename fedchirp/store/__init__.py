@@ -33,6 +33,7 @@ from fedchirp.store.notifications import NotificationQueries
 from fedchirp.store.oauth import OAuthQueries
 from fedchirp.store.pages import PageQueries
 from fedchirp.store.profiles import ProfileQueries
+from fedchirp.store.push import PushQueries
 from fedchirp.store.ratelimits import RateLimitQueries
 from fedchirp.store.reports import ReportQueries
 from fedchirp.store.scheduled import ScheduledQueries
@@ -66,6 +67,7 @@ class Store(
     PageQueries,
     ReportQueries,
     ProfileQueries,
+    PushQueries,
     RateLimitQueries,
     ScheduledQueries,
     SessionQueries,

@@ -306,6 +306,7 @@ from fedchirp.store.moderation_tables import (  # noqa: E402 - the same metadata
     reports,
     rules,
 )
+from fedchirp.store.push_tables import web_push_subscriptions  # noqa: E402 - the same metadata
 from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, filled here too
     deliveries,
     host_failures,
@@ -341,6 +342,7 @@ __all__ = [
     "reports",
     "rules",
     "scheduled_statuses",
+    "web_push_subscriptions",
     "web_sessions",
 ]
 

@@ -16,6 +16,7 @@ from fedchirp.web.api import (
     media,
     oauth,
     profile,
+    push,
     registrations,
     reports,
     statuses,
@@ -42,4 +43,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     admin_registrations.routes,
     blocks.routes,
     filters.routes,
+    push.routes,
 ]

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from fedchirp import __version__
 from fedchirp.config import Config
-from fedchirp.services import instance
+from fedchirp.services import instance, push
 from fedchirp.services import search as search_service
 from fedchirp.web.api.auth import optional_user, require_user
 from fedchirp.web.api.entities import DEFAULT_AVATAR_PATH, DEFAULT_HEADER_PATH, Renderer
@@ -120,6 +120,7 @@ async def instance_v2(request: web.Request) -> web.Response:
     configuration = _configuration(ctx.config)
     configuration["urls"] = {"streaming": _streaming_url(ctx.config)}
     configuration["translation"] = {"enabled": False}
+    configuration["vapid"] = {"public_key": await push.vapid_public_key(ctx)}
     return web.json_response(
         {
             "domain": server.domain,

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from fedchirp.services import oauth
+from fedchirp.services import oauth, push
 from fedchirp.services.accounts import authenticate
 from fedchirp.services.errors import Forbidden, Invalid
 from fedchirp.services.ratelimits import RateLimited
@@ -53,7 +53,7 @@ async def create_app(request: web.Request) -> web.Response:
             "redirect_uris": app.redirect_uris.split(),
             "client_id": app.client_id,
             "client_secret": app.client_secret,
-            "vapid_key": "",
+            "vapid_key": await push.vapid_public_key(ctx_of(request)),
         }
     )
 
