@@ -291,6 +291,7 @@ status_idempotency = Table(
 
 
 from fedchirp.store.app_tables import bookmarks, markers  # noqa: E402 - the same metadata
+from fedchirp.store.list_tables import list_accounts, lists  # noqa: E402 - the same metadata
 from fedchirp.store.moderation_tables import (  # noqa: E402 - the same metadata, filled here too
     account_domain_blocks,
     blocks,
@@ -323,6 +324,8 @@ __all__ = [
     "inbox_seen",
     "invites",
     "jobs",
+    "list_accounts",
+    "lists",
     "markers",
     "metadata",
     "mutes",

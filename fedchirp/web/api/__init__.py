@@ -12,6 +12,7 @@ from fedchirp.web.api import (
     bookmarks,
     circles,
     instance,
+    lists,
     media,
     oauth,
     profile,
@@ -40,4 +41,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     registrations.routes,
     admin_registrations.routes,
     blocks.routes,
+    lists.routes,
 ]

@@ -1,0 +1,212 @@
+"""Lists (/api/v1/lists) and their timelines, driven by Mastodon.py against real
+instances: members must be followed, other people's lists do not exist, a list's
+timeline shows its members' posts by its replies policy, an exclusive list keeps its
+members out of the home timeline, and a list stream hears a member's post."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from mastodon import MastodonAPIError, MastodonNotFoundError
+from test_mastodon_api import check_entity, follow_remote, login, sync
+from test_streaming import _next, _socket
+
+from fedchirp.localnet import settle
+
+pytestmark = pytest.mark.backends
+
+LIST = {"id": str, "title": str, "replies_policy": str, "exclusive": bool}
+
+
+async def _local(api, username: str) -> dict:
+    return await sync(api.account_lookup, username)
+
+
+async def _following(api, *usernames: str) -> list[dict]:
+    found = [await _local(api, name) for name in usernames]
+    for account in found:
+        await sync(api.account_follow, account)
+    return found
+
+
+def _texts(statuses: list[dict]) -> list[str]:
+    return [s["content"] for s in statuses]
+
+
+async def test_lists_and_their_members_through_mastodon_py(start):
+    a = await start("a")
+    for name in ("alice", "amy", "carol", "dave", "mallory"):
+        await a.create_user(name)
+    alice = await login(a, "alice")
+    amy, carol = await _following(alice, "amy", "carol")
+    dave = await _local(alice, "dave")
+
+    created = await sync(alice.list_create, "friends", replies_policy="followed")
+    check_entity(created, LIST)
+    assert (created["title"], created["replies_policy"], created["exclusive"]) == (
+        "friends", "followed", False
+    )
+    assert [found["id"] for found in await sync(alice.lists)] == [created["id"]]
+    assert (await sync(alice.list, created))["title"] == "friends"
+    changed = await sync(alice.list_update, created, "close friends", "none", True)
+    assert (changed["title"], changed["replies_policy"], changed["exclusive"]) == (
+        "close friends", "none", True
+    )
+
+    await sync(alice.list_accounts_add, created, [amy, carol])
+    await sync(alice.list_accounts_add, created, [amy])  # already in: nothing changes
+    members = await sync(alice.list_accounts, created)
+    assert sorted(m["acct"] for m in members) == ["amy", "carol"]
+    first = await sync(alice.list_accounts, created, limit=1)
+    second = await sync(alice.fetch_next, first)  # Link rel="next"
+    assert {first[0]["id"], second[0]["id"]} == {amy["id"], carol["id"]}
+    assert [f["id"] for f in await sync(alice.account_lists, amy)] == [created["id"]]
+    assert await sync(alice.account_lists, dave) == []
+
+    with pytest.raises(MastodonAPIError) as refused:  # not followed: 422, nothing added
+        await sync(alice.list_accounts_add, created, [dave, amy])
+    assert refused.value.args[1] == 422 and "follow" in str(refused.value)
+    with pytest.raises(MastodonNotFoundError):
+        await sync(alice.list_accounts_add, created, ["99999999"])
+    assert len(await sync(alice.list_accounts, created)) == 2
+
+    await sync(alice.list_accounts_delete, created, [carol])
+    assert [m["acct"] for m in await sync(alice.list_accounts, created)] == ["amy"]
+    await sync(alice.account_unfollow, amy)  # the follow ends: amy leaves the list
+    assert await sync(alice.list_accounts, created) == []
+    assert await sync(alice.account_lists, amy) == []
+
+    await sync(alice.list_delete, created)
+    assert await sync(alice.lists) == []
+    with pytest.raises(MastodonNotFoundError):
+        await sync(alice.list, created)
+
+
+async def test_bad_input_and_other_peoples_lists(start, http):
+    a = await start("a")
+    await a.create_user("alice")
+    await a.create_user("mallory")
+    alice, mallory = await login(a, "alice"), await login(a, "mallory")
+    mine = await sync(alice.list_create, "mine")
+    for call, args in (
+        (mallory.list, ()),
+        (mallory.list_update, ("stolen",)),
+        (mallory.list_accounts, ()),
+        (mallory.timeline_list, ()),
+        (mallory.list_delete, ()),
+    ):
+        with pytest.raises(MastodonNotFoundError):
+            await sync(call, mine, *args)
+    assert await sync(mallory.lists) == []
+    assert (await sync(alice.list, mine))["title"] == "mine"
+
+    headers = {"Authorization": f"Bearer {alice.access_token}"}
+    for body in ({"title": "  "}, {"title": "x", "replies_policy": "everyone"},
+                 {"title": "x", "exclusive": "maybe"}, {"title": "x" * 101}):
+        async with http.post(f"{a.base_url}/api/v1/lists", json=body, headers=headers) as resp:
+            assert resp.status == 422 and (await resp.json())["error"], body
+    url = f"{a.base_url}/api/v1/lists/{mine['id']}/accounts"
+    async with http.post(url, json={"account_ids": []}, headers=headers) as resp:
+        assert resp.status == 422
+    assert [found["title"] for found in await sync(alice.lists)] == ["mine"]
+
+
+async def test_a_list_timeline_across_instances_and_an_exclusive_list(pair):
+    a, b = pair
+    await a.create_user("alice")
+    await a.create_user("carol")
+    await b.create_user("bob")
+    alice, carol, bob = await login(a, "alice"), await login(a, "carol"), await login(b, "bob")
+    bob_on_a = await follow_remote(alice, b.handle("bob"))
+    await _following(alice, "carol")
+    await settle(a, b)
+    remote = await sync(alice.list_create, "remote")
+    await sync(alice.list_accounts_add, remote, [bob_on_a])
+
+    written = [await sync(bob.status_post, f"bob says {n}") for n in range(3)]
+    await sync(carol.status_post, "carol says hi")
+    await settle(a, b)
+    shown = await sync(alice.timeline_list, remote)  # in the order they arrived on A
+    assert sorted(s["uri"] for s in shown) == sorted(s["uri"] for s in written)
+    page = await sync(alice.timeline_list, remote, limit=2)
+    older = await sync(alice.fetch_next, page)
+    assert [s["id"] for s in page + older] == [s["id"] for s in shown]
+    home = _texts(await sync(alice.timeline_home))
+    assert any("bob says" in text for text in home) and any("carol" in t for t in home)
+
+    await sync(alice.list_update, remote, "remote", "list", True)  # exclusive
+    home = _texts(await sync(alice.timeline_home))
+    assert not any("bob says" in text for text in home)
+    assert any("carol says hi" in text for text in home)
+    assert len(await sync(alice.timeline_list, remote)) == 3  # the list still shows them
+    await sync(alice.list_update, remote, "remote", "list", False)
+    assert sum("bob says" in t for t in _texts(await sync(alice.timeline_home))) == 3
+
+
+async def test_replies_policies(start):
+    a = await start("a")
+    for name in ("alice", "bob", "carol", "dan", "erin"):
+        await a.create_user(name)
+    alice, bob, carol, dan, erin = [
+        await login(a, name) for name in ("alice", "bob", "carol", "dan", "erin")
+    ]
+    members = await _following(alice, "bob", "carol")
+    await _following(alice, "dan")
+    crew = await sync(alice.list_create, "crew", replies_policy="followed")
+    await sync(alice.list_accounts_add, crew, members)
+
+    targets = {
+        "self": await sync(bob.status_post, "bob starts a thread"),
+        "owner": await sync(alice.status_post, "alice asks"),
+        "member": await sync(carol.status_post, "carol muses"),
+        "followed": await sync(dan.status_post, "dan shares"),
+        "stranger": await sync(erin.status_post, "erin wonders"),
+    }
+    for kind, target in targets.items():
+        await sync(bob.status_post, f"reply to {kind}", in_reply_to_id=target)
+    await settle(a)
+    # All of bob's replies are in alice's home feed: the list's policy is what filters.
+    home = _texts(await sync(alice.timeline_home))
+    assert sum(f"reply to {kind}" in t for kind in targets for t in home) == len(targets)
+
+    expected = {
+        "followed": {"self", "owner", "member", "followed"},
+        "list": {"self", "owner", "member"},
+        "none": {"self", "owner"},
+    }
+    for policy, kinds in expected.items():
+        await sync(alice.list_update, crew, "crew", policy)
+        shown = _texts(await sync(alice.timeline_list, crew))
+        replies = {kind for kind in targets if any(f"reply to {kind}" in t for t in shown)}
+        assert replies == kinds, policy
+        assert any("bob starts a thread" in t for t in shown)
+        assert any("carol muses" in t for t in shown)  # posts by members that reply to no one
+        assert not any("dan shares" in t or "alice asks" in t for t in shown)  # not members
+
+
+async def test_a_list_stream_hears_a_members_post_and_only_its_owner_may_listen(start, http):
+    a = await start("a")
+    for name in ("alice", "bob", "carol", "mallory"):
+        await a.create_user(name)
+    alice, bob, carol, mallory = [
+        await login(a, name) for name in ("alice", "bob", "carol", "mallory")
+    ]
+    bob_account, _ = await _following(alice, "bob", "carol")
+    crew = await sync(alice.list_create, "crew")
+    await sync(alice.list_accounts_add, crew, [bob_account])
+
+    intruder = await _socket(http, a, mallory.access_token, stream="list", list=crew["id"])
+    assert "your lists" in (await _next(intruder))["error"]
+    await intruder.close()
+
+    socket = await _socket(http, a, alice.access_token)
+    await socket.send_json({"type": "subscribe", "stream": "list", "list": crew["id"]})
+    await asyncio.sleep(0.3)
+    await sync(carol.status_post, "carol is not in the list")
+    posted = await sync(bob.status_post, "bob is")
+    message = await _next(socket)
+    assert message["stream"] == ["list", crew["id"]] and message["event"] == "update"
+    assert json.loads(message["payload"])["id"] == posted["id"]
+    await socket.close()
