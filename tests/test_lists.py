@@ -9,11 +9,15 @@ import asyncio
 import json
 
 import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
 from mastodon import MastodonAPIError, MastodonNotFoundError
+from sqlalchemy import inspect, text
 from test_mastodon_api import check_entity, follow_remote, login, sync
 from test_streaming import _next, _socket
 
 from fedchirp.localnet import settle
+from fedchirp.store.migrate import _config
 
 pytestmark = pytest.mark.backends
 
@@ -210,3 +214,39 @@ async def test_a_list_stream_hears_a_members_post_and_only_its_owner_may_listen(
     assert message["stream"] == ["list", crew["id"]] and message["event"] == "update"
     assert json.loads(message["payload"])["id"] == posted["id"]
     await socket.close()
+
+
+def _revision_of_lists(connection) -> tuple[str, str]:
+    """(the lists revision, the one before it), whatever numbers a merge gave them."""
+    scripts = ScriptDirectory.from_config(_config(connection))
+    found = next(s for s in scripts.walk_revisions() if s.path.endswith("_lists.py"))
+    return found.revision, found.down_revision  # type: ignore[return-value]
+
+
+def _schema_facts(connection) -> tuple[set[str], set[str], bool]:
+    """(list tables, their indexes, whether the follow-end trigger exists)."""
+    found = inspect(connection)
+    tables = {name for name in found.get_table_names() if "list" in name}
+    indexes = {index["name"] for table in tables for index in found.get_indexes(table)}
+    if connection.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        query = "SELECT tgname FROM pg_trigger"
+    triggers = {row[0] for row in connection.execute(text(query))}
+    return tables, indexes, "follow_end_leaves_lists" in triggers
+
+
+async def test_the_lists_migration_makes_what_a_new_database_has(make_store):
+    store = await make_store("db")
+    async with store.db.atomic() as connection:
+        made = await connection.run_sync(_schema_facts)
+        revision, before = await connection.run_sync(_revision_of_lists)
+    tables, indexes, trigger = made
+    assert tables == {"lists", "list_accounts"} and trigger
+    assert {"lists_account", "list_accounts_account"} <= indexes
+    async with store.db.atomic() as connection:
+        await connection.run_sync(lambda c: command.downgrade(_config(c), before))
+        assert await connection.run_sync(_schema_facts) == (set(), set(), False)
+    assert revision in await store.migrate()
+    async with store.db.atomic() as connection:
+        assert await connection.run_sync(_schema_facts) == made
