@@ -213,6 +213,16 @@ async def test_a_list_stream_hears_a_members_post_and_only_its_owner_may_listen(
     message = await _next(socket)
     assert message["stream"] == ["list", crew["id"]] and message["event"] == "update"
     assert json.loads(message["payload"])["id"] == posted["id"]
+
+    # An exclusive list's members stay out of the home stream too, not of the list's.
+    await sync(alice.list_update, crew, "crew", "list", True)
+    home = await _socket(http, a, alice.access_token, stream="user")
+    await asyncio.sleep(0.3)
+    excluded = await sync(bob.status_post, "bob again")
+    heard = await sync(carol.status_post, "carol again")
+    assert json.loads((await _next(home))["payload"])["id"] == heard["id"]
+    assert json.loads((await _next(socket))["payload"])["id"] == excluded["id"]
+    await home.close()
     await socket.close()
 
 
