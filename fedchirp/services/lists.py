@@ -107,7 +107,7 @@ async def add_members(
         raise Invalid(
             f"Validation failed: you must follow account {strangers[0]} to add it to a list"
         )
-    current = len(await ctx.store.list_members(found.id, None))
+    current = await ctx.store.count_list_members(found.id)
     if current + len(set(account_ids)) > MAX_MEMBERS:
         raise Invalid(f"Validation failed: a list has at most {MAX_MEMBERS} accounts")
     await ctx.store.add_list_accounts(found.id, owner.id, account_ids)

@@ -11,7 +11,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Text, bindparam, delete, exists, insert, literal, or_, select, update
+from sqlalchemy import (
+    Text,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql import ColumnElement
 
 from fedchirp.clock import now_iso
@@ -169,6 +180,14 @@ class ListQueries(Queries):
             member_id = values.pop("member_id")
             pairs.append((member_id, record(Account, values)))
         return newest_first(pairs, page) if page is not None else pairs  # type: ignore[arg-type]
+
+    async def count_list_members(self, list_id: int) -> int:
+        count = await self.db.scalar(
+            select(func.count())
+            .select_from(list_accounts)
+            .where(list_accounts.c.list_id == list_id)
+        )
+        return count or 0
 
     async def not_followed_by(self, owner_id: int, account_ids: Sequence[int]) -> list[int]:
         """Which of these accounts the owner neither follows nor has asked to follow."""
