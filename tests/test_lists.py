@@ -260,3 +260,38 @@ async def test_the_lists_migration_makes_what_a_new_database_has(make_store):
     assert revision in await store.migrate()
     async with store.db.atomic() as connection:
         assert await connection.run_sync(_schema_facts) == made
+
+
+async def test_the_lists_pages(start, web):
+    from test_pages import _sign_in
+
+    from fedchirp.services import follows, posting
+
+    a = await start("a")
+    alice, bob = await a.create_user("alice"), await a.create_user("bob")
+    await a.create_user("mallory")
+    await follows.follow(a.ctx, alice, bob)
+    await posting.create_status(a.ctx, bob, "bob on the page")
+    csrf = await _sign_in(web, a, "alice")
+    form = {"csrf": csrf, "title": "pals", "replies_policy": "none", "exclusive": "on"}
+    async with web.post(f"{a.base_url}/lists", data=form) as resp:
+        assert resp.url.path == "/lists" and "pals" in await resp.text()
+    [pals] = await a.ctx.store.lists_of(alice.id)
+    assert (pals.replies_policy, pals.exclusive) == ("none", True)
+    async with web.post(
+        f"{a.base_url}/lists/{pals.id}/add", data={"csrf": csrf, "account_id": str(bob.id)}
+    ) as resp:
+        assert "@bob" in await resp.text()
+    async with web.get(f"{a.base_url}/lists/{pals.id}") as resp:
+        assert resp.status == 200 and "bob on the page" in await resp.text()
+    async with web.get(f"{a.base_url}/home") as resp:  # exclusive: not on Home
+        assert "bob on the page" not in await resp.text()
+    async with web.post(f"{a.base_url}/lists", data={"csrf": csrf, "title": " "}) as resp:
+        assert "blank" in await resp.text()
+    web.cookie_jar.clear()
+    theirs = await _sign_in(web, a, "mallory")
+    async with web.get(f"{a.base_url}/lists/{pals.id}") as resp:
+        assert resp.status == 404
+    async with web.post(f"{a.base_url}/lists/{pals.id}/delete", data={"csrf": theirs}) as resp:
+        assert "not found" in await resp.text()
+    assert await a.ctx.store.lists_of(alice.id) == [pals]
