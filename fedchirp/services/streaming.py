@@ -5,8 +5,10 @@ deleted, new notifications for an account (`announce`). On PostgreSQL the change
 out as a NOTIFY sent inside the unit, so every process hears it and only committed
 work is heard of; on SQLite (one process) it is handed over within the process after
 the commit. Each process then decides, for its own subscribers only, who may see the
-change, with the same rules as the timelines: home feed membership for `user`, the one
-visibility predicate for the public and hashtag streams. The web layer renders.
+change, with the same rules as the timelines: home feed membership for `user` (less the
+members of the viewer's exclusive lists), home feed and list membership and the list's
+replies policy for `list` (its owner's only), the one visibility predicate for the
+public and hashtag streams. The web layer renders.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class Event:
 @dataclass(eq=False)
 class Subscription:
     viewer: Account | None
-    streams: set[tuple[str, str]] = field(default_factory=set)  # (stream, tag, list id or "")
+    streams: set[tuple[str, str]] = field(default_factory=set)  # (stream, hashtag or list id or "")
     queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     last_notification_id: int = 0
 

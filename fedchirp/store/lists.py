@@ -1,7 +1,7 @@
 """Lists and their members, and the list timeline.
 
-A list's timeline is read from its owner's home feed (written at fan-out time) joined to
-the list's members on the status author: one index range on the owner's feed, whatever
+A list's timeline is read from its owner's home feed (written at fan-out time), keeping
+the statuses whose author is a member: one index range on the owner's feed, whatever
 the size of the statuses table, filtered by the one visibility rule, live mutes and the
 list's replies policy.
 """
@@ -98,7 +98,7 @@ def _list_page(policy: str, shape: tuple[bool, bool, bool]) -> Prepared:
 
 def not_in_exclusive_list(owner: Viewer) -> ColumnElement[bool]:
     """True for statuses rows whose author is in none of the owner's exclusive lists
-    (Mastodon 4.2): an index lookup on the author's memberships for each row."""
+    (Mastodon 4.2): for each row, a key lookup in each of the owner's (few) lists."""
     member, exclusive = list_accounts.alias("exclusive_member"), lists.alias("exclusive_list")
     return ~exists().where(
         member.c.account_id == statuses.c.account_id,
