@@ -295,3 +295,23 @@ async def test_the_lists_pages(start, web):
     async with web.post(f"{a.base_url}/lists/{pals.id}/delete", data={"csrf": theirs}) as resp:
         assert "not found" in await resp.text()
     assert await a.ctx.store.lists_of(alice.id) == [pals]
+
+
+async def test_deleting_an_account_takes_its_lists_and_its_memberships(start):
+    from fedchirp.services import account_deletion, follows
+
+    a = await start("a")
+    alice, bob, carol = [await a.create_user(name) for name in ("alice", "bob", "carol")]
+    for owner, member in ((alice, bob), (carol, bob), (carol, alice)):
+        await follows.follow(a.ctx, owner, member)
+        made = await a.ctx.store.insert_list(owner.id, "people", "list", False)
+        assert await a.ctx.store.add_list_accounts(made.id, owner.id, [member.id]) == 1
+    [alices] = await a.ctx.store.lists_of(alice.id)
+    await account_deletion.delete_local_account(a.ctx, alice)
+    assert await a.ctx.store.lists_of(alice.id) == []
+    assert await a.ctx.store.get_list(alices.id) is None
+    members = {
+        found.id: [m.username for _, m in await a.ctx.store.list_members(found.id, None)]
+        for found in await a.ctx.store.lists_of(carol.id)
+    }
+    assert sorted(members.values()) == [[], ["bob"]]  # alice left carol's list
