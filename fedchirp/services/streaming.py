@@ -5,8 +5,10 @@ deleted, new notifications for an account (`announce`). On PostgreSQL the change
 out as a NOTIFY sent inside the unit, so every process hears it and only committed
 work is heard of; on SQLite (one process) it is handed over within the process after
 the commit. Each process then decides, for its own subscribers only, who may see the
-change, with the same rules as the timelines: home feed membership for `user`, the one
-visibility predicate for the public and hashtag streams. The web layer renders.
+change, with the same rules as the timelines: home feed membership for `user` (less the
+members of the viewer's exclusive lists), home feed and list membership and the list's
+replies policy for `list` (its owner's only), the one visibility predicate for the
+public and hashtag streams. The web layer renders.
 """
 
 from __future__ import annotations
@@ -22,9 +24,17 @@ from fedchirp.store.models import Account, Notification, Page, Status
 log = logging.getLogger(__name__)
 
 CHANNEL = "fedchirp_streams"
-TIMELINE_STREAMS = ("user", "public", "public:local", "public:remote", "hashtag", "hashtag:local")
+TIMELINE_STREAMS = (
+    "user",
+    "public",
+    "public:local",
+    "public:remote",
+    "hashtag",
+    "hashtag:local",
+    "list",
+)
 STREAMS = (*TIMELINE_STREAMS, "user:notification")
-NEEDS_USER = ("user", "user:notification")
+NEEDS_USER = ("user", "user:notification", "list")
 QUEUE_SIZE = 200  # events waiting for a slow client; past it the oldest are dropped
 
 
@@ -56,7 +66,7 @@ class Event:
 @dataclass(eq=False)
 class Subscription:
     viewer: Account | None
-    streams: set[tuple[str, str]] = field(default_factory=set)  # (stream, tag or "")
+    streams: set[tuple[str, str]] = field(default_factory=set)  # (stream, hashtag or list id or "")
     queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     last_notification_id: int = 0
 
@@ -120,10 +130,20 @@ async def add_stream(ctx: Context, subscription: Subscription, stream: str, tag:
         raise ValueError(f"the {stream} stream needs an access token")
     if stream.startswith("hashtag") and not tag.strip("#"):
         raise ValueError("the hashtag stream needs a tag")
+    if stream == "list":
+        await _check_list_owner(ctx, subscription.viewer, tag)
     if stream in NEEDS_USER and subscription.viewer is not None and not subscription.streams:
         newest = await ctx.store.notifications(subscription.viewer.id, Page(limit=1))
         subscription.last_notification_id = newest[0].id if newest else 0
     subscription.streams.add((stream, tag.strip("#").lower()))
+
+
+async def _check_list_owner(ctx: Context, viewer: Account | None, list_id: str) -> None:
+    """Only a list's owner may hear its stream; ValueError says why not."""
+    number = int(list_id) if list_id.isdigit() and len(list_id) <= 18 else None
+    found = await ctx.store.get_list(number) if number is not None else None
+    if viewer is None or found is None or found.account_id != viewer.id:
+        raise ValueError("the list stream needs the id of one of your lists")
 
 
 def remove_stream(subscription: Subscription, stream: str, tag: str = "") -> None:
@@ -167,23 +187,32 @@ async def _status(ctx: Context, subscriptions: set[Subscription], change: Change
     event = "update" if change.kind == "status" else "status.update"
     users = {s.viewer.id for s in subscriptions if s.viewer and ("user", "") in s.streams}
     home = await ctx.store.home_feed_owners(status.id, users)
+    home -= await ctx.store.exclusive_list_owners(status.account_id, home)
+    wanted = {int(tag) for s in subscriptions for name, tag in s.streams if name == "list"}
+    in_lists = {str(i) for i in await ctx.store.lists_showing(status.id, wanted)}
     tags = set((await ctx.store.tags_of([status.id])).get(status.id, []))
     for subscription in list(subscriptions):
-        stream = _stream_for(subscription, status, home, tags)
+        stream = _stream_for(subscription, status, home, tags, in_lists)
         if stream and await _may_see(ctx, subscription.viewer, status, stream):
             subscription.put(Event(stream, event, status=status))
 
 
 def _stream_for(
-    subscription: Subscription, status: Status, home: set[int], tags: set[str]
+    subscription: Subscription,
+    status: Status,
+    home: set[int],
+    tags: set[str],
+    in_lists: set[str],
 ) -> list[str] | None:
     """The first of the subscription's streams the status belongs in, as Mastodon names
-    it (["hashtag", "tag"] for a hashtag stream)."""
+    it (["hashtag", "tag"] for a hashtag stream, ["list", "id"] for a list's)."""
     public = status.visibility == "public" and status.reblog_of_id is None
     for name, tag in sorted(subscription.streams):
         viewer = subscription.viewer
         if name == "user" and viewer is not None and viewer.id in home:
             return [name]
+        if name == "list" and tag in in_lists:
+            return [name, tag]
         if not public:
             continue
         if name == "public" or name == ("public:local" if status.local else "public:remote"):

@@ -26,6 +26,7 @@ from fedchirp.store.hosts import HostQueries
 from fedchirp.store.inbox import InboxQueries
 from fedchirp.store.interactions import InteractionQueries
 from fedchirp.store.jobs import JobQueries
+from fedchirp.store.lists import ListQueries
 from fedchirp.store.media import MediaQueries
 from fedchirp.store.migrate import SchemaError, current_revision, upgrade
 from fedchirp.store.moderation import ModerationQueries
@@ -60,6 +61,7 @@ class Store(
     InboxQueries,
     InteractionQueries,
     JobQueries,
+    ListQueries,
     MediaQueries,
     ModerationQueries,
     NotificationQueries,

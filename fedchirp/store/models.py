@@ -100,6 +100,18 @@ class Circle:
 
 
 @dataclass(frozen=True)
+class UserList:
+    """A local user's list of followed accounts (Mastodon's List)."""
+
+    id: int
+    account_id: int
+    title: str
+    replies_policy: str  # followed, list or none: which replies the list's timeline shows
+    exclusive: bool  # members' posts stay out of the owner's home timeline
+    created_at: str
+
+
+@dataclass(frozen=True)
 class Follow:
     id: int
     follower_id: int

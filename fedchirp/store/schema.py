@@ -296,6 +296,7 @@ from fedchirp.store.filter_tables import (  # noqa: E402 - the same metadata, fi
     filter_statuses,
     filters,
 )
+from fedchirp.store.list_tables import list_accounts, lists  # noqa: E402 - the same metadata
 from fedchirp.store.moderation_tables import (  # noqa: E402 - the same metadata, filled here too
     account_domain_blocks,
     blocks,
@@ -332,6 +333,8 @@ __all__ = [
     "inbox_seen",
     "invites",
     "jobs",
+    "list_accounts",
+    "lists",
     "markers",
     "metadata",
     "mutes",

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.sql import Select
 
 from fedchirp.store.db import Queries
+from fedchirp.store.lists import not_in_exclusive_list
 from fedchirp.store.models import Page, Status, StatusFilters
 from fedchirp.store.moderation import shown_publicly
 from fedchirp.store.query import (
@@ -51,6 +52,7 @@ def _home_page(shape: tuple[bool, bool, bool]) -> Prepared:
             home_feed.c.account_id == viewer,
             visible_to(viewer),
             not_muted(viewer, bindparam("now")),
+            not_in_exclusive_list(viewer),
         )
     )
     return Prepared(paged_by_params(statement, home_feed.c.status_id, shape))
@@ -77,7 +79,8 @@ class TimelineQueries(Queries):
 
     async def home_timeline(self, account_id: int, page: Page) -> list[Status]:
         """The account's feed: own posts, posts of accepted followees that followers may
-        see, and posts addressed to it; newest first."""
+        see, and posts addressed to it, but not those of members of its exclusive lists;
+        newest first."""
         params = {"viewer": account_id, "now": time.time(), **page_params(page)}
         rows = await self.db.fetch(_home_page(page_shape(page)), params)
         return newest_first(records(Status, rows), page)

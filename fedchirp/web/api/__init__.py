@@ -13,6 +13,7 @@ from fedchirp.web.api import (
     circles,
     filters,
     instance,
+    lists,
     media,
     oauth,
     profile,
@@ -44,4 +45,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     blocks.routes,
     filters.routes,
     push.routes,
+    lists.routes,
 ]

@@ -57,6 +57,7 @@ SSE_STREAMS = {
     "public/remote": "public:remote",
     "hashtag": "hashtag",
     "hashtag/local": "hashtag:local",
+    "list": "list",
 }
 
 
@@ -116,7 +117,8 @@ async def _command(
     except (ValueError, KeyError, TypeError):
         await socket.send_json({"error": "send {\"type\": \"subscribe\", \"stream\": ...}"})
         return
-    await _change(ctx, socket, subscription, kind, stream, str(command.get("tag") or ""))
+    tag = command.get("tag") or command.get("list") or ""  # a list stream names its list
+    await _change(ctx, socket, subscription, kind, stream, str(tag))
 
 
 async def _change(
@@ -203,7 +205,8 @@ async def _viewer(request: web.Request, token: str | None) -> Account | None:
 
 
 def _tag(query: Any) -> str:
-    return str(query.get("tag", ""))
+    """The stream's argument: a hashtag, or a list's id (`list`)."""
+    return str(query.get("tag") or query.get("list") or "")
 
 
 async def _payload(ctx: Context, viewer: Account | None, event: streaming.Event) -> str | None:
