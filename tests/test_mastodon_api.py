@@ -167,7 +167,8 @@ async def test_code_flow_login_and_server_metadata(start):
     check_entity(me, ACCOUNT)
     assert me["acct"] == "alice" and me["source"]["privacy"] == "public"
     assert await sync(api.verify_minimum_version, "4.0.0")
-    assert api.mastodon_api_version == 2  # read from api_versions.mastodon
+    assert api.mastodon_api_version == 1  # read from api_versions.mastodon
+    assert not await sync(api.verify_minimum_version, "4.3.0")  # no grouped notifications
 
 
 async def test_password_grant_and_pkce(start, http):
@@ -322,8 +323,8 @@ async def test_instance_v1_and_v2(start, http):
     assert v1["uri"] == a.domain and v1["title"] == "Chirpy"
     assert v1["configuration"]["statuses"]["max_characters"] == 321
     v2 = await sync(api.instance_v2)
-    assert v2["domain"] == a.domain and v2["api_versions"]["mastodon"] == 2
-    assert v2["version"].startswith("4.")
+    assert v2["domain"] == a.domain and v2["api_versions"]["mastodon"] == 1
+    assert v2["version"].startswith("4.2.0 ")
     for path in ("/api/v1/instance", "/api/v1/instance/", "/api/v2/instance", "/api/v2/instance/"):
         async with http.get(a.base_url + path) as resp:
             assert resp.status == 200, path

@@ -20,8 +20,12 @@ from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
 
-# The Mastodon API level we implement; clients such as Mastodon.py gate features on it.
-MASTODON_COMPATIBILITY = "4.3.0"
+# The Mastodon API level we implement, said honestly: apps switch features on by it.
+# 4.2: what we serve covers that release's API, not 4.3's. Mastodon's API version 2
+# (api_versions, from 4.3) is the one with grouped notifications (/api/v2/notifications),
+# which we do not serve, so Phanpy and Elk must not ask for them: we say 1.
+MASTODON_COMPATIBILITY = "4.2.0"
+MASTODON_API_VERSION = 1
 
 
 def _grey_png(size: int = 48, shade: int = 0xC8) -> bytes:
@@ -135,7 +139,7 @@ async def instance_v2(request: web.Request) -> web.Response:
             "registrations": registrations_v2(ctx.config),
             "contact": {"email": "", "account": None},
             "rules": await rule_entities(request),
-            "api_versions": {"mastodon": 2},
+            "api_versions": {"mastodon": MASTODON_API_VERSION},
         }
     )
 
