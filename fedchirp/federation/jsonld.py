@@ -23,6 +23,7 @@ EXTENSIONS: dict[str, Any] = {
     "indexable": "toot:indexable",
     "blurhash": "toot:blurhash",
     "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
+    "featured": {"@id": "toot:featured", "@type": "@id"},
     # Profile fields, as Mastodon names them.
     "schema": "http://schema.org#",
     "PropertyValue": "schema:PropertyValue",

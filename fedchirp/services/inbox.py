@@ -37,6 +37,7 @@ from fedchirp.services import (
     follows,
     interactions,
     moderation,
+    pins,
     posting,
     reports,
     streaming,
@@ -391,6 +392,7 @@ FETCHERS: dict[str, Fetcher] = {
     "Create": fetch_created,
     "Update": fetch_updated,
     "Announce": fetch_announced,
+    "Add": pins.fetch_added,
 }
 
 HANDLERS: dict[str, Handler] = {
@@ -405,4 +407,6 @@ HANDLERS: dict[str, Handler] = {
     "Like": on_like,
     "Flag": reports.on_flag,
     "Block": blocks.on_block,
+    "Add": pins.on_add_or_remove,
+    "Remove": pins.on_add_or_remove,
 }

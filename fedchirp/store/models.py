@@ -325,3 +325,15 @@ class Report:
     action_taken_at: str | None
     action_taken_by_id: int | None
     assigned_account_id: int | None
+
+
+@dataclass(frozen=True)
+class StatusEdit:
+    """One version of an edited post (history shows them oldest first)."""
+
+    id: int
+    status_id: int
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    created_at: str

@@ -301,6 +301,10 @@ from fedchirp.store.moderation_tables import (  # noqa: E402 - the same metadata
     reports,
     rules,
 )
+from fedchirp.store.post_extras_tables import (  # noqa: E402 - the same metadata
+    status_edits,
+    status_pins,
+)
 from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, filled here too
     deliveries,
     host_failures,
@@ -333,6 +337,8 @@ __all__ = [
     "reports",
     "rules",
     "scheduled_statuses",
+    "status_edits",
+    "status_pins",
     "web_sessions",
 ]
 

@@ -17,6 +17,7 @@ from fedchirp.web.api import (
     profile,
     registrations,
     reports,
+    status_extras,
     statuses,
     streaming,
     timelines,
@@ -40,4 +41,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     registrations.routes,
     admin_registrations.routes,
     blocks.routes,
+    status_extras.routes,
 ]

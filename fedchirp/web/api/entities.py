@@ -135,6 +135,10 @@ class Renderer:
         authors, flags = await self._load(
             [s.id for s in everything], {s.account_id for s in everything}
         )
+        if self.viewer is not None:  # "pinned" is the viewer's own pins
+            own = [s.id for s in everything if s.account_id == self.viewer.id]
+            for status_id in await store.pinned_among(self.viewer.id, own):
+                flags.setdefault(status_id, set()).add("pinned")
         rendered = []
         for status in statuses:
             reblog = None
@@ -193,7 +197,7 @@ class Renderer:
             "reblogged": "reblogged" in mine,
             "muted": False,
             "bookmarked": "bookmarked" in mine,
-            "pinned": False,
+            "pinned": "pinned" in mine,
             "filtered": [],
             # Which follower group a limited post went to; shown to its author only.
             "circle_id": (
