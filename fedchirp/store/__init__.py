@@ -23,6 +23,7 @@ from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUna
 from fedchirp.store.follows import FollowQueries
 from fedchirp.store.hosts import HostQueries
 from fedchirp.store.inbox import InboxQueries
+from fedchirp.store.instance_extras import InstanceExtraQueries
 from fedchirp.store.interactions import InteractionQueries
 from fedchirp.store.jobs import JobQueries
 from fedchirp.store.media import MediaQueries
@@ -56,6 +57,7 @@ class Store(
     FollowQueries,
     HostQueries,
     InboxQueries,
+    InstanceExtraQueries,
     InteractionQueries,
     JobQueries,
     MediaQueries,

@@ -12,6 +12,7 @@ from fedchirp.web.api import (
     bookmarks,
     circles,
     instance,
+    instance_extras,
     media,
     oauth,
     profile,
@@ -42,4 +43,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     admin_registrations.routes,
     blocks.routes,
     status_extras.routes,
+    instance_extras.routes,
 ]
