@@ -19,6 +19,7 @@ from fedchirp.store.counters import CounterQueries
 from fedchirp.store.db import Database
 from fedchirp.store.deliveries import DeliveryQueries
 from fedchirp.store.domain_blocks import DomainBlockQueries
+from fedchirp.store.emojis import EmojiQueries
 from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
 from fedchirp.store.follows import FollowQueries
 from fedchirp.store.hosts import HostQueries
@@ -54,6 +55,7 @@ class Store(
     CounterQueries,
     DeliveryQueries,
     DomainBlockQueries,
+    EmojiQueries,
     FollowQueries,
     HostQueries,
     InboxQueries,

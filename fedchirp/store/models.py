@@ -337,3 +337,17 @@ class StatusEdit:
     spoiler_text: str
     sensitive: bool
     created_at: str
+
+
+@dataclass(frozen=True)
+class CustomEmoji:
+    id: int
+    shortcode: str
+    domain: str  # '' for ours
+    image_file: str | None  # ours: the stored image
+    image_url: str  # theirs: the image on their server
+    static_url: str
+    visible_in_picker: bool
+    category: str | None
+    uri: str
+    updated_at: str

@@ -291,6 +291,7 @@ status_idempotency = Table(
 
 
 from fedchirp.store.app_tables import bookmarks, markers  # noqa: E402 - the same metadata
+from fedchirp.store.emoji_tables import custom_emojis  # noqa: E402 - the same metadata
 from fedchirp.store.moderation_tables import (  # noqa: E402 - the same metadata, filled here too
     account_domain_blocks,
     blocks,
@@ -321,6 +322,7 @@ __all__ = [
     "account_domain_blocks",
     "blocks",
     "bookmarks",
+    "custom_emojis",
     "deliveries",
     "domain_blocks",
     "host_failures",

@@ -23,6 +23,7 @@ from fedchirp.store.models import (
     Status,
     StatusStats,
 )
+from fedchirp.web.api.emoji_entities import EmojiLookup, keys
 from fedchirp.web.api.profile_entities import profile_field_sources, profile_fields
 
 DEFAULT_AVATAR_PATH = "/static/avatar.png"
@@ -42,6 +43,7 @@ class Renderer:
         self._status_stats: dict[int, StatusStats] = {}
         self._mentions: dict[int, list[Account]] = {}
         self._account_stats: dict[int, AccountStats] = {}
+        self.emojis = EmojiLookup(ctx)
 
     # -- accounts ------------------------------------------------------------
 
@@ -75,7 +77,9 @@ class Renderer:
             "following_count": stats.following_count,
             "statuses_count": stats.statuses_count,
             "last_status_at": last[:10] if last else None,
-            "emojis": [],
+            "emojis": await self.emojis.entities(
+                account.domain, account.display_name, account.note
+            ),
             "fields": profile_fields(account),
         }
         # Mastodon adds these only when true: apps then show the account as such.
@@ -135,6 +139,11 @@ class Renderer:
         authors, flags = await self._load(
             [s.id for s in everything], {s.account_id for s in everything}
         )
+        await self.emojis.load(  # every post's and author's at once
+            {k for s in everything for k in keys(authors[s.account_id].domain, s.content,
+                                                 s.spoiler_text)}
+            | {k for a in authors.values() for k in keys(a.domain, a.display_name, a.note)}
+        )
         if self.viewer is not None:  # "pinned" is the viewer's own pins
             own = [s.id for s in everything if s.account_id == self.viewer.id]
             for status_id in await store.pinned_among(self.viewer.id, own):
@@ -180,7 +189,9 @@ class Renderer:
                 for a in self._mentions.get(status.id, [])
             ],
             "tags": self._tag_entities(status),
-            "emojis": [],
+            "emojis": await self.emojis.entities(
+                authors[status.account_id].domain, status.content, status.spoiler_text
+            ),
             "reblogs_count": counts.reblogs_count,
             "favourites_count": counts.favourites_count,
             "replies_count": counts.replies_count,

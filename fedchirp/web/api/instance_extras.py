@@ -1,5 +1,5 @@
-"""/api/v1/instance/peers, /activity and /extended_description, and
-/api/v1/accounts/familiar_followers."""
+"""/api/v1/instance/peers, /activity and /extended_description, /api/v1/custom_emojis,
+and /api/v1/accounts/familiar_followers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from aiohttp import web
 from fedchirp import html
 from fedchirp.services import instance_extras
 from fedchirp.web.api.auth import require_user
+from fedchirp.web.api.emoji_entities import emoji_entity
 from fedchirp.web.api.entities import Renderer
 from fedchirp.web.api.params import id_list, read_params
 from fedchirp.web.state import ctx_of
@@ -45,6 +46,14 @@ async def extended_description(request: web.Request) -> web.Response:
             "content": html.sanitize(text) if text else "",
         }
     )
+
+
+@routes.get("/api/v1/custom_emojis")
+async def custom_emojis(request: web.Request) -> web.Response:
+    """Our emoji that show in pickers (not other servers')."""
+    ctx = ctx_of(request)
+    found = await ctx.store.local_emojis(picker_only=True)
+    return web.json_response([emoji_entity(ctx, emoji) for emoji in found])
 
 
 @routes.get("/api/v1/accounts/familiar_followers")

@@ -34,3 +34,17 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Text(), nullable=False),
         sa.UniqueConstraint("account_id", "status_id"),
     )
+    op.create_table(
+        "custom_emojis",
+        sa.Column("id", Id, primary_key=True),
+        sa.Column("shortcode", sa.Text(), nullable=False),
+        sa.Column("domain", sa.Text(), nullable=False, server_default=""),
+        sa.Column("image_file", sa.Text()),
+        sa.Column("image_url", sa.Text(), nullable=False, server_default=""),
+        sa.Column("static_url", sa.Text(), nullable=False, server_default=""),
+        sa.Column("visible_in_picker", sa.Integer(), nullable=False, server_default="1"),
+        sa.Column("category", sa.Text()),
+        sa.Column("uri", sa.Text(), nullable=False, server_default=""),
+        sa.Column("updated_at", sa.Text(), nullable=False),
+        sa.UniqueConstraint("shortcode", "domain"),
+    )
