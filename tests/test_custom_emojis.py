@@ -85,6 +85,9 @@ async def test_custom_emojis_endpoint_statuses_and_federation(pair, http):
     async with http.get(listed[0]["url"]) as response:
         assert response.status == 200 and (await response.read())[:4] == b"\x89PNG"
 
+    await emojis.add_local(b.ctx.store, b.ctx.media_storage, b.base_url, "bobmoji", _png())
+    me = await sync(bob.account_update_credentials, display_name="Bob :bobmoji:")
+    assert [e["shortcode"] for e in me["emojis"]] == ["bobmoji"]
     await follow_remote(bob, a.handle("alice"))
     await settle(a, b)
     posted = await sync(alice.status_post, "I like :blobcat: and :nosuch:")
@@ -103,4 +106,11 @@ async def test_custom_emojis_endpoint_statuses_and_federation(pair, http):
         ("blobcat", listed[0]["url"])
     ]
     assert arrived["emojis"][0]["visible_in_picker"] is False
-    assert await sync(bob.custom_emojis) == []  # another server's emoji are not b's to offer
+    # Another server's emoji are not b's to offer: only its own.
+    assert [e["shortcode"] for e in await sync(bob.custom_emojis)] == ["bobmoji"]
+
+    # A profile's emoji travel on the actor's tags (a fetched bob's when his Follow came).
+    bob_on_a = (await sync(alice.search_v2, b.handle("bob"), resolve=True))["accounts"][0]
+    assert [(e["shortcode"], e["url"]) for e in bob_on_a["emojis"]] == [
+        ("bobmoji", me["emojis"][0]["url"])
+    ]

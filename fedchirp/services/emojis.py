@@ -102,17 +102,7 @@ async def remember(ctx: Context, tags: Iterable[EmojiTag], domain: str) -> None:
     if not domain:
         return  # only an admin adds ours
     for tag in tags:
-        await ctx.store.save_remote_emoji(
-            {
-                "shortcode": tag.shortcode,
-                "domain": domain,
-                "image_url": tag.url,
-                "static_url": tag.url,
-                "visible_in_picker": 0,
-                "uri": tag.uri,
-                "updated_at": now_iso(),
-            }
-        )
+        await ctx.store.save_remote_emoji(domain, tag.shortcode, tag.url, tag.uri)
 
 
 async def remember_for(ctx: Context, tags: Iterable[EmojiTag], account_id: int) -> None:

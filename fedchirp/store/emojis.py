@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
 
+from fedchirp.clock import now_iso
 from fedchirp.store import dialect
 from fedchirp.store.db import Queries
 from fedchirp.store.models import CustomEmoji
@@ -31,15 +32,15 @@ class EmojiQueries(Queries):
         assert found is not None
         return found
 
-    async def save_remote_emoji(self, values: dict[str, Any]) -> None:
-        """Keep a remote emoji, or update its image: the newest tag naming it wins."""
-        key = and_(
-            custom_emojis.c.shortcode == values["shortcode"],
-            custom_emojis.c.domain == values["domain"],
-        )
+    async def save_remote_emoji(self, domain: str, shortcode: str, url: str, uri: str) -> None:
+        """Keep another server's emoji, or its new image: the newest tag naming it wins."""
+        values = {"image_url": url, "static_url": url, "uri": uri, "updated_at": now_iso()}
+        key = and_(custom_emojis.c.shortcode == shortcode, custom_emojis.c.domain == domain)
         async with self.db.atomic() as db:
             inserted = await db.execute(
-                dialect.insert_ignore(self.db.dialect, custom_emojis).values(**values)
+                dialect.insert_ignore(self.db.dialect, custom_emojis).values(
+                    shortcode=shortcode, domain=domain, visible_in_picker=0, **values
+                )
             )
             if inserted.rowcount == 0:
                 await db.execute(update(custom_emojis).where(key).values(**values))

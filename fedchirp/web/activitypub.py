@@ -18,7 +18,16 @@ from fedchirp.federation.inbox import (
     authenticate,
     receive,
 )
-from fedchirp.services import audience, follows, inbox, moderation, pins, posting, timelines
+from fedchirp.services import (
+    audience,
+    emojis,
+    follows,
+    inbox,
+    moderation,
+    pins,
+    posting,
+    timelines,
+)
 from fedchirp.services.accounts import instance_signer, local_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import NotFound
@@ -64,7 +73,11 @@ async def actor(request: web.Request) -> web.Response:
     account = await _account(request)
     if not wants_activity_json(request):
         raise web.HTTPFound(account.url)
-    return activity_response(documents.actor_document(account, ctx_of(request).urls))
+    ctx = ctx_of(request)
+    document = documents.actor_document(account, ctx.urls)
+    # Our emoji its name and bio use, as Mastodon tags them, so other servers show them.
+    document["tag"] = await emojis.note_tags(ctx, account.display_name, account.note)
+    return activity_response(document)
 
 
 @routes.get("/actor")
