@@ -3,11 +3,15 @@ driven by Mastodon.py against instances on 127.0.0.1."""
 
 from __future__ import annotations
 
+import json
+import secrets
+
 import pytest
 from mastodon import MastodonAPIError, MastodonNotFoundError
 
 from fedchirp.localnet import settle
 from tests.test_mastodon_api import follow_remote, login, sync
+from tests.test_signatures import sign_with_apsig
 
 pytestmark = pytest.mark.backends
 
@@ -128,3 +132,37 @@ async def test_pins_federate_with_add_and_remove_and_the_featured_collection(pai
     await settle(a, b)
     shown = await sync(bob.account_statuses, alice_on_b, pinned=True)
     assert [s["uri"] for s in shown] == [first["uri"]]
+
+
+async def test_an_add_of_someone_elses_post_or_to_another_collection_pins_nothing(
+    start, remote, http
+):
+    a = await start("a")
+    await a.create_user("alice")
+    alice = await login(a, "alice")
+    post = await sync(alice.status_post, "alice's own words")
+    mallory = remote.add_actor("mallory")
+    url = f"{a.base_url}/inbox"
+
+    async def send(kind: str, obj: str, target: str) -> None:
+        body = json.dumps(
+            {
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": f"{mallory}#{kind}/{secrets.token_hex(4)}",
+                "type": kind,
+                "actor": mallory,
+                "object": obj,
+                "target": target,
+            }
+        ).encode()
+        headers = sign_with_apsig(remote, "mallory", url, body)
+        async with http.post(url, data=body, headers=headers) as response:
+            assert response.status == 202, await response.text()
+        await settle(a)
+
+    await send("Add", post["uri"], f"{mallory}/collections/featured")  # not mallory's post
+    await send("Add", post["uri"], a.base_url + "/users/alice/collections/featured")
+    account = await a.ctx.store.get_account_by_uri(mallory)
+    me = await a.ctx.store.get_account_by_uri(a.base_url + "/users/alice")
+    for someone in (account, me):  # nobody pins it, for mallory or for alice
+        assert await a.ctx.store.pinned_among(someone.id, [int(post["id"])]) == set()

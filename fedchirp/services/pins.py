@@ -71,7 +71,8 @@ async def featured_documents(ctx: Context, account: Account) -> list[dict[str, A
 def _target_is_featured(activity: Activity, actor: Account) -> bool:
     """The target is a collection of the actor's own server other than those we know it
     by (we keep no featured URL for remote actors; Add also serves featured tags)."""
-    target = id_of(activity.raw.get("target"))
+    # Older Mastodon named the collection of a Remove `origin`.
+    target = id_of(activity.raw.get("target")) or id_of(activity.raw.get("origin"))
     known = {actor.followers_url, actor.following_url, actor.outbox_url, actor.inbox_url}
     return bool(target) and same_origin(target, actor.uri) and target not in known
 
