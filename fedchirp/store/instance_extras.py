@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, distinct, func, select, union
+from sqlalchemy import and_, func, select, union
 
 from fedchirp.store.db import Queries
 from fedchirp.store.ids import first_id_at
@@ -26,7 +26,8 @@ class InstanceExtraQueries(Queries):
         """Every other server we know an account on, in order."""
         return list(
             await self.db.scalars(
-                select(distinct(accounts.c.domain))
+                select(accounts.c.domain)
+                .distinct()
                 .where(accounts.c.domain != "")
                 .order_by(accounts.c.domain)
             )
