@@ -139,11 +139,12 @@ class Renderer:
         authors, flags = await self._load(
             [s.id for s in everything], {s.account_id for s in everything}
         )
-        await self.emojis.load(  # every post's and author's at once
-            {k for s in everything for k in keys(authors[s.account_id].domain, s.content,
-                                                 s.spoiler_text)}
-            | {k for a in authors.values() for k in keys(a.domain, a.display_name, a.note)}
-        )
+        wanted = set()  # every post's and author's emoji, read at once
+        for s in everything:
+            wanted |= keys(authors[s.account_id].domain, s.content, s.spoiler_text)
+        for a in authors.values():
+            wanted |= keys(a.domain, a.display_name, a.note)
+        await self.emojis.load(wanted)
         if self.viewer is not None:  # "pinned" is the viewer's own pins
             own = [s.id for s in everything if s.account_id == self.viewer.id]
             for status_id in await store.pinned_among(self.viewer.id, own):
