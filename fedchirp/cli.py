@@ -29,6 +29,7 @@ from fedchirp.cli_common import (
     open_store,
 )
 from fedchirp.cli_domain_blocks import add_domain_block_commands
+from fedchirp.cli_emoji import add_emoji_commands
 from fedchirp.cli_signup import add_signup_commands
 from fedchirp.cli_users import add_user_commands
 from fedchirp.clock import to_iso
@@ -234,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_commands(commands)
     add_admin_commands(commands)
     add_domain_block_commands(commands)
+    add_emoji_commands(commands)
     add_signup_commands(commands)
 
     migrate_cmd = commands.add_parser("migrate", help="apply database migrations")

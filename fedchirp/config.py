@@ -29,6 +29,7 @@ class ServerConfig:
     listen_port: int = 8080
     name: str = "FedChirp"
     description: str = "A small corner of the fediverse."
+    extended_description: str = ""  # the about page's longer text (HTML), for the API too
     max_request_bytes: int = 1_000_000
     # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; from any
     # other peer the header is ignored (web/addresses.py).
@@ -361,7 +362,6 @@ _HELP = {
     "jobs.lease_seconds": "a job whose worker died is taken up again after this long",
     **REGISTRATIONS_HELP,
 }
-
 
 _HELP.update(LIMITS_HELP)
 

@@ -29,6 +29,10 @@ class Urls:
     def following(self, username: str) -> str:
         return f"{self.actor(username)}/following"
 
+    def featured(self, username: str) -> str:
+        """The pinned posts (toot:featured), at the path Mastodon uses."""
+        return f"{self.actor(username)}/collections/featured"
+
     def profile(self, username: str) -> str:
         return f"{self.base}/@{quote(username)}"
 

@@ -82,6 +82,7 @@ def actor_document(account: Account, urls: Urls) -> dict[str, Any]:
             "outbox": account.outbox_url,
             "followers": account.followers_url,
             "following": account.following_url,
+            "featured": urls.featured(account.username),
             "endpoints": {"sharedInbox": urls.shared_inbox},
             "manuallyApprovesFollowers": account.locked,
             "discoverable": account.discoverable,
@@ -226,6 +227,14 @@ def update_activity(note: dict[str, Any], updated_at: str) -> dict[str, Any]:
         cc=note["cc"],
         published=updated_at,
     )
+
+
+def featured_activity(
+    kind: str, activity_id: str, author: Account, status: Status, target: str
+) -> dict[str, Any]:
+    """Add or Remove of a post to/from its author's featured collection (a pin or unpin),
+    the object by id as Mastodon sends it."""
+    return activity(kind, activity_id, author.uri, status.uri, target=target, to=[PUBLIC])
 
 
 def delete_activity(status: Status, author: Account, addressing: Addressing) -> dict[str, Any]:

@@ -23,6 +23,8 @@ EXTENSIONS: dict[str, Any] = {
     "indexable": "toot:indexable",
     "blurhash": "toot:blurhash",
     "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
+    "featured": {"@id": "toot:featured", "@type": "@id"},
+    "Emoji": "toot:Emoji",
     # Profile fields, as Mastodon names them.
     "schema": "http://schema.org#",
     "PropertyValue": "schema:PropertyValue",

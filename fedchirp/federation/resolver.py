@@ -31,6 +31,7 @@ from fedchirp.federation.vocab import (
     is_http_uri,
     key_owner,
     parse_actor,
+    parse_emoji_tags,
     parse_note,
     same_origin,
 )
@@ -188,7 +189,10 @@ class Resolver:
                 row["silenced_at"] = block.created_at
             if block.reject_media:
                 row["avatar_url"] = ""
-        return await self.store.upsert_remote_account(row)
+        async with self.store.atomic():  # the profile and the emoji its name and bio use
+            for tag in parse_emoji_tags(document.get("tag")):
+                await self.store.save_remote_emoji(row["domain"], tag.shortcode, tag.url, tag.uri)
+            return await self.store.upsert_remote_account(row)
 
     async def actor_for_key(self, key_id: str, refresh: bool = False) -> Account:
         """The actor owning key_id; refresh re-fetches it (keys rotate), at most once a

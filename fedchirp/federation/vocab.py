@@ -8,6 +8,7 @@ with a reason; they do not decide what is allowed, which is the services' job.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -23,6 +24,7 @@ _PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 MAX_ID_LENGTH = 2048
+EMOJI_SHORTCODE = re.compile(r"[A-Za-z0-9_]{2,64}")  # Mastodon's, with a bound
 
 
 class InvalidDocument(ValueError):
@@ -300,6 +302,28 @@ def _attachment(value: Any) -> RemoteAttachment | None:
 
 
 @dataclass(frozen=True)
+class EmojiTag:
+    """A custom emoji a post or profile uses: its :shortcode: and image."""
+
+    shortcode: str
+    url: str
+    uri: str
+
+
+def parse_emoji_tags(tags: Any, limit: int = 50) -> tuple[EmojiTag, ...]:
+    found = []
+    for tag in as_list(tags)[:limit * 4]:
+        if not isinstance(tag, dict) or tag.get("type") != "Emoji":
+            continue
+        name, icon = tag.get("name"), tag.get("icon")
+        url = id_of(icon.get("url")) if isinstance(icon, dict) else None
+        code = name.strip(":") if isinstance(name, str) else ""
+        if EMOJI_SHORTCODE.fullmatch(code) and is_http_uri(url):
+            found.append(EmojiTag(code, url, id_of(tag.get("id")) or ""))  # type: ignore[arg-type]
+    return tuple(found[:limit])
+
+
+@dataclass(frozen=True)
 class Note:
     id: str
     type: str
@@ -317,6 +341,7 @@ class Note:
     hashtags: tuple[str, ...]
     language: str | None
     attachments: tuple[RemoteAttachment, ...] = ()
+    emojis: tuple[EmojiTag, ...] = ()
 
     @property
     def audience(self) -> tuple[str, ...]:
@@ -368,4 +393,5 @@ def parse_note(document: dict[str, Any]) -> Note:
         attachments=tuple(
             a for a in (_attachment(v) for v in as_list(document.get("attachment"))[:8]) if a
         ),
+        emojis=parse_emoji_tags(document.get("tag")),
     )

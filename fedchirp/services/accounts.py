@@ -144,6 +144,14 @@ async def local_account(ctx: Context, username: str) -> Account:
     return account
 
 
+async def local_account_by_uri(ctx: Context, uri: str | None) -> Account | None:
+    """The local account whose actor id this is, if any."""
+    if uri is None or not ctx.urls.is_local(uri):
+        return None
+    account = await ctx.store.get_account_by_uri(uri)
+    return account if account is not None and account.is_local else None
+
+
 async def local_account_for_resource(ctx: Context, resource: str) -> Account | None:
     """The local account a WebFinger resource names: acct:user@ourdomain, or the URL of
     its actor or profile page."""

@@ -35,14 +35,17 @@ from fedchirp.services import (
     audience,
     blocks,
     follows,
+    inbox_follows,
     interactions,
     moderation,
+    pins,
     posting,
     reports,
     streaming,
 )
+from fedchirp.services.accounts import local_account_by_uri
 from fedchirp.services.context import Context
-from fedchirp.store.models import Account, Follow, Status
+from fedchirp.store.models import Account, Status
 
 log = logging.getLogger(__name__)
 
@@ -114,13 +117,6 @@ async def dispatch(ctx: Context, activity: Activity, actor: Account) -> str:
 # -- helpers ------------------------------------------------------------------
 
 
-async def _local_account(ctx: Context, uri: str | None) -> Account | None:
-    if uri is None or not ctx.urls.is_local(uri):
-        return None
-    account = await ctx.store.get_account_by_uri(uri)
-    return account if account is not None and account.is_local else None
-
-
 async def _embedded_or_fetched(ctx: Context, activity: Activity) -> dict[str, Any] | None:
     """The activity's object: the embedded copy if it comes from the actor's server,
     otherwise fetched from its origin (we believe an origin only about itself)."""
@@ -160,44 +156,7 @@ async def _is_relevant(ctx: Context, note: Note, author: Account) -> bool:
     return note.in_reply_to is not None and ctx.urls.is_local(note.in_reply_to)
 
 
-async def _follow_named_by(ctx: Context, activity: Activity, remote: Account) -> Follow | None:
-    """The local->remote follow an Accept/Reject refers to, by id or by its embedded Follow."""
-    if activity.object_id:
-        found = await ctx.store.get_follow_by_uri(activity.object_id)
-        if found is not None:
-            return found
-    if activity.object is not None:
-        follower = await _local_account(ctx, activity.object.get("actor"))
-        if follower is not None:
-            return await ctx.store.get_follow(follower.id, remote.id)
-    return None
-
-
 # -- handlers -----------------------------------------------------------------
-
-
-async def on_follow(ctx: Context, activity: Activity, actor: Account, _: Any) -> str:
-    target = await _local_account(ctx, activity.object_id)
-    if target is None:
-        return "Follow of an unknown account, ignored"
-    await follows.receive_follow(ctx, actor, target, activity.id)
-    return f"{actor.acct()} follows {target.username}"
-
-
-async def on_accept(ctx: Context, activity: Activity, actor: Account, _: Any) -> str:
-    follow = await _follow_named_by(ctx, activity, actor)
-    if follow is None:
-        return "Accept of an unknown follow, ignored"
-    await follows.receive_accept(ctx, actor, follow)
-    return f"{actor.acct()} accepted a follow"
-
-
-async def on_reject(ctx: Context, activity: Activity, actor: Account, _: Any) -> str:
-    follow = await _follow_named_by(ctx, activity, actor)
-    if follow is None:
-        return "Reject of an unknown follow, ignored"
-    await follows.receive_reject(ctx, actor, follow)
-    return f"{actor.acct()} rejected a follow"
 
 
 async def on_undo(ctx: Context, activity: Activity, actor: Account, _: Any) -> str:
@@ -207,7 +166,7 @@ async def on_undo(ctx: Context, activity: Activity, actor: Account, _: Any) -> s
     if inner.actor != actor.uri:
         return "Undo of someone else's activity, ignored"
     if inner.type == "Follow":
-        target = await _local_account(ctx, inner.object_id)
+        target = await local_account_by_uri(ctx, inner.object_id)
         if target is not None:
             await follows.receive_undo_follow(ctx, actor, target)
         return f"{actor.acct()} unfollowed"
@@ -391,12 +350,13 @@ FETCHERS: dict[str, Fetcher] = {
     "Create": fetch_created,
     "Update": fetch_updated,
     "Announce": fetch_announced,
+    "Add": pins.fetch_added,
 }
 
 HANDLERS: dict[str, Handler] = {
-    "Follow": on_follow,
-    "Accept": on_accept,
-    "Reject": on_reject,
+    "Follow": inbox_follows.on_follow,
+    "Accept": inbox_follows.on_accept,
+    "Reject": inbox_follows.on_reject,
     "Undo": on_undo,
     "Create": on_create,
     "Update": on_update,
@@ -405,4 +365,6 @@ HANDLERS: dict[str, Handler] = {
     "Like": on_like,
     "Flag": reports.on_flag,
     "Block": blocks.on_block,
+    "Add": pins.on_add_or_remove,
+    "Remove": pins.on_add_or_remove,
 }

@@ -12,7 +12,7 @@ from fedchirp import html
 from fedchirp.clock import now_iso, to_iso, utcnow
 from fedchirp.federation import documents
 from fedchirp.federation.vocab import Note
-from fedchirp.services import audience, blocks, circles, media, streaming
+from fedchirp.services import audience, blocks, circles, emojis, history, media, streaming
 from fedchirp.services.accounts import resolve_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Forbidden, Invalid, NotFound, ServiceError
@@ -194,10 +194,14 @@ async def edit_status(
     _check_text(ctx, text, spoiler_text, allow_blank=has_media)
     recipients = await audience.status_recipients(ctx, status)
     edited_at = now_iso()
+    content = _render(ctx, text, recipients.all)
     async with ctx.store.atomic():
+        await history.record_edit(
+            ctx, status, content, spoiler_text.strip(), status.sensitive, edited_at
+        )
         await ctx.store.update_status(
             status.id,
-            content=_render(ctx, text, recipients.all),
+            content=content,
             source_text=text,
             spoiler_text=spoiler_text.strip(),
             edited_at=edited_at,
@@ -255,7 +259,7 @@ async def note_document(
         )
         for m in (await ctx.store.media_of([status.id]))[status.id]
     ]
-    return documents.note_document(
+    note = documents.note_document(
         status,
         author,
         audience.addressing_for(author, status.visibility, recipients.all),
@@ -264,6 +268,8 @@ async def note_document(
         hashtags,
         attachments,
     )
+    note["tag"] += await emojis.note_tags(ctx, status.source_text, status.spoiler_text)
+    return note
 
 
 def _check_text(ctx: Context, text: str, spoiler_text: str, allow_blank: bool = False) -> None:
@@ -340,6 +346,7 @@ async def store_remote_note(ctx: Context, note: Note, author: Account) -> Status
     # A domain blocked with reject_media: its attachments are not kept.
     attachments = [] if await ctx.domain_blocks.rejects_media(author.domain) else note.attachments
     async with ctx.store.atomic():
+        await emojis.remember(ctx, note.emojis, author.domain)
         status = await ctx.store.insert_status(
             {
                 "uri": note.id,
@@ -370,13 +377,17 @@ async def store_remote_note(ctx: Context, note: Note, author: Account) -> Status
 
 
 async def update_remote_note(ctx: Context, note: Note, status: Status) -> None:
+    changed = {
+        "content": html.sanitize_capped(note.content),
+        "spoiler_text": html.to_text(html.sanitize(note.summary))[:MAX_SPOILER],
+        "sensitive": note.sensitive,
+    }
+    edited_at = to_iso(note.updated or utcnow())
     async with ctx.store.atomic():
+        await history.record_edit(ctx, status, at=edited_at, **changed)
+        await emojis.remember_for(ctx, note.emojis, status.account_id)
         await ctx.store.update_status(
-            status.id,
-            content=html.sanitize_capped(note.content),
-            spoiler_text=html.to_text(html.sanitize(note.summary))[:MAX_SPOILER],
-            sensitive=int(note.sensitive),
-            edited_at=to_iso(note.updated or utcnow()),
+            status.id, **changed | {"sensitive": int(note.sensitive)}, edited_at=edited_at
         )
         await ctx.store.replace_tags(status.id, note.hashtags)
         await streaming.announce(ctx, "status.update", status.id)

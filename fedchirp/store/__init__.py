@@ -19,11 +19,13 @@ from fedchirp.store.counters import CounterQueries
 from fedchirp.store.db import Database
 from fedchirp.store.deliveries import DeliveryQueries
 from fedchirp.store.domain_blocks import DomainBlockQueries
+from fedchirp.store.emojis import EmojiQueries
 from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
 from fedchirp.store.filters import FilterQueries
 from fedchirp.store.follows import FollowQueries
 from fedchirp.store.hosts import HostQueries
 from fedchirp.store.inbox import InboxQueries
+from fedchirp.store.instance_extras import InstanceExtraQueries
 from fedchirp.store.interactions import InteractionQueries
 from fedchirp.store.jobs import JobQueries
 from fedchirp.store.lists import ListQueries
@@ -33,6 +35,7 @@ from fedchirp.store.moderation import ModerationQueries
 from fedchirp.store.notifications import NotificationQueries
 from fedchirp.store.oauth import OAuthQueries
 from fedchirp.store.pages import PageQueries
+from fedchirp.store.post_extras import PostExtraQueries
 from fedchirp.store.profiles import ProfileQueries
 from fedchirp.store.push import PushQueries
 from fedchirp.store.ratelimits import RateLimitQueries
@@ -56,9 +59,11 @@ class Store(
     DeliveryQueries,
     DomainBlockQueries,
     FilterQueries,
+    EmojiQueries,
     FollowQueries,
     HostQueries,
     InboxQueries,
+    InstanceExtraQueries,
     InteractionQueries,
     JobQueries,
     ListQueries,
@@ -67,6 +72,7 @@ class Store(
     NotificationQueries,
     OAuthQueries,
     PageQueries,
+    PostExtraQueries,
     ReportQueries,
     ProfileQueries,
     PushQueries,

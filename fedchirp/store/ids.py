@@ -29,6 +29,11 @@ def id_for_time(moment: datetime) -> int:
     return random_id_for_time(moment)
 
 
+def first_id_at(moment: datetime) -> int:
+    """The smallest id of the moment's millisecond: a bound for ranges (issues nothing)."""
+    return int(moment.timestamp() * 1000) << SEQUENCE_BITS
+
+
 def random_id_for_time(moment: datetime) -> int:
     """An id of the moment's millisecond with random low bits."""
     return (int(moment.timestamp() * 1000) << SEQUENCE_BITS) | secrets.randbits(SEQUENCE_BITS)

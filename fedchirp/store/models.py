@@ -337,3 +337,29 @@ class Report:
     action_taken_at: str | None
     action_taken_by_id: int | None
     assigned_account_id: int | None
+
+
+@dataclass(frozen=True)
+class StatusEdit:
+    """One version of an edited post (history shows them oldest first)."""
+
+    id: int
+    status_id: int
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    created_at: str
+
+
+@dataclass(frozen=True)
+class CustomEmoji:
+    id: int
+    shortcode: str
+    domain: str  # '' for ours
+    image_file: str | None  # ours: the stored image
+    image_url: str  # theirs: the image on their server
+    static_url: str
+    visible_in_picker: bool
+    category: str | None
+    uri: str
+    updated_at: str

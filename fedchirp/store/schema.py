@@ -291,6 +291,7 @@ status_idempotency = Table(
 
 
 from fedchirp.store.app_tables import bookmarks, markers  # noqa: E402 - the same metadata
+from fedchirp.store.emoji_tables import custom_emojis  # noqa: E402 - the same metadata
 from fedchirp.store.filter_tables import (  # noqa: E402 - the same metadata, filled here too
     filter_keywords,
     filter_statuses,
@@ -306,6 +307,10 @@ from fedchirp.store.moderation_tables import (  # noqa: E402 - the same metadata
     rate_limits,
     reports,
     rules,
+)
+from fedchirp.store.post_extras_tables import (  # noqa: E402 - the same metadata
+    status_edits,
+    status_pins,
 )
 from fedchirp.store.push_tables import web_push_subscriptions  # noqa: E402 - the same metadata
 from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, filled here too
@@ -324,6 +329,7 @@ __all__ = [
     "account_domain_blocks",
     "blocks",
     "bookmarks",
+    "custom_emojis",
     "deliveries",
     "domain_blocks",
     "filter_keywords",
@@ -345,6 +351,8 @@ __all__ = [
     "reports",
     "rules",
     "scheduled_statuses",
+    "status_edits",
+    "status_pins",
     "web_push_subscriptions",
     "web_sessions",
 ]

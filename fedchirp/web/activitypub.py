@@ -18,7 +18,16 @@ from fedchirp.federation.inbox import (
     authenticate,
     receive,
 )
-from fedchirp.services import audience, follows, inbox, moderation, posting, timelines
+from fedchirp.services import (
+    audience,
+    emojis,
+    follows,
+    inbox,
+    moderation,
+    pins,
+    posting,
+    timelines,
+)
 from fedchirp.services.accounts import instance_signer, local_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import NotFound
@@ -64,7 +73,11 @@ async def actor(request: web.Request) -> web.Response:
     account = await _account(request)
     if not wants_activity_json(request):
         raise web.HTTPFound(account.url)
-    return activity_response(documents.actor_document(account, ctx_of(request).urls))
+    ctx = ctx_of(request)
+    document = documents.actor_document(account, ctx.urls)
+    # Our emoji its name and bio use, as Mastodon tags them, so other servers show them.
+    document["tag"] = await emojis.note_tags(ctx, account.display_name, account.note)
+    return activity_response(document)
 
 
 @routes.get("/actor")
@@ -130,6 +143,19 @@ async def outbox(request: web.Request) -> web.Response:
     next_page = f"{base}?page=true&max_id={next_max_id}" if next_max_id else None
     page_id = f"{base}?page=true" + (f"&max_id={max_id}" if max_id else "")
     return activity_response(ordered_collection_page(page_id, base, items, next_page, None))
+
+
+@routes.get("/users/{username}/collections/featured")
+async def featured(request: web.Request) -> web.Response:
+    """The pinned posts, embedded whole, as Mastodon serves toot:featured."""
+    ctx = ctx_of(request)
+    account = await _account(request)
+    notes = await pins.featured_documents(ctx, account)
+    collection = ordered_collection(ctx.urls.featured(account.username), len(notes), None)
+    # The full context: the embedded Notes use its extension terms.
+    document = documents.with_context(documents.strip_context(collection))
+    document["orderedItems"] = notes
+    return activity_response(document)
 
 
 @routes.get("/users/{username}/followers")

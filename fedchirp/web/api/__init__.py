@@ -13,6 +13,7 @@ from fedchirp.web.api import (
     circles,
     filters,
     instance,
+    instance_extras,
     lists,
     media,
     oauth,
@@ -20,6 +21,7 @@ from fedchirp.web.api import (
     push,
     registrations,
     reports,
+    status_extras,
     statuses,
     streaming,
     timelines,
@@ -46,4 +48,6 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     filters.routes,
     push.routes,
     lists.routes,
+    status_extras.routes,
+    instance_extras.routes,
 ]

@@ -6,7 +6,7 @@ import contextlib
 
 from aiohttp import web
 
-from fedchirp.services import follows, timelines
+from fedchirp.services import follows, pins, timelines
 from fedchirp.services.accounts import account_by_id, resolve_account
 from fedchirp.services.errors import NotFound
 from fedchirp.store.models import StatusFilters
@@ -65,7 +65,8 @@ async def statuses(request: web.Request) -> web.Response:
     page = page_from(request)
     query = dict(request.query)
     if flag(query, "pinned"):
-        return web.json_response([])  # pinning is not supported yet: nothing is pinned
+        pinned = [] if page.max_id else await pins.pinned(ctx, viewer, account)  # one page
+        return web.json_response(await Renderer(ctx, viewer).statuses(pinned))
     filters = StatusFilters(
         exclude_replies=flag(query, "exclude_replies"),
         exclude_reblogs=flag(query, "exclude_reblogs"),

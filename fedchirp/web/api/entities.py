@@ -23,6 +23,7 @@ from fedchirp.store.models import (
     Status,
     StatusStats,
 )
+from fedchirp.web.api.emoji_entities import EmojiLookup, keys
 from fedchirp.web.api.filter_entities import apply_filters
 from fedchirp.web.api.profile_entities import profile_field_sources, profile_fields
 
@@ -50,6 +51,7 @@ class Renderer:
         self._status_stats: dict[int, StatusStats] = {}
         self._mentions: dict[int, list[Account]] = {}
         self._account_stats: dict[int, AccountStats] = {}
+        self.emojis = EmojiLookup(ctx)
 
     # -- accounts ------------------------------------------------------------
 
@@ -83,7 +85,9 @@ class Renderer:
             "following_count": stats.following_count,
             "statuses_count": stats.statuses_count,
             "last_status_at": last[:10] if last else None,
-            "emojis": [],
+            "emojis": await self.emojis.entities(
+                account.domain, account.display_name, account.note
+            ),
             "fields": profile_fields(account),
         }
         # Mastodon adds these only when true: apps then show the account as such.
@@ -145,6 +149,16 @@ class Renderer:
         )
         if self._matcher is None:
             self._matcher = await filters.matcher(self.ctx, self.viewer, self.context)
+        wanted = set()  # every post's and author's emoji, read at once
+        for s in everything:
+            wanted |= keys(authors[s.account_id].domain, s.content, s.spoiler_text)
+        for a in authors.values():
+            wanted |= keys(a.domain, a.display_name, a.note)
+        await self.emojis.load(wanted)
+        if self.viewer is not None:  # "pinned" is the viewer's own pins
+            own = [s.id for s in everything if s.account_id == self.viewer.id]
+            for status_id in await store.pinned_among(self.viewer.id, own):
+                flags.setdefault(status_id, set()).add("pinned")
         rendered = []
         for status in statuses:
             reblog = None
@@ -194,7 +208,9 @@ class Renderer:
                 for a in self._mentions.get(status.id, [])
             ],
             "tags": self._tag_entities(status),
-            "emojis": [],
+            "emojis": await self.emojis.entities(
+                authors[status.account_id].domain, status.content, status.spoiler_text
+            ),
             "reblogs_count": counts.reblogs_count,
             "favourites_count": counts.favourites_count,
             "replies_count": counts.replies_count,
@@ -211,7 +227,7 @@ class Renderer:
             "reblogged": "reblogged" in mine,
             "muted": False,
             "bookmarked": "bookmarked" in mine,
-            "pinned": False,
+            "pinned": "pinned" in mine,
             "filtered": [],
             # Which follower group a limited post went to; shown to its author only.
             "circle_id": (

@@ -24,7 +24,9 @@ async def read_params(request: web.Request) -> dict[str, Any]:
     for key in request.query:
         values = request.query.getall(key)
         params[key] = values if key.endswith("[]") else values[-1]
-    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.can_read_body:
+    # GET too: Rails reads a JSON body on any method, and Mastodon.py sends some GET
+    # parameters so (familiar_followers' ids).
+    if request.method in ("GET", "POST", "PUT", "PATCH", "DELETE") and request.can_read_body:
         content_type = request.content_type
         if content_type == "application/json":
             raw = await request.read() or b"{}"
