@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from fedchirp.clock import parse_iso
 from fedchirp.federation import names
 from fedchirp.federation.profile import ProfileField, image_url, remote_fields
+from fedchirp.federation.questions import RemotePoll, parse_poll
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 _PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
@@ -317,6 +318,8 @@ class Note:
     hashtags: tuple[str, ...]
     language: str | None
     attachments: tuple[RemoteAttachment, ...] = ()
+    name: str = ""  # a poll vote's chosen option; otherwise a title, if any
+    poll: RemotePoll | None = None  # a Question's options and counts
 
     @property
     def audience(self) -> tuple[str, ...]:
@@ -368,4 +371,6 @@ def parse_note(document: dict[str, Any]) -> Note:
         attachments=tuple(
             a for a in (_attachment(v) for v in as_list(document.get("attachment"))[:8]) if a
         ),
+        name=_text(document.get("name")),
+        poll=parse_poll(document) if kind == "Question" else None,
     )

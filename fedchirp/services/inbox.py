@@ -37,6 +37,7 @@ from fedchirp.services import (
     follows,
     interactions,
     moderation,
+    polls,
     posting,
     reports,
     streaming,
@@ -273,6 +274,8 @@ async def on_create(ctx: Context, activity: Activity, actor: Account, document: 
         return "Create without a readable note, ignored"
     if note.attributed_to != actor.uri or not same_origin(note.id, actor.uri):
         return "Create of a note by someone else, ignored"
+    if voted := await polls.vote_target(ctx, note.in_reply_to, note.name):  # not a reply
+        return await polls.receive_vote(ctx, actor, voted, note.name, note.id)
     if not await _is_relevant(ctx, note, actor):
         return "Create of a post nobody here follows, ignored"
     status = await posting.store_remote_note(ctx, note, actor)

@@ -12,7 +12,7 @@ from fedchirp import html
 from fedchirp.clock import now_iso, to_iso, utcnow
 from fedchirp.federation import documents
 from fedchirp.federation.vocab import Note
-from fedchirp.services import audience, blocks, circles, media, streaming
+from fedchirp.services import audience, blocks, circles, media, polls, streaming
 from fedchirp.services.accounts import resolve_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Forbidden, Invalid, NotFound, ServiceError
@@ -42,6 +42,7 @@ class Draft:
     spoiler_text: str
     media_ids: list[int]
     circle_members: list[Account] | None
+    poll: polls.PollDraft | None = None
 
 
 async def check_draft(
@@ -54,9 +55,11 @@ async def check_draft(
     language: str | None = None,
     circle_id: int | None = None,
     media_ids: Sequence[int] = (),
+    poll: dict[str, Any] | None = None,
 ) -> Draft:
     """Every rule a new post must pass (also used before scheduling one)."""
     text = text.strip()
+    poll_draft = polls.check_poll(poll, with_media=bool(media_ids))
     media_ids = await media.attachable(ctx, author, media_ids)
     _check_text(ctx, text, spoiler_text, allow_blank=bool(media_ids))
     visibility = visibility or ("limited" if circle_id is not None else "public")
@@ -67,7 +70,7 @@ async def check_draft(
     members = await _circle_audience(ctx, author, visibility, circle_id)
     if members is not None:
         visibility = "limited"
-    return Draft(text, visibility, spoiler_text.strip(), media_ids, members)
+    return Draft(text, visibility, spoiler_text.strip(), media_ids, members, poll_draft)
 
 
 async def create_status(
@@ -82,6 +85,7 @@ async def create_status(
     language: str | None = None,
     circle_id: int | None = None,
     media_ids: Sequence[int] = (),
+    poll: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
     claim: Callable[[], Awaitable[None]] | None = None,
 ) -> Status:
@@ -106,6 +110,7 @@ async def create_status(
         language=language,
         circle_id=circle_id,
         media_ids=media_ids,
+        poll=poll,
     )
     parent = await _reply_target(ctx, author, in_reply_to_id)
     # Nobody is mentioned (addressed, notified, delivered to) across a block.
@@ -146,6 +151,8 @@ async def create_status(
                     "url": ctx.urls.status_page(username, sid),
                 },
             )
+            if draft.poll is not None:
+                await polls.attach(ctx, status, draft.poll)
             await notify(ctx, mentioned, "mention", author, status)
             await _federate_create(ctx, author, status)
             await streaming.announce(ctx, "status", status.id)
@@ -255,7 +262,7 @@ async def note_document(
         )
         for m in (await ctx.store.media_of([status.id]))[status.id]
     ]
-    return documents.note_document(
+    note = documents.note_document(
         status,
         author,
         audience.addressing_for(author, status.visibility, recipients.all),
@@ -264,6 +271,7 @@ async def note_document(
         hashtags,
         attachments,
     )
+    return await polls.question(ctx, status, note)
 
 
 def _check_text(ctx: Context, text: str, spoiler_text: str, allow_blank: bool = False) -> None:
@@ -363,6 +371,8 @@ async def store_remote_note(ctx: Context, note: Note, author: Account) -> Status
             tags=note.hashtags,
             remote_media=media.remote_rows(attachments),
         )
+        if note.poll is not None:
+            await polls.store_remote(ctx, status, note.poll)
         mentioned = [a for a, mentioned in recipients if mentioned]
         await notify(ctx, mentioned, "mention", author, status)
         await streaming.announce(ctx, "status", status.id)
@@ -371,6 +381,8 @@ async def store_remote_note(ctx: Context, note: Note, author: Account) -> Status
 
 async def update_remote_note(ctx: Context, note: Note, status: Status) -> None:
     async with ctx.store.atomic():
+        if note.poll is not None and await polls.update_remote(ctx, status, note):
+            return  # new counts only: the post itself is unchanged
         await ctx.store.update_status(
             status.id,
             content=html.sanitize_capped(note.content),

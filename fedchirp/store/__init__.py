@@ -31,6 +31,7 @@ from fedchirp.store.moderation import ModerationQueries
 from fedchirp.store.notifications import NotificationQueries
 from fedchirp.store.oauth import OAuthQueries
 from fedchirp.store.pages import PageQueries
+from fedchirp.store.polls import PollQueries
 from fedchirp.store.profiles import ProfileQueries
 from fedchirp.store.ratelimits import RateLimitQueries
 from fedchirp.store.reports import ReportQueries
@@ -62,6 +63,7 @@ class Store(
     NotificationQueries,
     OAuthQueries,
     PageQueries,
+    PollQueries,
     ReportQueries,
     ProfileQueries,
     RateLimitQueries,

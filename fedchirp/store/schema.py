@@ -301,6 +301,7 @@ from fedchirp.store.moderation_tables import (  # noqa: E402 - the same metadata
     reports,
     rules,
 )
+from fedchirp.store.poll_tables import poll_votes, polls  # noqa: E402 - the same metadata
 from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, filled here too
     deliveries,
     host_failures,
@@ -329,6 +330,8 @@ __all__ = [
     "oauth_apps",
     "oauth_codes",
     "oauth_tokens",
+    "poll_votes",
+    "polls",
     "rate_limits",
     "reports",
     "rules",

@@ -14,6 +14,7 @@ from fedchirp.web.api import (
     instance,
     media,
     oauth,
+    polls,
     profile,
     registrations,
     reports,
@@ -40,4 +41,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     registrations.routes,
     admin_registrations.routes,
     blocks.routes,
+    polls.routes,
 ]

@@ -23,6 +23,7 @@ from fedchirp.store.models import (
     Status,
     StatusStats,
 )
+from fedchirp.web.api.polls import poll_entities
 from fedchirp.web.api.profile_entities import profile_field_sources, profile_fields
 
 DEFAULT_AVATAR_PATH = "/static/avatar.png"
@@ -42,6 +43,7 @@ class Renderer:
         self._status_stats: dict[int, StatusStats] = {}
         self._mentions: dict[int, list[Account]] = {}
         self._account_stats: dict[int, AccountStats] = {}
+        self._polls: dict[int, dict[str, Any]] = {}
 
     # -- accounts ------------------------------------------------------------
 
@@ -135,6 +137,7 @@ class Renderer:
         authors, flags = await self._load(
             [s.id for s in everything], {s.account_id for s in everything}
         )
+        self._polls.update(await poll_entities(self.ctx, self.viewer, [s.id for s in everything]))
         rendered = []
         for status in statuses:
             reblog = None
@@ -185,7 +188,7 @@ class Renderer:
                 str(status.in_reply_to_account_id) if status.in_reply_to_account_id else None
             ),
             "reblog": reblog,
-            "poll": None,
+            "poll": self._polls.get(status.id),
             "card": None,
             "language": status.language,
             "text": None,
@@ -246,7 +249,7 @@ class Renderer:
                 ),
                 "language": params.get("language"),
                 "media_ids": [str(i) for i in params.get("media_ids", [])] or None,
-                "poll": None,
+                "poll": params.get("poll"),
                 "scheduled_at": None,
                 "application_id": None,
                 "idempotency": None,
