@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 from mastodon import MastodonAPIError
 from PIL import Image
-from test_mastodon_api import follow_remote, login, sync
 
+from fedchirp.clock import parse_iso
 from fedchirp.localnet import settle
+from tests.test_mastodon_api import follow_remote, login, sync
 
 pytestmark = pytest.mark.backends
 
@@ -252,3 +253,31 @@ async def test_bad_polls_and_bad_votes_are_refused(pair, client):
     plain = await api.call("POST", "/api/v1/statuses", json={"status": "plain"})
     status, _ = await api.request("GET", f"/api/v1/polls/{plain['id']}")
     assert status == 404 and plain["poll"] is None
+
+
+async def test_a_scheduled_post_keeps_its_poll(start, client):
+    a = await start("a")
+    await a.create_user("alice")
+    api = await client(a, "alice")
+    when = datetime.now(UTC) + timedelta(hours=1)
+    poll = {"options": ["now", "later"], "expires_in": 900, "multiple": True}
+    entry = await api.call(
+        "POST",
+        "/api/v1/statuses",
+        json={"status": "When?", "poll": poll, "scheduled_at": when.isoformat()},
+    )
+    assert entry["params"]["poll"] == {**poll, "hide_totals": False}
+    bad = {"options": ["only"], "expires_in": 900}
+    status, body = await api.request(
+        "POST",
+        "/api/v1/statuses",
+        json={"status": "When?", "poll": bad, "scheduled_at": when.isoformat()},
+    )
+    assert status == 422 and "options" in body["error"]
+
+    await _end_polls(a, after=3601)
+    [published] = await api.call("GET", "/api/v1/timelines/home")
+    assert [o["title"] for o in published["poll"]["options"]] == ["now", "later"]
+    assert published["poll"]["multiple"] is True
+    ends = parse_iso(published["poll"]["expires_at"]) - parse_iso(published["created_at"])
+    assert timedelta(seconds=899) < ends < timedelta(seconds=901)  # from its publication
