@@ -214,6 +214,10 @@ async def test_bad_polls_and_bad_votes_are_refused(pair, client):
     )  # fmt: skip
     assert [o["title"] for o in made["poll"]["options"]] == ["yes", "no"]
     poll_id = made["poll"]["id"]
+    # Someone elsewhere who looks it up gets it with its poll (fetched as a Question).
+    bob = await client(b, "bob")
+    found = await bob.call("GET", "/api/v2/search", params={"q": made["uri"], "resolve": "1"})
+    assert [o["title"] for o in found["statuses"][0]["poll"]["options"]] == ["yes", "no"]
 
     amy = await client(a, "amy")
     for choices, reason in [
@@ -238,7 +242,6 @@ async def test_bad_polls_and_bad_votes_are_refused(pair, client):
     private = await api.call(
         "POST", "/api/v1/statuses", json={"status": "Us?", "poll": good, "visibility": "private"}
     )
-    bob = await client(b, "bob")
     found = await bob.call("GET", "/api/v2/search", params={"q": private["uri"], "resolve": "1"})
     assert found["statuses"] == []
     await a.create_user("sam")
