@@ -68,9 +68,7 @@ async def test_a_remote_question_is_shown_updated_and_voted_in(start, remote, ht
     assert _tallies(again["poll"]) == [4, 4] and again["poll"]["voters_count"] == 6
     assert again["edited_at"] is None
 
-    voted = await api.call(
-        "POST", f"/api/v1/polls/{poll['id']}/votes", json={"choices": [0, 1]}
-    )
+    voted = await api.call("POST", f"/api/v1/polls/{poll['id']}/votes", json={"choices": [0, 1]})
     assert _tallies(voted) == [5, 5] and voted["own_votes"] == [0, 1]
     await settle(a)
     votes = [doc["object"] for doc in _received(remote, "Create")]

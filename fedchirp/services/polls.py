@@ -212,9 +212,7 @@ async def vote_target(ctx: Context, in_reply_to: str | None, name: str) -> Statu
     return status
 
 
-async def receive_vote(
-    ctx: Context, voter: Account, status: Status, title: str, uri: str
-) -> str:
+async def receive_vote(ctx: Context, voter: Account, status: Status, title: str, uri: str) -> str:
     """A remote account's vote for one option of our poll (in the inbox's unit)."""
     poll = await poll_of(ctx, status)
     if not await audience.can_see(ctx, voter, status):

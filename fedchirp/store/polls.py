@@ -7,12 +7,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import distinct, func, insert, select, update
+from sqlalchemy import bindparam, distinct, func, insert, select, update
 
 from fedchirp.clock import now_iso
 from fedchirp.store import dialect
 from fedchirp.store.db import Queries
 from fedchirp.store.poll_tables import poll_votes, polls
+from fedchirp.store.query import Prepared, Read, ids_param
+
+# Reads for every page of statuses: prepared once (store/query.py Prepared).
+_POLLS_OF = Prepared(select(polls).where(polls.c.status_id.in_(ids_param())))
+_CHOICES_OF = Prepared(
+    select(poll_votes.c.status_id, poll_votes.c.choice)
+    .where(poll_votes.c.account_id == bindparam("viewer"), poll_votes.c.status_id.in_(ids_param()))
+    .order_by(poll_votes.c.choice)
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,17 @@ def _poll(row: dict[str, Any] | None) -> Poll | None:
     )
 
 
+def _polls_by_status(rows: list[dict[str, Any]]) -> dict[int, Poll]:
+    return {row["status_id"]: _poll(row) for row in rows}  # type: ignore[misc]
+
+
+def _choices(rows: list[dict[str, Any]]) -> dict[int, list[int]]:
+    chosen: dict[int, list[int]] = {}
+    for row in rows:
+        chosen.setdefault(row["status_id"], []).append(row["choice"])
+    return chosen
+
+
 def _encoded(values: dict[str, Any]) -> dict[str, Any]:
     """Column values, with the option and tally lists written as JSON."""
     return {
@@ -70,27 +90,26 @@ class PollQueries(Queries):
         statement = select(polls).where(polls.c.status_id == status_id).with_for_update()
         return _poll(await self.db.one(statement))
 
-    async def polls_of(self, status_ids: Iterable[int]) -> dict[int, Poll]:
+    async def page_polls(
+        self, status_ids: Iterable[int], viewer_id: int | None
+    ) -> tuple[dict[int, Poll], dict[int, list[int]]]:
+        """The polls of a page of statuses and the options the viewer chose in them, in
+        one trip whatever the number of posts."""
         ids = list(set(status_ids))
         if not ids:
-            return {}
-        rows = await self.db.all(select(polls).where(polls.c.status_id.in_(ids)))
-        return {row["status_id"]: _poll(row) for row in rows}  # type: ignore[misc]
+            return {}, {}
+        reads: list[Read[Any]] = [Read(_POLLS_OF, {"ids": ids}, _polls_by_status)]
+        if viewer_id is not None:
+            reads.append(Read(_CHOICES_OF, {"ids": ids, "viewer": viewer_id}, _choices))
+        found = await self.db.read_many(reads)
+        return found[0], found[1] if viewer_id is not None else {}
 
     async def own_choices(self, status_ids: Iterable[int], account_id: int) -> dict[int, list[int]]:
         """The options an account chose, per poll, in the order of the options."""
         ids = list(set(status_ids))
         if not ids:
             return {}
-        rows = await self.db.all(
-            select(poll_votes.c.status_id, poll_votes.c.choice)
-            .where(poll_votes.c.account_id == account_id, poll_votes.c.status_id.in_(ids))
-            .order_by(poll_votes.c.choice)
-        )
-        chosen: dict[int, list[int]] = {}
-        for row in rows:
-            chosen.setdefault(row["status_id"], []).append(row["choice"])
-        return chosen
+        return await self.db.read(Read(_CHOICES_OF, {"ids": ids, "viewer": account_id}, _choices))
 
     async def insert_poll_vote(
         self, status_id: int, account_id: int, choice: int, uri: str | None
@@ -130,8 +149,6 @@ class PollQueries(Queries):
 
     async def poll_voter_ids(self, status_id: int) -> list[int]:
         rows = await self.db.all(
-            select(poll_votes.c.account_id)
-            .where(poll_votes.c.status_id == status_id)
-            .distinct()
+            select(poll_votes.c.account_id).where(poll_votes.c.status_id == status_id).distinct()
         )
         return [row["account_id"] for row in rows]

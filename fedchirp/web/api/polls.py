@@ -68,11 +68,8 @@ def poll_entity(poll: Poll, own: list[int] | None, signed_in: bool) -> dict[str,
 async def poll_entities(
     ctx: Context, viewer: Account | None, status_ids: list[int]
 ) -> dict[int, dict[str, Any]]:
-    """The polls of a page of posts, in two reads whatever the number of posts."""
-    found = await ctx.store.polls_of(status_ids)
-    if not found:
-        return {}
-    own = await ctx.store.own_choices(found, viewer.id) if viewer else {}
+    """The polls of a page of posts, in one trip whatever the number of posts."""
+    found, own = await ctx.store.page_polls(status_ids, viewer.id if viewer else None)
     return {
         status_id: poll_entity(poll, own.get(status_id), viewer is not None)
         for status_id, poll in found.items()

@@ -15,8 +15,9 @@ Real = sa.Float().with_variant(sa.dialects.sqlite.REAL(), "sqlite")
 def upgrade() -> None:
     op.create_table(
         "polls",
-        sa.Column("status_id", Id, sa.ForeignKey("statuses.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "status_id", Id, sa.ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("options", sa.Text(), nullable=False),
         sa.Column("tallies", sa.Text(), nullable=False),
         sa.Column("multiple", sa.Integer(), nullable=False, server_default="0"),
@@ -30,10 +31,12 @@ def upgrade() -> None:
     op.create_table(
         "poll_votes",
         sa.Column("id", Id, primary_key=True),
-        sa.Column("status_id", Id, sa.ForeignKey("polls.status_id", ondelete="CASCADE"),
-                  nullable=False),
-        sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "status_id", Id, sa.ForeignKey("polls.status_id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column(
+            "account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("choice", sa.Integer(), nullable=False),
         sa.Column("uri", sa.Text(), unique=True),
         sa.Column("created_at", sa.Text(), nullable=False),
