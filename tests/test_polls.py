@@ -214,6 +214,11 @@ async def test_bad_polls_and_bad_votes_are_refused(pair, client):
     )  # fmt: skip
     assert [o["title"] for o in made["poll"]["options"]] == ["yes", "no"]
     poll_id = made["poll"]["id"]
+    # Its page lists the options.
+    async with api.session.get(made["url"], headers={"Accept": "text/html"}) as page:
+        html = await page.text()
+    assert page.status == 200 and '<ul class="poll">' in html
+    assert "<li>yes · 0</li>" in html and "<li>no · 0</li>" in html
     # Someone elsewhere who looks it up gets it with its poll (fetched as a Question).
     bob = await client(b, "bob")
     found = await bob.call("GET", "/api/v2/search", params={"q": made["uri"], "resolve": "1"})
