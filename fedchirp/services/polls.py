@@ -214,7 +214,9 @@ async def vote_target(ctx: Context, in_reply_to: str | None, name: str) -> Statu
 
 async def receive_vote(ctx: Context, voter: Account, status: Status, title: str, uri: str) -> str:
     """A remote account's vote for one option of our poll (in the inbox's unit)."""
-    poll = await poll_of(ctx, status)
+    poll = await ctx.store.lock_poll(status.id)  # its votes one at a time
+    if poll is None:
+        return "vote in a poll that is gone, ignored"
     if not await audience.can_see(ctx, voter, status):
         return "vote in a poll not shown to its voter, ignored"
     if is_expired(poll):
