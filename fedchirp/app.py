@@ -14,7 +14,15 @@ from fedchirp.federation.delivery import DeliveryQueue
 from fedchirp.federation.http import HttpClient
 from fedchirp.federation.resolver import Resolver
 from fedchirp.media_storage import open_media_storage
-from fedchirp.services import inbox, push_delivery, refreshes, relme, scheduling, timelines
+from fedchirp.services import (
+    inbox,
+    poll_jobs,
+    push_delivery,
+    refreshes,
+    relme,
+    scheduling,
+    timelines,
+)
 from fedchirp.services.accounts import instance_signer
 from fedchirp.services.context import Context
 from fedchirp.services.jobs import Jobs
@@ -148,6 +156,7 @@ async def instance_context(
             )
             inbox.register_jobs(ctx)
             scheduling.register_jobs(ctx)
+            poll_jobs.register_jobs(ctx)
             refreshes.register_jobs(ctx)  # and the resolver queues stale actors' refreshes
             relme.register_jobs(ctx)
             push_delivery.register_jobs(ctx)

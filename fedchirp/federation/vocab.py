@@ -8,23 +8,27 @@ with a reason; they do not decide what is allowed, which is the services' job.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from fedchirp.clock import parse_iso
 from fedchirp.federation import names
+from fedchirp.federation.emoji_tags import EmojiTag, parse_emoji_tags
 from fedchirp.federation.profile import ProfileField, image_url, remote_fields
+from fedchirp.federation.questions import RemotePoll, parse_poll
+from fedchirp.federation.values import (
+    as_list,
+    host_of,
+    id_of,
+    ids_of,
+    is_http_uri,
+)
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 _PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
-MAX_ID_LENGTH = 2048
-EMOJI_SHORTCODE = re.compile(r"[A-Za-z0-9_]{2,64}")  # Mastodon's, with a bound
 
 
 class InvalidDocument(ValueError):
@@ -38,45 +42,8 @@ def is_public(address: str) -> bool:
     return address in _PUBLIC_ALIASES
 
 
-@lru_cache(maxsize=8192)
-def host_of(uri: str) -> str:
-    """The origin of an id (host[:port], lowercase), '' if it has none. Cached: every
-    inbox POST asks it of the same few actor and key ids several times."""
-    try:
-        return urlsplit(uri).netloc.lower()
-    except ValueError:
-        return ""
-
-
 def same_origin(a: str, b: str) -> bool:
     return bool(host_of(a)) and host_of(a) == host_of(b)
-
-
-def is_http_uri(value: Any) -> bool:
-    if not isinstance(value, str) or len(value) > MAX_ID_LENGTH:
-        return False
-    if not value.startswith(("https://", "http://")):  # also what urlsplit would say
-        return value[:8].lower().startswith(("https://", "http://")) and bool(host_of(value))
-    return bool(host_of(value))
-
-
-def as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def id_of(value: Any) -> str | None:
-    """The id of a link-or-object value: a string, or an object's "id"."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        return value["id"]
-    return None
-
-
-def ids_of(value: Any) -> tuple[str, ...]:
-    return tuple(i for i in (id_of(v) for v in as_list(value)) if i)
 
 
 def normalize_audience(value: Any) -> tuple[str, ...]:
@@ -302,28 +269,6 @@ def _attachment(value: Any) -> RemoteAttachment | None:
 
 
 @dataclass(frozen=True)
-class EmojiTag:
-    """A custom emoji a post or profile uses: its :shortcode: and image."""
-
-    shortcode: str
-    url: str
-    uri: str
-
-
-def parse_emoji_tags(tags: Any, limit: int = 50) -> tuple[EmojiTag, ...]:
-    found = []
-    for tag in as_list(tags)[:limit * 4]:
-        if not isinstance(tag, dict) or tag.get("type") != "Emoji":
-            continue
-        name, icon = tag.get("name"), tag.get("icon")
-        url = id_of(icon.get("url")) if isinstance(icon, dict) else None
-        code = name.strip(":") if isinstance(name, str) else ""
-        if EMOJI_SHORTCODE.fullmatch(code) and is_http_uri(url):
-            found.append(EmojiTag(code, url, id_of(tag.get("id")) or ""))  # type: ignore[arg-type]
-    return tuple(found[:limit])
-
-
-@dataclass(frozen=True)
 class Note:
     id: str
     type: str
@@ -342,6 +287,8 @@ class Note:
     language: str | None
     attachments: tuple[RemoteAttachment, ...] = ()
     emojis: tuple[EmojiTag, ...] = ()
+    name: str = ""  # a poll vote's chosen option; otherwise a title, if any
+    poll: RemotePoll | None = None  # a Question's options and counts
 
     @property
     def audience(self) -> tuple[str, ...]:
@@ -394,4 +341,6 @@ def parse_note(document: dict[str, Any]) -> Note:
             a for a in (_attachment(v) for v in as_list(document.get("attachment"))[:8]) if a
         ),
         emojis=parse_emoji_tags(document.get("tag")),
+        name=_text(document.get("name")),
+        poll=parse_poll(document) if kind == "Question" else None,
     )

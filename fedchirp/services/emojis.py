@@ -11,7 +11,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from fedchirp.clock import now_iso
-from fedchirp.federation.vocab import EMOJI_SHORTCODE, EmojiTag
+from fedchirp.federation.emoji_tags import EMOJI_SHORTCODE, EmojiTag
 from fedchirp.media_storage import MediaStorage, new_media_names
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Conflict, Invalid, NotFound

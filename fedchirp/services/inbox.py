@@ -39,7 +39,8 @@ from fedchirp.services import (
     interactions,
     moderation,
     pins,
-    posting,
+    polls,
+    remote_posts,
     reports,
     streaming,
 )
@@ -232,9 +233,11 @@ async def on_create(ctx: Context, activity: Activity, actor: Account, document: 
         return "Create without a readable note, ignored"
     if note.attributed_to != actor.uri or not same_origin(note.id, actor.uri):
         return "Create of a note by someone else, ignored"
+    if voted := await polls.vote_target(ctx, note.in_reply_to, note.name):  # not a reply
+        return await polls.receive_vote(ctx, actor, voted, note.name, note.id)
     if not await _is_relevant(ctx, note, actor):
         return "Create of a post nobody here follows, ignored"
-    status = await posting.store_remote_note(ctx, note, actor)
+    status = await remote_posts.store_remote_note(ctx, note, actor)
     if status is None:
         return "Create of a deleted post, ignored"
     return f"stored {status.visibility} post {note.id}"
@@ -260,7 +263,7 @@ async def on_update(ctx: Context, activity: Activity, actor: Account, fetched: A
     status = await ctx.store.get_status_by_uri(note.id)
     if status is None or status.account_id != actor.id or note.attributed_to != actor.uri:
         return "Update of an unknown post, ignored"
-    await posting.update_remote_note(ctx, note, status)
+    await remote_posts.update_remote_note(ctx, note, status)
     return f"updated post {note.id}"
 
 
@@ -335,7 +338,7 @@ async def _announced_status(
     if known is not None or fetched is None:
         return known
     note, author = fetched
-    return await posting.store_remote_note(ctx, note, author)
+    return await remote_posts.store_remote_note(ctx, note, author)
 
 
 async def on_like(ctx: Context, activity: Activity, actor: Account, _: Any) -> str:

@@ -8,7 +8,7 @@ from fedchirp.services import push_delivery, streaming
 from fedchirp.services.context import Context
 from fedchirp.store.models import Account, Notification, Page, Status
 
-KINDS = ("mention", "reblog", "follow", "follow_request", "favourite")
+KINDS = ("mention", "reblog", "follow", "follow_request", "favourite", "poll")
 
 
 async def notify(

@@ -9,7 +9,7 @@ from typing import Any
 from fedchirp.federation import documents
 from fedchirp.federation.resolver import ResolveError
 from fedchirp.federation.vocab import Activity, id_of, same_origin
-from fedchirp.services import posting
+from fedchirp.services import posting, remote_posts
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Invalid
 from fedchirp.store.models import Account, Status
@@ -103,7 +103,7 @@ async def on_add_or_remove(ctx: Context, activity: Activity, actor: Account, fet
     if status is None and fetched is not None:
         note, author = fetched
         if author.id == actor.id:
-            status = await posting.store_remote_note(ctx, note, author)
+            status = await remote_posts.store_remote_note(ctx, note, author)
     if status is None or status.account_id != actor.id:
         return f"{activity.type} of a post not by its actor, ignored"
     if activity.type == "Add":

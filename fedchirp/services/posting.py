@@ -5,14 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from fedchirp import html
-from fedchirp.clock import now_iso, to_iso, utcnow
+from fedchirp.clock import now_iso, utcnow
 from fedchirp.federation import documents
-from fedchirp.federation.vocab import Note
-from fedchirp.services import audience, blocks, circles, emojis, history, media, streaming
+from fedchirp.services import (
+    audience,
+    blocks,
+    circles,
+    emojis,
+    history,
+    media,
+    polls,
+    streaming,
+)
 from fedchirp.services.accounts import resolve_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Forbidden, Invalid, NotFound, ServiceError
@@ -42,6 +49,7 @@ class Draft:
     spoiler_text: str
     media_ids: list[int]
     circle_members: list[Account] | None
+    poll: polls.PollDraft | None = None
 
 
 async def check_draft(
@@ -54,9 +62,11 @@ async def check_draft(
     language: str | None = None,
     circle_id: int | None = None,
     media_ids: Sequence[int] = (),
+    poll: dict[str, Any] | None = None,
 ) -> Draft:
     """Every rule a new post must pass (also used before scheduling one)."""
     text = text.strip()
+    poll_draft = polls.check_poll(poll, with_media=bool(media_ids))
     media_ids = await media.attachable(ctx, author, media_ids)
     _check_text(ctx, text, spoiler_text, allow_blank=bool(media_ids))
     visibility = visibility or ("limited" if circle_id is not None else "public")
@@ -67,7 +77,7 @@ async def check_draft(
     members = await _circle_audience(ctx, author, visibility, circle_id)
     if members is not None:
         visibility = "limited"
-    return Draft(text, visibility, spoiler_text.strip(), media_ids, members)
+    return Draft(text, visibility, spoiler_text.strip(), media_ids, members, poll_draft)
 
 
 async def create_status(
@@ -82,6 +92,7 @@ async def create_status(
     language: str | None = None,
     circle_id: int | None = None,
     media_ids: Sequence[int] = (),
+    poll: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
     claim: Callable[[], Awaitable[None]] | None = None,
 ) -> Status:
@@ -106,6 +117,7 @@ async def create_status(
         language=language,
         circle_id=circle_id,
         media_ids=media_ids,
+        poll=poll,
     )
     parent = await _reply_target(ctx, author, in_reply_to_id)
     # Nobody is mentioned (addressed, notified, delivered to) across a block.
@@ -146,6 +158,8 @@ async def create_status(
                     "url": ctx.urls.status_page(username, sid),
                 },
             )
+            if draft.poll is not None:
+                await polls.attach(ctx, status, draft.poll)
             await notify(ctx, mentioned, "mention", author, status)
             await _federate_create(ctx, author, status)
             await streaming.announce(ctx, "status", status.id)
@@ -269,7 +283,7 @@ async def note_document(
         attachments,
     )
     note["tag"] += await emojis.note_tags(ctx, status.source_text, status.spoiler_text)
-    return note
+    return await polls.question(ctx, status, note)
 
 
 def _check_text(ctx: Context, text: str, spoiler_text: str, allow_blank: bool = False) -> None:
@@ -331,69 +345,3 @@ def _render(ctx: Context, text: str, mentioned: list[Account]) -> str:
 
 
 # -- remote posts -------------------------------------------------------------
-
-
-async def store_remote_note(ctx: Context, note: Note, author: Account) -> Status | None:
-    """Keep a remote post (already checked to come from its author). None if deleted."""
-    if await ctx.store.is_tombstoned(note.id):
-        return None
-    existing = await ctx.store.get_status_by_uri(note.id)
-    if existing is not None:
-        return existing
-    parent = await ctx.store.get_status_by_uri(note.in_reply_to) if note.in_reply_to else None
-    recipients = await audience.local_recipients_of_remote(ctx, note)
-    published = _published(note.published)
-    # A domain blocked with reject_media: its attachments are not kept.
-    attachments = [] if await ctx.domain_blocks.rejects_media(author.domain) else note.attachments
-    async with ctx.store.atomic():
-        await emojis.remember(ctx, note.emojis, author.domain)
-        status = await ctx.store.insert_status(
-            {
-                "uri": note.id,
-                "url": note.url,
-                "account_id": author.id,
-                "local": 0,
-                "content": html.sanitize_capped(note.content),
-                "spoiler_text": html.to_text(html.sanitize(note.summary))[:MAX_SPOILER],
-                "sensitive": int(note.sensitive),
-                "visibility": audience.visibility_from_addressing(
-                    note.to, note.cc, author.followers_url, note.mentions
-                ),
-                "language": note.language,
-                "in_reply_to_id": parent.id if parent else None,
-                "in_reply_to_uri": note.in_reply_to,
-                "in_reply_to_account_id": parent.account_id if parent else None,
-                "created_at": to_iso(published),
-            },
-            published,
-            recipients=[(account.id, mentioned) for account, mentioned in recipients],
-            tags=note.hashtags,
-            remote_media=media.remote_rows(attachments),
-        )
-        mentioned = [a for a, mentioned in recipients if mentioned]
-        await notify(ctx, mentioned, "mention", author, status)
-        await streaming.announce(ctx, "status", status.id)
-    return status
-
-
-async def update_remote_note(ctx: Context, note: Note, status: Status) -> None:
-    changed = {
-        "content": html.sanitize_capped(note.content),
-        "spoiler_text": html.to_text(html.sanitize(note.summary))[:MAX_SPOILER],
-        "sensitive": note.sensitive,
-    }
-    edited_at = to_iso(note.updated or utcnow())
-    async with ctx.store.atomic():
-        await history.record_edit(ctx, status, at=edited_at, **changed)
-        await emojis.remember_for(ctx, note.emojis, status.account_id)
-        await ctx.store.update_status(
-            status.id, **changed | {"sensitive": int(note.sensitive)}, edited_at=edited_at
-        )
-        await ctx.store.replace_tags(status.id, note.hashtags)
-        await streaming.announce(ctx, "status.update", status.id)
-
-
-def _published(moment: datetime | None) -> datetime:
-    """A remote publication time, but never in the future (ids must not run ahead)."""
-    now = utcnow()
-    return now if moment is None or moment > now else moment

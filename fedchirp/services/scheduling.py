@@ -40,6 +40,7 @@ PARAM_NAMES = (
     "language",
     "circle_id",
     "media_ids",
+    "poll",
 )
 
 
@@ -66,6 +67,7 @@ async def schedule(
         language=params.get("language"),
         circle_id=params.get("circle_id"),
         media_ids=params.get("media_ids", ()),
+        poll=params.get("poll"),
     )
     async with ctx.store.atomic():
         scheduled_id = await ctx.store.insert_scheduled(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from fedchirp.federation.resolver import ResolveError
 from fedchirp.federation.vocab import is_http_uri
-from fedchirp.services import audience, blocks, moderation, posting
+from fedchirp.services import audience, blocks, moderation, remote_posts
 from fedchirp.services.accounts import resolve_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import ServiceError
@@ -102,4 +102,4 @@ async def _status_by_url(ctx: Context, url: str, resolve: bool) -> Status | None
         note, author = await ctx.resolver.fetch_note(url, id_is_known=False)
     except ResolveError:
         return None
-    return await posting.store_remote_note(ctx, note, author)
+    return await remote_posts.store_remote_note(ctx, note, author)

@@ -35,6 +35,7 @@ from fedchirp.store.moderation import ModerationQueries
 from fedchirp.store.notifications import NotificationQueries
 from fedchirp.store.oauth import OAuthQueries
 from fedchirp.store.pages import PageQueries
+from fedchirp.store.polls import PollQueries
 from fedchirp.store.post_extras import PostExtraQueries
 from fedchirp.store.profiles import ProfileQueries
 from fedchirp.store.push import PushQueries
@@ -73,6 +74,7 @@ class Store(
     OAuthQueries,
     PageQueries,
     PostExtraQueries,
+    PollQueries,
     ReportQueries,
     ProfileQueries,
     PushQueries,

@@ -308,6 +308,7 @@ from fedchirp.store.moderation_tables import (  # noqa: E402 - the same metadata
     reports,
     rules,
 )
+from fedchirp.store.poll_tables import poll_votes, polls  # noqa: E402 - the same metadata
 from fedchirp.store.post_extras_tables import (  # noqa: E402 - the same metadata
     status_edits,
     status_pins,
@@ -347,6 +348,8 @@ __all__ = [
     "oauth_apps",
     "oauth_codes",
     "oauth_tokens",
+    "poll_votes",
+    "polls",
     "rate_limits",
     "reports",
     "rules",

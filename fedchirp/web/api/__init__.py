@@ -17,6 +17,7 @@ from fedchirp.web.api import (
     lists,
     media,
     oauth,
+    polls,
     profile,
     push,
     registrations,
@@ -50,4 +51,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     lists.routes,
     status_extras.routes,
     instance_extras.routes,
+    polls.routes,
 ]

@@ -25,6 +25,7 @@ from fedchirp.store.models import (
 )
 from fedchirp.web.api.emoji_entities import EmojiLookup, keys
 from fedchirp.web.api.filter_entities import apply_filters
+from fedchirp.web.api.polls import poll_entities
 from fedchirp.web.api.profile_entities import profile_field_sources, profile_fields
 
 DEFAULT_AVATAR_PATH = "/static/avatar.png"
@@ -52,6 +53,7 @@ class Renderer:
         self._mentions: dict[int, list[Account]] = {}
         self._account_stats: dict[int, AccountStats] = {}
         self.emojis = EmojiLookup(ctx)
+        self._polls: dict[int, dict[str, Any]] = {}
 
     # -- accounts ------------------------------------------------------------
 
@@ -159,6 +161,7 @@ class Renderer:
             own = [s.id for s in everything if s.account_id == self.viewer.id]
             for status_id in await store.pinned_among(self.viewer.id, own):
                 flags.setdefault(status_id, set()).add("pinned")
+        self._polls.update(await poll_entities(self.ctx, self.viewer, [s.id for s in everything]))
         rendered = []
         for status in statuses:
             reblog = None
@@ -219,7 +222,7 @@ class Renderer:
                 str(status.in_reply_to_account_id) if status.in_reply_to_account_id else None
             ),
             "reblog": reblog,
-            "poll": None,
+            "poll": self._polls.get(status.id),
             "card": None,
             "language": status.language,
             "text": None,
@@ -280,7 +283,7 @@ class Renderer:
                 ),
                 "language": params.get("language"),
                 "media_ids": [str(i) for i in params.get("media_ids", [])] or None,
-                "poll": None,
+                "poll": params.get("poll"),
                 "scheduled_at": None,
                 "application_id": None,
                 "idempotency": None,

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from fedchirp import __version__
 from fedchirp.config import Config
-from fedchirp.services import instance, push
+from fedchirp.services import instance, polls, push
 from fedchirp.services import search as search_service
 from fedchirp.web.api.auth import optional_user, require_user
 from fedchirp.web.api.entities import DEFAULT_AVATAR_PATH, DEFAULT_HEADER_PATH, Renderer
@@ -76,12 +76,7 @@ def _configuration(config: Config) -> dict:
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,
         },
-        "polls": {
-            "max_options": 0,
-            "max_characters_per_option": 0,
-            "min_expiration": 0,
-            "max_expiration": 0,
-        },
+        "polls": polls.limits(),
     }
 
 

@@ -10,6 +10,7 @@ from fedchirp.services.ratelimits import STATUSES_PER_ACCOUNT
 from fedchirp.web.api.auth import optional_user, require_user
 from fedchirp.web.api.entities import Renderer
 from fedchirp.web.api.params import flag, id_list, optional_id, path_id, read_params, text
+from fedchirp.web.api.polls import poll_params
 from fedchirp.web.errors import ApiError
 from fedchirp.web.ratelimit import per_account
 from fedchirp.web.state import ctx_of
@@ -32,6 +33,7 @@ async def create(request: web.Request) -> web.Response:
         "language": text(params, "language") or None,
         "circle_id": optional_id(params, "circle_id"),
         "media_ids": id_list(params, "media_ids"),
+        "poll": poll_params(params),
     }
     when = text(params, "scheduled_at")
     if when:
