@@ -57,3 +57,4 @@ def setup_templates(app: web.Application) -> None:
         undefined=jinja2.StrictUndefined,
     )
     environment.filters["when"] = when
+    style.setup_stylesheet(app)

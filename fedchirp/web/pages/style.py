@@ -1,4 +1,4 @@
-"""The pages' stylesheet: one file, rendered once per process with the configured accent
+"""The pages' stylesheet: one file, rendered once per app with the configured accent
 colour. Serving it (instead of a <style> in every page) lets the CSP refuse inline styles;
 its URL carries a digest of the text, so a browser may keep it for a long time."""
 
@@ -24,14 +24,16 @@ class Stylesheet:
 STYLESHEET = web.AppKey("stylesheet", Stylesheet)
 
 
+def setup_stylesheet(app: web.Application) -> None:
+    """Render the stylesheet once, while the app is built (after its templates)."""
+    environment = aiohttp_jinja2.get_env(app)
+    accent = app[CONFIG].branding.accent_color
+    text = environment.get_template("style.css").render(accent_color=accent)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    app[STYLESHEET] = Stylesheet(text, digest)
+
+
 def stylesheet(app: web.Application) -> Stylesheet:
-    """The stylesheet of this app, rendered on first use."""
-    if STYLESHEET not in app:
-        environment = aiohttp_jinja2.get_env(app)
-        accent = app[CONFIG].branding.accent_color
-        text = environment.get_template("style.css").render(accent_color=accent)
-        digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-        app[STYLESHEET] = Stylesheet(text, digest)
     return app[STYLESHEET]
 
 
