@@ -89,7 +89,7 @@ class Resolver:
         # Suspended servers are never fetched from (services/domain_blocks.py).
         self.domain_blocks = domain_blocks or DomainBlockCache(store)
         self._key_refreshed_at: dict[str, float] = {}
-        self._keys: dict[str, tuple[float, Account]] = {}
+        self._keys: dict[str, tuple[float, Account, int]] = {}
         self._refresh_asked: dict[str, float] = {}
 
     async def fetch(self, uri: str, id_is_known: bool = True) -> dict[str, Any]:
@@ -222,15 +222,21 @@ class Resolver:
         return self._remember_key(key_id, account)
 
     def _cached_key(self, key_id: str) -> Account | None:
+        """The signer of a key read less than 30 s ago, unless this process suspended or
+        unsuspended an account since (other processes' changes show within the 30 s, and
+        the inbox worker checks again before applying)."""
         found = self._keys.get(key_id)
         if found is None or found[0] < time.monotonic():
+            return None
+        if found[2] != self.store.suspensions_made:
             return None
         return found[1]
 
     def _remember_key(self, key_id: str, account: Account) -> Account:
         if key_id not in self._keys and len(self._keys) >= KEY_CACHE_SIZE:
             del self._keys[next(iter(self._keys))]  # the oldest entry
-        self._keys[key_id] = (time.monotonic() + KEY_CACHE_SECONDS, account)
+        expires = time.monotonic() + KEY_CACHE_SECONDS
+        self._keys[key_id] = (expires, account, self.store.suspensions_made)
         return account
 
     def _may_refresh(self, key_id: str) -> bool:

@@ -33,13 +33,6 @@ def is_suspended(account: Account) -> bool:
     return account.suspended_at is not None
 
 
-async def refuses_activities_from(store: Store, actor: Account) -> bool:
-    """Are this actor's activities answered 202 and dropped, nothing stored? Read afresh:
-    the actor at hand may come from the resolver's key cache, from before a suspension."""
-    current = (await store.get_accounts([actor.id])).get(actor.id)
-    return current is None or is_suspended(current)
-
-
 async def find_account(store: Store, handle: str, local_domain: str) -> Account:
     """An account by 'user' (local), 'user@host' or '@user@host', as the CLI names them."""
     user, host = parse_handle(handle)

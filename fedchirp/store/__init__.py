@@ -91,6 +91,9 @@ class Store(
 
     def __init__(self, location: str | Path) -> None:
         self.db = Database(location)
+        # Counts the suspensions this process made: copies of accounts kept in memory
+        # (the resolver's signer keys) from before a change are not used after it.
+        self.suspensions_made = 0
 
     async def open(self) -> None:
         """Connect and bring the schema up to date; on failure nothing is left open."""

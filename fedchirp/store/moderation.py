@@ -107,6 +107,7 @@ class ModerationQueries(Queries):
             )
             if suspended:
                 await sign_out_everywhere(db, account_id)
+        self.suspensions_made += 1  # type: ignore[attr-defined]  # Store's, see store/__init__
 
     async def set_silenced(self, account_id: int, silenced: bool) -> None:
         await self.db.write(

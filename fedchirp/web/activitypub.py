@@ -117,7 +117,7 @@ async def _receive(request: web.Request) -> web.Response:
         )
     except IgnoredActivity:
         return web.Response(status=202)
-    if await moderation.refuses_activities_from(ctx.store, signer):
+    if moderation.is_suspended(signer):  # as the key cache has it: see resolver._cached_key
         return web.Response(status=202)  # dropped: nothing stored, nothing queued
     await inbox.accept(ctx, activity, signer, body)  # applied by a worker (services/jobs.py)
     # The sender's server is up: if deliveries to it had stopped (unavailable), they resume.
