@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fedchirp.store.polls import Poll  # its record lives with its queries
 
 VISIBILITIES = ("public", "unlisted", "private", "direct", "limited")
 # Visibilities that any follower of the author may see.
@@ -290,6 +294,8 @@ class PageDetails:
     media: dict[int, list[MediaAttachment]]
     status_stats: dict[int, StatusStats]
     mentions: dict[int, list[Account]]
+    polls: dict[int, Poll]
+    poll_choices: dict[int, list[int]]  # the viewer's, by poll
 
 
 @dataclass(frozen=True)

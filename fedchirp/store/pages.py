@@ -1,5 +1,6 @@
 """One trip for everything a page of statuses shows (store/readers.py): authors and their
-counters, the viewer's likes and boosts, tags, media, counters and mentions."""
+counters, the viewer's likes and boosts, tags, media, counters, mentions and polls
+with the viewer's choices."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fedchirp.store.db import Queries
 from fedchirp.store.interactions import viewer_flags_read
 from fedchirp.store.media import media_read
 from fedchirp.store.models import PageDetails
+from fedchirp.store.polls import choices_read, polls_read
 from fedchirp.store.statuses import mentions_read, tags_read
 
 
@@ -26,10 +28,13 @@ class PageQueries(Queries):
             media_read(ids),
             status_stats_read(ids),
             mentions_read(ids),
+            polls_read(ids),
         ]
         if viewer_id is not None:
-            reads.append(viewer_flags_read(viewer_id, ids))
+            reads += [viewer_flags_read(viewer_id, ids), choices_read(ids, viewer_id)]
         found = await self.db.read_many(reads)
-        flags = found[6] if viewer_id is not None else {}
-        accounts, stats, tags, media, counters, mentions = found[:6]
-        return PageDetails(accounts, stats, flags, tags, media, counters, mentions)
+        flags, choices = found[7:9] if viewer_id is not None else ({}, {})
+        accounts, stats, tags, media, counters, mentions, polls = found[:7]
+        return PageDetails(
+            accounts, stats, flags, tags, media, counters, mentions, polls, choices
+        )

@@ -52,6 +52,16 @@ def _poll(row: dict[str, Any] | None) -> Poll | None:
     )
 
 
+def polls_read(status_ids: list[int]) -> Read[dict[int, Poll]]:
+    """The polls of these statuses, by status id (for a page's one trip)."""
+    return Read(_POLLS_OF, {"ids": status_ids}, _polls_by_status)
+
+
+def choices_read(status_ids: list[int], viewer_id: int) -> Read[dict[int, list[int]]]:
+    """The options the viewer chose in these statuses' polls."""
+    return Read(_CHOICES_OF, {"ids": status_ids, "viewer": viewer_id}, _choices)
+
+
 def _polls_by_status(rows: list[dict[str, Any]]) -> dict[int, Poll]:
     return {row["status_id"]: _poll(row) for row in rows}  # type: ignore[misc]
 
@@ -90,26 +100,12 @@ class PollQueries(Queries):
         statement = select(polls).where(polls.c.status_id == status_id).with_for_update()
         return _poll(await self.db.one(statement))
 
-    async def page_polls(
-        self, status_ids: Iterable[int], viewer_id: int | None
-    ) -> tuple[dict[int, Poll], dict[int, list[int]]]:
-        """The polls of a page of statuses and the options the viewer chose in them, in
-        one trip whatever the number of posts."""
-        ids = list(set(status_ids))
-        if not ids:
-            return {}, {}
-        reads: list[Read[Any]] = [Read(_POLLS_OF, {"ids": ids}, _polls_by_status)]
-        if viewer_id is not None:
-            reads.append(Read(_CHOICES_OF, {"ids": ids, "viewer": viewer_id}, _choices))
-        found = await self.db.read_many(reads)
-        return found[0], found[1] if viewer_id is not None else {}
-
     async def own_choices(self, status_ids: Iterable[int], account_id: int) -> dict[int, list[int]]:
         """The options an account chose, per poll, in the order of the options."""
         ids = list(set(status_ids))
         if not ids:
             return {}
-        return await self.db.read(Read(_CHOICES_OF, {"ids": ids, "viewer": account_id}, _choices))
+        return await self.db.read(choices_read(ids, account_id))
 
     async def insert_poll_vote(
         self, status_id: int, account_id: int, choice: int, uri: str | None

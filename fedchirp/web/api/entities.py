@@ -161,7 +161,6 @@ class Renderer:
             own = [s.id for s in everything if s.account_id == self.viewer.id]
             for status_id in await store.pinned_among(self.viewer.id, own):
                 flags.setdefault(status_id, set()).add("pinned")
-        self._polls.update(await poll_entities(self.ctx, self.viewer, [s.id for s in everything]))
         rendered = []
         for status in statuses:
             reblog = None
@@ -253,6 +252,7 @@ class Renderer:
         self._status_stats.update(page.status_stats)
         self._account_stats.update(page.account_stats)
         self._mentions.update(page.mentions)
+        self._polls.update(poll_entities(self.viewer, page.polls, page.poll_choices))
         return page.authors, page.viewer_flags
 
     def _tag_entities(self, status: Status) -> list[dict[str, str]]:

@@ -65,11 +65,10 @@ def poll_entity(poll: Poll, own: list[int] | None, signed_in: bool) -> dict[str,
     return entity
 
 
-async def poll_entities(
-    ctx: Context, viewer: Account | None, status_ids: list[int]
+def poll_entities(
+    viewer: Account | None, found: dict[int, Poll], own: dict[int, list[int]]
 ) -> dict[int, dict[str, Any]]:
-    """The polls of a page of posts, in one trip whatever the number of posts."""
-    found, own = await ctx.store.page_polls(status_ids, viewer.id if viewer else None)
+    """The Poll entities of a page of posts (read with the page: store/pages.py)."""
     return {
         status_id: poll_entity(poll, own.get(status_id), viewer is not None)
         for status_id, poll in found.items()
