@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from fedchirp.clock import now_iso
 from fedchirp.store.db import Queries
-from fedchirp.store.query import record, records
+from fedchirp.store.query import Prepared, record, records
 from fedchirp.store.schema import filter_keywords, filter_statuses, filters
 
 
@@ -42,6 +42,10 @@ class FilterStatus:
     created_at: str
 
 
+_FILTERS_OF = Prepared(
+    select(filters).where(filters.c.account_id == bindparam("account")).order_by(filters.c.id)
+)
+
 class FilterQueries(Queries):
     async def insert_filter(self, account_id: int, values: dict[str, Any]) -> Filter:
         """Create a filter from its columns (title, context, filter_action, expires_at)."""
@@ -58,10 +62,8 @@ class FilterQueries(Queries):
         return record(Filter, await self.db.one(select(filters).where(filters.c.id == filter_id)))
 
     async def filters_of(self, account_id: int) -> list[Filter]:
-        rows = await self.db.all(
-            select(filters).where(filters.c.account_id == account_id).order_by(filters.c.id)
-        )
-        return records(Filter, rows)
+        """A user's filters (prepared: every page a signed-in user reads asks for them)."""
+        return records(Filter, await self.db.fetch(_FILTERS_OF, {"account": account_id}))
 
     async def update_filter(self, filter_id: int, values: dict[str, Any]) -> None:
         if values:
