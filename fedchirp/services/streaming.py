@@ -193,7 +193,7 @@ async def _status(ctx: Context, subscriptions: set[Subscription], change: Change
     tags = set((await ctx.store.tags_of([status.id])).get(status.id, []))
     for subscription in list(subscriptions):
         stream = _stream_for(subscription, status, home, tags, in_lists)
-        if stream and await _may_see(ctx, subscription.viewer, status, stream):
+        if stream and await _may_see(ctx, subscription.viewer, status):
             subscription.put(Event(stream, event, status=status))
 
 
@@ -222,7 +222,9 @@ def _stream_for(
     return None
 
 
-async def _may_see(ctx: Context, viewer: Account | None, status: Status, stream: list[str]) -> bool:
+async def _may_see(ctx: Context, viewer: Account | None, status: Status) -> bool:
+    """The one visibility rule (moderation and blocks included), asked for this viewer:
+    a home feed entry may predate a block or a suspension."""
     viewer_id = viewer.id if viewer is not None else None
     return status.id in await ctx.store.visible_status_ids(viewer_id, [status.id])
 
