@@ -86,3 +86,36 @@ async def test_preferences_answer_with_the_defaults(start):
     prefs = await sync(alice.preferences)
     assert prefs["posting:default:visibility"] == "public"
     assert prefs["reading:expand:spoilers"] is False
+
+
+async def test_followed_hashtags_bring_public_posts_home(pair):
+    a, b = pair
+    await a.create_user("alice")
+    await a.create_user("carol")
+    await b.create_user("bob")
+    alice, carol, bob = await login(a, "alice"), await login(a, "carol"), await login(b, "bob")
+    await follow_remote(carol, b.handle("bob"))  # so bob's posts come to A; alice follows nobody
+    await settle(a, b)
+
+    followed = await sync(alice.tag_follow, "FediNews")
+    assert followed["name"] == "fedinews" and followed["following"] is True
+    assert (await sync(alice.tag, "fedinews"))["following"] is True
+    assert [t["name"] for t in await sync(alice.followed_tags)] == ["fedinews"]
+    assert (await sync(carol.tag, "fedinews"))["following"] is False
+
+    tagged = await sync(carol.status_post, "out now #fedinews")
+    await sync(carol.status_post, "unlisted #fedinews", visibility="unlisted")
+    await sync(carol.status_post, "untagged news")
+    assert [s["id"] for s in await sync(alice.timeline_home)] == [tagged["id"]]
+
+    await sync(bob.status_post, "from afar #FediNews")
+    await settle(a, b)
+    newest = (await sync(alice.timeline_home))[0]
+    assert "from afar" in newest["content"] and newest["account"]["acct"] == b.handle("bob")
+
+    await sync(alice.tag_unfollow, "fedinews")
+    assert await sync(alice.followed_tags) == []
+    await sync(carol.status_post, "later #fedinews")
+    assert "later" not in (await sync(alice.timeline_home))[0]["content"]
+    with pytest.raises(MastodonAPIError):
+        await sync(alice.tag_follow, "not a tag!")

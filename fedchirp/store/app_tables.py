@@ -1,9 +1,9 @@
-"""What apps keep for each local user: bookmarks and read markers
+"""What apps keep for each local user: bookmarks, read markers and followed hashtags
 (store/schema.py re-exports these)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, PrimaryKeyConstraint, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, PrimaryKeyConstraint, Table, Text, UniqueConstraint
 
 from fedchirp.store.columns import Id, metadata, ref
 
@@ -29,4 +29,17 @@ markers = Table(
     Column("version", Integer, nullable=False, server_default="1"),
     Column("updated_at", Text, nullable=False),
     PrimaryKeyConstraint("account_id", "timeline"),
+)
+
+# Hashtags a local user follows: public posts carrying one land in their home feed.
+# Pages of followed tags go by id; the tag index serves the fan-out.
+followed_tags = Table(
+    "followed_tags",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
+    Column("tag", Text, nullable=False),  # lowercase, without '#'
+    Column("created_at", Text, nullable=False),
+    UniqueConstraint("account_id", "tag"),
+    Index("followed_tags_tag", "tag"),
 )

@@ -1,4 +1,5 @@
-"""Bookmarks and read markers, and the pages of posts a user bookmarked or liked."""
+"""Bookmarks, read markers and followed hashtags, and the pages of posts a user
+bookmarked or liked."""
 
 from __future__ import annotations
 
@@ -9,18 +10,19 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from fedchirp.clock import now_iso
 from fedchirp.store import dialect
 from fedchirp.store.db import Queries
-from fedchirp.store.models import Marker, Page, Status
+from fedchirp.store.models import FollowedTag, Marker, Page, Status
 from fedchirp.store.query import (
     Prepared,
     newest_first,
     page_params,
     page_shape,
+    paged,
     paged_by_params,
     prepared,
     record,
     records,
 )
-from fedchirp.store.schema import bookmarks, favourites, markers, statuses
+from fedchirp.store.schema import bookmarks, favourites, followed_tags, markers, statuses
 from fedchirp.store.visibility import visible_to
 
 MARKED = {"bookmarks": bookmarks, "favourites": favourites}
@@ -92,3 +94,32 @@ class BookmarkQueries(Queries):
         found = record(Marker, row)
         assert found is not None
         return found
+
+    async def follow_tag(self, account_id: int, tag: str) -> None:
+        """Follow a hashtag (lowercase, no '#'); following it again changes nothing."""
+        await self.db.write(
+            dialect.insert_ignore(self.db.dialect, followed_tags).values(
+                account_id=account_id, tag=tag, created_at=now_iso()
+            )
+        )
+
+    async def unfollow_tag(self, account_id: int, tag: str) -> None:
+        await self.db.write(
+            delete(followed_tags).where(
+                followed_tags.c.account_id == account_id, followed_tags.c.tag == tag
+            )
+        )
+
+    async def follows_tag(self, account_id: int, tag: str) -> bool:
+        found = await self.db.scalar(
+            select(followed_tags.c.id).where(
+                followed_tags.c.account_id == account_id, followed_tags.c.tag == tag
+            )
+        )
+        return found is not None
+
+    async def followed_tags_page(self, account_id: int, page: Page) -> list[FollowedTag]:
+        """The hashtags an account follows, newest followed first; pages go by their id."""
+        statement = select(followed_tags).where(followed_tags.c.account_id == account_id)
+        rows = await self.db.all(paged(statement, followed_tags.c.id, page))
+        return newest_first(records(FollowedTag, rows), page)

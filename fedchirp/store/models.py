@@ -126,6 +126,14 @@ class Follow:
 
 
 @dataclass(frozen=True)
+class FollowedTag:
+    id: int
+    account_id: int
+    tag: str
+    created_at: str
+
+
+@dataclass(frozen=True)
 class Marker:
     account_id: int
     timeline: str  # 'home' or 'notifications'

@@ -290,7 +290,11 @@ status_idempotency = Table(
 )
 
 
-from fedchirp.store.app_tables import bookmarks, markers  # noqa: E402 - the same metadata
+from fedchirp.store.app_tables import (  # noqa: E402 - the same metadata
+    bookmarks,
+    followed_tags,
+    markers,
+)
 from fedchirp.store.emoji_tables import custom_emojis  # noqa: E402 - the same metadata
 from fedchirp.store.filter_tables import (  # noqa: E402 - the same metadata, filled here too
     filter_keywords,
@@ -336,6 +340,7 @@ __all__ = [
     "filter_keywords",
     "filter_statuses",
     "filters",
+    "followed_tags",
     "host_failures",
     "inbox_seen",
     "invites",

@@ -19,6 +19,7 @@ from fedchirp.store.models import FOLLOWER_VISIBLE, Account, Status
 from fedchirp.store.query import Prepared, Read, ids_param, record, records
 from fedchirp.store.schema import (
     accounts,
+    followed_tags,
     follows,
     home_feed,
     local_users,
@@ -204,8 +205,9 @@ class StatusQueries(Queries):
 
     def _fan_out(self, status_id: int, author_id: int, visibility: str) -> Any:
         """Put a new status in the home feed of each local account that will see it: its
-        author, the author's accepted followers (if followers may see it) and its
-        recipients, unless a block separates them. One statement, in the unit that writes
+        author, the author's accepted followers (if followers may see it), its recipients
+        and, for a public one, those who follow one of its hashtags, unless a block
+        separates them. One statement, in the unit that writes
         the status."""
         sid = literal(status_id)
         readers = [
@@ -219,6 +221,12 @@ class StatusQueries(Queries):
                 select(follows.c.follower_id, sid)
                 .join(local_users, local_users.c.account_id == follows.c.follower_id)
                 .where(follows.c.followee_id == author_id, follows.c.state == "accepted")
+            )
+        if visibility == "public":  # and whoever follows one of its hashtags, as Mastodon
+            readers.append(
+                select(followed_tags.c.account_id, sid)
+                .join(status_tags, status_tags.c.tag == followed_tags.c.tag)
+                .where(status_tags.c.status_id == status_id)
             )
         # Nobody gets a post into their feed across a block (or their domain block).
         everyone = union(*readers).subquery()

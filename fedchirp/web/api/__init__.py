@@ -25,6 +25,7 @@ from fedchirp.web.api import (
     status_extras,
     statuses,
     streaming,
+    tags,
     timelines,
 )
 
@@ -38,6 +39,7 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     media.routes,
     bookmarks.routes,
     streaming.routes,
+    tags.routes,
     reports.routes,
     admin_accounts.routes,
     admin_reports.routes,
