@@ -14,6 +14,7 @@ from fedchirp.services import (
     audience,
     blocks,
     circles,
+    conversations,
     emojis,
     history,
     media,
@@ -161,6 +162,7 @@ async def create_status(
             if draft.poll is not None:
                 await polls.attach(ctx, status, draft.poll)
             await notify(ctx, mentioned, "mention", author, status)
+            await conversations.file_status(ctx, status)
             await _federate_create(ctx, author, status)
             await streaming.announce(ctx, "status", status.id)
     except MediaUnavailable as exc:  # attached elsewhere meanwhile

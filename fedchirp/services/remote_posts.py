@@ -8,7 +8,7 @@ from datetime import datetime
 from fedchirp import html
 from fedchirp.clock import to_iso, utcnow
 from fedchirp.federation.vocab import Note
-from fedchirp.services import audience, emojis, history, media, polls, streaming
+from fedchirp.services import audience, conversations, emojis, history, media, polls, streaming
 from fedchirp.services.context import Context
 from fedchirp.services.notifications import notify
 from fedchirp.services.posting import MAX_SPOILER
@@ -56,6 +56,7 @@ async def store_remote_note(ctx: Context, note: Note, author: Account) -> Status
             await polls.store_remote(ctx, status, note.poll)
         mentioned = [a for a, mentioned in recipients if mentioned]
         await notify(ctx, mentioned, "mention", author, status)
+        await conversations.file_status(ctx, status, note.mentions)
         await streaming.announce(ctx, "status", status.id)
     return status
 

@@ -8,7 +8,9 @@ the commit. Each process then decides, for its own subscribers only, who may see
 change, with the same rules as the timelines: home feed membership for `user` (less the
 members of the viewer's exclusive lists), home feed and list membership and the list's
 replies policy for `list` (its owner's only), the one visibility predicate for the
-public and hashtag streams. The web layer renders.
+public and hashtag streams; for `direct`, the owner of the conversation a direct post
+was filed in (services/conversations.py), as the one visibility rule lets them see it.
+The web layer renders.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import logging
 from dataclasses import dataclass, field
 
 from fedchirp.services.context import Context
+from fedchirp.store.conversations import Conversation
 from fedchirp.store.models import Account, Notification, Page, Status
 
 log = logging.getLogger(__name__)
@@ -33,15 +36,16 @@ TIMELINE_STREAMS = (
     "hashtag:local",
     "list",
 )
-STREAMS = (*TIMELINE_STREAMS, "user:notification")
-NEEDS_USER = ("user", "user:notification", "list")
+STREAMS = (*TIMELINE_STREAMS, "user:notification", "direct")
+NEEDS_USER = ("user", "user:notification", "list", "direct")
 QUEUE_SIZE = 200  # events waiting for a slow client; past it the oldest are dropped
 
 
 @dataclass(frozen=True)
 class Change:
-    kind: str  # "status", "status.update", "delete", "notification", "filters_changed"
-    id: int  # the status, or for "notification" and "filters_changed" the account
+    # "status", "status.update", "delete", "notification", "filters_changed", "conversation"
+    kind: str
+    id: int  # the status; the account for "notification", "filters_changed"; the conversation
 
     def encode(self) -> str:
         return json.dumps([self.kind, self.id])
@@ -57,9 +61,10 @@ class Event:
     """One event for one subscriber, still as records: the web layer renders them."""
 
     stream: list[str]
-    event: str  # update, status.update, delete, notification, filters_changed
+    event: str  # update, status.update, delete, notification, filters_changed, conversation
     status: Status | None = None
     notification: Notification | None = None
+    conversation: Conversation | None = None
     deleted_id: int | None = None
 
 
@@ -96,6 +101,8 @@ class StreamHub:
                 await _notifications(ctx, self.subscriptions, change.id)
             elif change.kind == "filters_changed":
                 _filters_changed(self.subscriptions, change.id)
+            elif change.kind == "conversation":
+                await _conversation(ctx, self.subscriptions, change.id)
             elif change.kind == "delete":
                 _deleted(self.subscriptions, change.id)
             else:
@@ -170,7 +177,9 @@ async def listen(ctx: Context) -> object:
 
 def _deleted(subscriptions: set[Subscription], status_id: int) -> None:
     for subscription in subscriptions:
-        names = sorted({name for name, _ in subscription.streams if name in TIMELINE_STREAMS})
+        names = sorted(
+            {name for name, _ in subscription.streams if name in (*TIMELINE_STREAMS, "direct")}
+        )
         if names:
             subscription.put(Event(names[:1], "delete", deleted_id=status_id))
 
@@ -247,3 +256,23 @@ async def _notifications(ctx: Context, subscriptions: set[Subscription], account
             stream = "user" if ("user", "") in subscription.streams else "user:notification"
             subscription.put(Event([stream], "notification", notification=item))
             subscription.last_notification_id = item.id
+
+
+async def _conversation(
+    ctx: Context, subscriptions: set[Subscription], conversation_id: int
+) -> None:
+    """A direct post was filed in a conversation: its owner's direct streams hear it,
+    read through the visibility rule (a post the owner may not see is not sent)."""
+    owner = await ctx.store.conversation_owner(conversation_id)
+    listeners = [
+        s
+        for s in subscriptions
+        if s.viewer is not None and s.viewer.id == owner and ("direct", "") in s.streams
+    ]
+    if owner is None or not listeners:
+        return
+    found = await ctx.store.conversation_of(owner, conversation_id)
+    if found is None or found.last_status_id is None:
+        return
+    for subscription in listeners:
+        subscription.put(Event(["direct"], "conversation", conversation=found))

@@ -15,6 +15,7 @@ from fedchirp.store.analytics import AnalyticsQueries
 from fedchirp.store.blocks import BlockQueries
 from fedchirp.store.bookmarks import BookmarkQueries
 from fedchirp.store.circles import CircleQueries
+from fedchirp.store.conversations import ConversationQueries
 from fedchirp.store.counters import CounterQueries
 from fedchirp.store.db import Database
 from fedchirp.store.deliveries import DeliveryQueries
@@ -56,6 +57,7 @@ class Store(
     BookmarkQueries,
     BlockQueries,
     CircleQueries,
+    ConversationQueries,
     CounterQueries,
     DeliveryQueries,
     DomainBlockQueries,

@@ -295,6 +295,10 @@ from fedchirp.store.app_tables import (  # noqa: E402 - the same metadata
     followed_tags,
     markers,
 )
+from fedchirp.store.conversation_tables import (  # noqa: E402 - the same metadata
+    account_conversations,
+    conversation_statuses,
+)
 from fedchirp.store.emoji_tables import custom_emojis  # noqa: E402 - the same metadata
 from fedchirp.store.filter_tables import (  # noqa: E402 - the same metadata, filled here too
     filter_keywords,
@@ -331,9 +335,11 @@ from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, fill
 )
 
 __all__ = [
+    "account_conversations",
     "account_domain_blocks",
     "blocks",
     "bookmarks",
+    "conversation_statuses",
     "custom_emojis",
     "deliveries",
     "domain_blocks",

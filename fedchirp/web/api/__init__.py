@@ -11,6 +11,7 @@ from fedchirp.web.api import (
     blocks,
     bookmarks,
     circles,
+    conversations,
     filters,
     instance,
     instance_extras,
@@ -54,4 +55,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     status_extras.routes,
     instance_extras.routes,
     polls.routes,
+    conversations.routes,
 ]

@@ -15,6 +15,7 @@ from aiohttp import WSMsgType, web
 from fedchirp.services import oauth, streaming
 from fedchirp.services.context import Context
 from fedchirp.store.models import Account
+from fedchirp.web.api import conversations
 from fedchirp.web.api.auth import bearer_token, optional_user
 from fedchirp.web.api.entities import Renderer
 from fedchirp.web.errors import ApiError
@@ -58,6 +59,7 @@ SSE_STREAMS = {
     "hashtag": "hashtag",
     "hashtag/local": "hashtag:local",
     "list": "list",
+    "direct": "direct",
 }
 
 
@@ -224,4 +226,7 @@ async def _payload(ctx: Context, viewer: Account | None, event: streaming.Event)
     if event.notification is not None:
         rendered = await renderer.notifications([event.notification])
         return json.dumps(rendered[0]) if rendered else None
+    if event.conversation is not None and viewer is not None:
+        found = await conversations.render(ctx, viewer, [event.conversation])
+        return json.dumps(found[0])
     return str(event.deleted_id)
