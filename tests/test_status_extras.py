@@ -166,3 +166,45 @@ async def test_an_add_of_someone_elses_post_or_to_another_collection_pins_nothin
     me = await a.ctx.store.get_account_by_uri(a.base_url + "/users/alice")
     for someone in (account, me):  # nobody pins it, for mallory or for alice
         assert await a.ctx.store.pinned_among(someone.id, [int(post["id"])]) == set()
+
+
+@pytest.mark.backends("sqlite")
+async def test_mastodons_id_less_add_and_remove_pin_and_unpin(start, remote, http):
+    """Mastodon's Add and Remove of a pin carry no id (its AddSerializer names none)."""
+    a = await start("a")
+    alice = await a.create_user("alice")
+    mallory = remote.add_actor("mallory")
+    url = f"{a.base_url}/inbox"
+    note = f"{mallory}/statuses/1"
+
+    async def send(document: dict) -> int:
+        body = json.dumps({"@context": "https://www.w3.org/ns/activitystreams", **document})
+        headers = sign_with_apsig(remote, "mallory", url, body.encode())
+        async with http.post(url, data=body.encode(), headers=headers) as response:
+            await settle(a)
+            return response.status
+
+    created = {
+        "id": f"{note}/activity",
+        "type": "Create",
+        "actor": mallory,
+        "object": {
+            "id": note,
+            "type": "Note",
+            "attributedTo": mallory,
+            "content": "<p>pinned soon</p>",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "cc": [alice.uri],
+            "tag": [{"type": "Mention", "href": alice.uri}],
+        },
+    }
+    assert await send(created) == 202
+    status = await a.ctx.store.get_status_by_uri(note)
+    account = await a.ctx.store.get_account_by_uri(mallory)
+    featured = {"actor": mallory, "object": note, "target": f"{mallory}/collections/featured"}
+    assert await send({"type": "Add", **featured}) == 202
+    assert await a.ctx.store.pinned_among(account.id, [status.id]) == {status.id}
+    assert await send({"type": "Remove", **featured}) == 202
+    assert await a.ctx.store.pinned_among(account.id, [status.id]) == set()
+    # Other activities still need their id.
+    assert await send({"type": "Like", "actor": mallory, "object": note}) == 400

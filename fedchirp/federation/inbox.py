@@ -8,12 +8,15 @@ before they are parsed) and the actor's server (suspended: dropped too), then th
 sender's rate limit (looked at before the key fetch and the RSA check, counted only
 after them, so a forged keyId cannot use up another server's allowance), then the
 key fetch and the RSA check, and last that the signer is the activity's actor.
+An id is required of every activity but Add and Remove, which Mastodon sends without
+one (see _name_idless).
 Every refusal is an InboxError with an HTTP status and a reason (the rate limit's
 own exception, a 429, excepted).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,7 +35,13 @@ from fedchirp.federation.httpsig import (
     verify_signature,
 )
 from fedchirp.federation.resolver import ResolveError, Resolver
-from fedchirp.federation.vocab import Activity, InvalidDocument, host_of, parse_activity
+from fedchirp.federation.vocab import (
+    Activity,
+    InvalidDocument,
+    host_of,
+    id_of,
+    parse_activity,
+)
 from fedchirp.jsonlimit import TooDeep, check_depth
 from fedchirp.store.models import Account
 
@@ -134,7 +143,7 @@ async def receive(
         raise IgnoredActivity("the signer's server is suspended")
     if not is_activity_json(content_type):
         raise InboxError(415, f"content type {content_type!r} is not ActivityStreams JSON")
-    activity = _parse(request.body or b"")
+    activity = _parse(request.body or b"", params)
     if await blocks.suspended(host_of(activity.actor)):
         raise IgnoredActivity("the actor's server is suspended")
     sender = host_of(params.key_id)
@@ -159,7 +168,7 @@ async def receive(
     return activity, signer
 
 
-def _parse(body: bytes) -> Activity:
+def _parse(body: bytes, params: SignatureParams) -> Activity:
     try:
         check_depth(body)  # before the parser: it recurses once per level
         document = json.loads(body)
@@ -169,10 +178,27 @@ def _parse(body: bytes) -> Activity:
         raise InboxError(400, f"body is not JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise InboxError(400, "body is not a JSON object")
+    _name_idless(document, params)
     try:
         return parse_activity(document)
     except InvalidDocument as exc:
         raise InboxError(400, str(exc)) from exc
+
+
+IDLESS_TYPES = ("Add", "Remove")
+
+
+def _name_idless(document: dict[str, object], params: SignatureParams) -> None:
+    """Give an id to an Add or Remove that has none: Mastodon's pin and featured-tag
+    Add and Remove carry no id (its AddSerializer and RemoveSerializer name none).
+    The id is made from the request's signature, on the actor's server: the same
+    signed request again is a duplicate, a new delivery (signed anew) is applied again,
+    which these idempotent activities allow."""
+    actor = id_of(document.get("actor"))
+    if "id" in document or document.get("type") not in IDLESS_TYPES or actor is None:
+        return
+    token = hashlib.sha256(params.signature).hexdigest()[:32]
+    document["id"] = f"{actor.split('#')[0]}#{str(document['type']).lower()}-{token}"
 
 
 def _is_self_delete(activity: Activity) -> bool:
