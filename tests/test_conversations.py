@@ -89,6 +89,11 @@ async def test_conversations_list_read_delete_and_the_direct_stream(start, monke
     assert [c["id"] for c in await sync(bob.conversations)] == [bobs]
     with pytest.raises(MastodonNotFoundError):
         await sync(alice._Mastodon__api_request, "DELETE", f"/api/v1/conversations/{thread}")
+    # A note to oneself names oneself, as on Mastodon.
+    own = await sync(alice.status_post, "@alice remember", visibility="direct")
+    assert [c[1:] for c in _summary(await sync(alice.conversations))] == [
+        (False, ["alice"], own["id"])
+    ]
 
 
 @pytest.mark.backends("postgresql")  # the stream hears it through NOTIFY, as other processes do

@@ -47,17 +47,19 @@ async def remove(request: web.Request) -> web.Response:
 
 
 async def render(ctx: Context, viewer: Account, found: list[Conversation]) -> list[dict[str, Any]]:
-    """Conversation entities: id, unread, the other accounts, the last post it may see."""
+    """Conversation entities: id, unread, the other accounts (the viewer alone, as on
+    Mastodon, for posts to oneself), the last post it may see."""
     renderer = Renderer(ctx, viewer)
     last = await ctx.store.get_statuses(c.last_status_id for c in found if c.last_status_id)
     statuses = {s["id"]: s for s in await renderer.statuses(list(last.values()))}
-    accounts = await ctx.store.get_accounts(i for c in found for i in c.participant_ids)
+    others = {c.id: c.participant_ids or (viewer.id,) for c in found}
+    accounts = await ctx.store.get_accounts(i for ids in others.values() for i in ids)
     return [
         {
             "id": str(c.id),
             "unread": c.unread,
             "accounts": [
-                await renderer.account(accounts[i]) for i in c.participant_ids if i in accounts
+                await renderer.account(accounts[i]) for i in others[c.id] if i in accounts
             ],
             "last_status": statuses.get(str(c.last_status_id)),
         }
