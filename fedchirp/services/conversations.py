@@ -27,12 +27,11 @@ async def file_status(ctx: Context, status: Status, mentions: Iterable[str] = ()
     here, are participants too, as on the sender's server)."""
     if status.visibility != "direct" or status.reblog_of_id is not None:
         return
-    recipients = {account_id for account_id, _ in await ctx.store.status_recipients(status.id)}
-    everyone = {status.account_id, *recipients, *await _known_accounts(ctx, mentions)}
-    accounts = await ctx.store.get_accounts(everyone)
-    owners = [
-        a for a in accounts.values() if a.is_local and a.id in {status.account_id, *recipients}
-    ]
+    addressed = {account_id for account_id, _ in await ctx.store.status_recipients(status.id)}
+    in_it = {status.account_id, *addressed}
+    everyone = in_it | set(await _known_accounts(ctx, mentions))
+    accounts = await ctx.store.get_accounts(in_it)
+    owners = [account for account in accounts.values() if account.is_local]
     root = await _thread_root(ctx, status)
     for owner in owners:
         if not await audience.can_see(ctx, owner, status):  # a block since, say

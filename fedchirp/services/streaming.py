@@ -38,6 +38,7 @@ TIMELINE_STREAMS = (
 )
 STREAMS = (*TIMELINE_STREAMS, "user:notification", "direct")
 NEEDS_USER = ("user", "user:notification", "list", "direct")
+DELETE_STREAMS = (*TIMELINE_STREAMS, "direct")  # streams told of a deleted post
 QUEUE_SIZE = 200  # events waiting for a slow client; past it the oldest are dropped
 
 
@@ -177,9 +178,7 @@ async def listen(ctx: Context) -> object:
 
 def _deleted(subscriptions: set[Subscription], status_id: int) -> None:
     for subscription in subscriptions:
-        names = sorted(
-            {name for name, _ in subscription.streams if name in (*TIMELINE_STREAMS, "direct")}
-        )
+        names = sorted({name for name, _ in subscription.streams if name in DELETE_STREAMS})
         if names:
             subscription.put(Event(names[:1], "delete", deleted_id=status_id))
 
