@@ -8,9 +8,11 @@ from fedchirp.web.api import (
     admin_domain_blocks,
     admin_registrations,
     admin_reports,
+    announcements,
     blocks,
     bookmarks,
     circles,
+    featured_tags,
     filters,
     instance,
     instance_extras,
@@ -54,4 +56,6 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     status_extras.routes,
     instance_extras.routes,
     polls.routes,
+    announcements.routes,
+    featured_tags.routes,
 ]
