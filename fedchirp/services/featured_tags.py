@@ -2,18 +2,23 @@
 of their public and unlisted posts carry it and when the newest was posted; and the
 toot:featuredTags collection other servers read.
 
-Only local accounts' featured tags are known: another server's collection is not
-fetched, so a remote account features none here."""
+A remote account's are what its server's collection said when the actor was last
+refreshed (services/refreshes.py)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from fedchirp.federation.hashtags import collection_tag_names
+from fedchirp.federation.resolver import ResolveError
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Invalid, NotFound
 from fedchirp.services.followed_tags import tag_name
 from fedchirp.store.announcement_models import FeaturedTag, TagUse
 from fedchirp.store.models import Account
+
+log = logging.getLogger(__name__)
 
 LIMIT = 10  # featured tags per account, as Mastodon's
 SUGGESTIONS = 10
@@ -27,8 +32,6 @@ class Featured:
 
 
 async def of_account(ctx: Context, account: Account) -> list[Featured]:
-    if not account.is_local:
-        return []
     found = await ctx.store.featured_tags_of(account.id)
     uses = await ctx.store.featured_tag_uses(account.id, [f.tag for f in found])
     return [Featured(f, uses.get(f.tag, _UNUSED)) for f in found]
@@ -56,3 +59,17 @@ async def unfeature(ctx: Context, account: Account, featured_id: int) -> None:
 async def suggestions(ctx: Context, account: Account) -> list[str]:
     """The hashtags the account's recent posts use most, that it does not feature yet."""
     return await ctx.store.featured_tag_suggestions(account.id, SUGGESTIONS)
+
+
+async def refresh_remote(ctx: Context, account: Account, collection: str) -> None:
+    """Keep what a remote actor's featuredTags collection lists now (none if it has
+    none), fetched through the resolver (signed, SSRF-guarded, from the actor's server).
+    One that cannot be read leaves what we had."""
+    names: list[str] = []
+    if collection:
+        try:
+            names = collection_tag_names(await ctx.resolver.fetch(collection), LIMIT)
+        except ResolveError as exc:
+            log.info("featured tags of %s not read: %s", account.uri, exc)
+            return
+    await ctx.store.featured_tags_replace(account.id, names)

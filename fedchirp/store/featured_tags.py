@@ -44,6 +44,19 @@ class FeaturedTagQueries(Queries):
         )
         return result.rowcount > 0
 
+    async def featured_tags_replace(self, account_id: int, tags: list[str]) -> None:
+        """Make the account's featured tags these (a remote account's, as its server
+        lists them); the ones it keeps keep their ids."""
+        async with self.db.atomic():
+            await self.db.write(
+                delete(featured_tags).where(
+                    featured_tags.c.account_id == account_id, featured_tags.c.tag.not_in(tags)
+                )
+            )
+            now = now_iso()
+            rows = [{"account_id": account_id, "tag": tag, "created_at": now} for tag in tags]
+            await self.db.write(dialect.insert_ignore(self.db.dialect, featured_tags), rows)
+
     async def featured_tag_uses(self, account_id: int, tags: Iterable[str]) -> dict[str, TagUse]:
         """For each tag the account's counted posts carry: how many, and the newest's time."""
         wanted = list(tags)
