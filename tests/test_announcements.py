@@ -191,6 +191,9 @@ async def test_featured_tags_in_the_api_the_actor_collection_and_elsewhere(pair,
     seen_by_bob = await sync(bob.account_featured_tags, me)
     assert [t["name"] for t in seen_by_bob][:1] == ["cats"] and len(seen_by_bob) == 9
 
+    async with http.get(f"{a.base_url}/@alice") as profile:  # shown on the profile page
+        assert '<a class="hashtag" href="/tags/cats">#cats</a>' in await profile.text()
+
     # Other servers read them from the actor's toot:featuredTags collection.
     headers = {"Accept": "application/activity+json"}
     async with http.get(f"{a.base_url}/users/alice", headers=headers) as answer:
