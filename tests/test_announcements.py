@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from mastodon import MastodonAPIError, MastodonNotFoundError
 
-from fedchirp.services import emojis, refreshes
+from fedchirp.services import announcements, emojis, refreshes
 from tests.cliutil import Result, run_main
 from tests.test_admin_pages import _page
 from tests.test_custom_emojis import _png
@@ -224,3 +224,10 @@ async def test_featured_tags_in_the_api_the_actor_collection_and_elsewhere(pair,
         await sync(alice.featured_tag_delete, featured["id"])
     await refreshes.refresh_actor(b.ctx, {"uri": actor["id"]})
     assert [t["name"] for t in await sync(carol.account_featured_tags, found)] == ["cats"]
+
+
+def test_reactions_are_one_emoji_each():
+    for emoji in ("👍", "👍🏽", "🇫🇷", "1️⃣", "👨‍👩‍👧", "❤️", "🏳️‍🌈", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", "☕"):
+        assert announcements.is_unicode_emoji(emoji), emoji
+    for text in ("°", "a", "🎉🎉", "🎉x", "", "🇫", "\u200d", "1", "🎉\u200d", "🇫🇷🇫🇷"):
+        assert not announcements.is_unicode_emoji(text), text

@@ -9,6 +9,7 @@ shown, one not started yet is (it says what is coming)."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -172,7 +173,8 @@ async def shown(ctx: Context, viewer: Account | None, found: list[Announcement])
 
 async def _active_one(ctx: Context, announcement_id: int) -> Announcement:
     found = await ctx.store.announcement_get(announcement_id)
-    if found is None or not found.published or (found.ends_at or "~") <= now_iso():
+    ended = found is not None and found.ends_at is not None and found.ends_at <= now_iso()
+    if found is None or not found.published or ended:
         raise NotFound("Record not found")
     return found
 
@@ -212,10 +214,12 @@ async def _reaction_name(ctx: Context, name: str) -> str:
     raise Invalid(f"{name[:64]!r} is neither an emoji nor one of this server's custom emoji")
 
 
-# Code points that join, vary or modify an emoji (ZWJ, variation selectors, keycap,
-# skin tones, tag characters).
-_JOINERS = {0x200D, 0xFE0E, 0xFE0F, 0x20E3} | set(range(0x1F3FB, 0x1F400))
-_TAGS = range(0xE0020, 0xE0080)
+# What may follow a pictograph in one emoji: variation selectors, skin tones, tag
+# characters (subdivision flags).
+_MODIFIERS = {0xFE0E, 0xFE0F} | set(range(0x1F3FB, 0x1F400)) | set(range(0xE0020, 0xE0080))
+_FLAG_LETTERS = range(0x1F1E6, 0x1F200)  # regional indicators: two make a flag
+_ZWJ = "\u200d"
+_KEYCAP = re.compile("[0-9#*]\ufe0f?\u20e3")
 
 
 def _pictographic(cp: int) -> bool:
@@ -229,14 +233,22 @@ def _pictographic(cp: int) -> bool:
     )
 
 
-def is_unicode_emoji(text: str) -> bool:
-    """One emoji sequence: pictographs, flags, keycaps and their joiners, nothing else."""
-    if not text or len(text) > 16:
-        return False
-    points = [ord(ch) for ch in text]
-    keycap = len(points) >= 2 and points[-1] == 0x20E3 and text[0] in "0123456789#*"
-    if keycap:
-        return all(cp in _JOINERS for cp in points[1:])
-    return any(_pictographic(cp) for cp in points) and all(
-        _pictographic(cp) or cp in _JOINERS or cp in _TAGS for cp in points
+def _pictograph(segment: str) -> bool:
+    """One pictograph and its modifiers."""
+    first = ord(segment[0]) if segment else 0
+    rest = segment[1:]
+    return _pictographic(first) and first not in _FLAG_LETTERS and all(
+        ord(ch) in _MODIFIERS for ch in rest
     )
+
+
+def is_unicode_emoji(text: str) -> bool:
+    """One emoji: a pictograph with its modifiers, pictographs joined by ZWJ (a family),
+    a flag (two regional indicators) or a keycap."""
+    if not text or len(text) > 32:
+        return False
+    if _KEYCAP.fullmatch(text):
+        return True
+    if len(text) == 2 and all(ord(ch) in _FLAG_LETTERS for ch in text):
+        return True
+    return all(_pictograph(segment) for segment in text.split(_ZWJ))
