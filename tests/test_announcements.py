@@ -14,6 +14,8 @@ import pytest
 from mastodon import MastodonAPIError, MastodonNotFoundError
 
 from fedchirp.services import announcements, emojis, refreshes
+from fedchirp.store import Store
+from fedchirp.urls import Urls
 from tests.cliutil import Result, run_main
 from tests.test_admin_pages import _page
 from tests.test_custom_emojis import _png
@@ -231,3 +233,24 @@ def test_reactions_are_one_emoji_each():
         assert announcements.is_unicode_emoji(emoji), emoji
     for text in ("°", "a", "🎉🎉", "🎉x", "", "🇫", "\u200d", "1", "🎉\u200d", "🇫🇷🇫🇷"):
         assert not announcements.is_unicode_emoji(text), text
+
+
+@pytest.mark.backends("postgresql")
+async def test_an_announcement_from_the_command_line_reaches_a_server_stream(start, http):
+    """The command line is another process: on PostgreSQL its NOTIFY reaches the server."""
+    a = await start("a")
+    await a.create_user("alice")
+    alice = await login(a, "alice")
+    store = Store(a.config.database_url)  # as `fedchirp announcement add` opens it
+    await store.open()
+    url = f"{a.base_url}/api/v1/streaming/user?access_token={alice.access_token}"
+    try:
+        async with http.get(url, timeout=aiohttp.ClientTimeout(total=WAIT)) as stream:
+            await stream.content.readuntil(b"\n\n")
+            draft = announcements.Draft("From the shell", published=True)
+            tell = announcements.announcer_outside(store)
+            added = await announcements.add(store, Urls(a.base_url), "", draft, tell)
+            data = await _event(stream.content, "announcement")
+    finally:
+        await store.close()
+    assert json.loads(data)["id"] == str(added.id) and "read" not in json.loads(data)
