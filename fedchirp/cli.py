@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fedchirp import __version__
 from fedchirp.cli_admin import add_admin_commands
+from fedchirp.cli_announcements import add_announcement_commands
 from fedchirp.cli_common import (
     DEFAULT_CONFIG,
     CliError,
@@ -236,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_admin_commands(commands)
     add_domain_block_commands(commands)
     add_emoji_commands(commands)
+    add_announcement_commands(commands)
     add_signup_commands(commands)
 
     migrate_cmd = commands.add_parser("migrate", help="apply database migrations")

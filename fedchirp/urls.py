@@ -33,6 +33,10 @@ class Urls:
         """The pinned posts (toot:featured), at the path Mastodon uses."""
         return f"{self.actor(username)}/collections/featured"
 
+    def featured_tags(self, username: str) -> str:
+        """The featured hashtags (toot:featuredTags), at the path Mastodon uses."""
+        return f"{self.actor(username)}/collections/tags"
+
     def profile(self, username: str) -> str:
         return f"{self.base}/@{quote(username)}"
 

@@ -50,7 +50,8 @@ async def test_report_queue_and_account_actions(start, web, http):
     assert '<a href="/admin/reports">Admin</a>' in home  # the admin's menu has one
     queue = await _page(web, f"{base}/admin/reports")
     assert f'href="/admin/reports/{report.id}"' in queue and "@bob" in queue
-    for page in ("/admin/accounts", "/admin/domain_blocks", "/admin/invites"):
+    pages = ("/admin/accounts", "/admin/domain_blocks", "/admin/invites", "/admin/announcements")
+    for page in pages:
         assert f'href="{page}"' in queue  # the admin pages link to each other
     detail = await _page(web, f"{base}/admin/reports/{report.id}")
     assert "he is rude" in detail and "rude words" in detail and "spam" in detail

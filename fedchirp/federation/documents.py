@@ -61,6 +61,18 @@ def ordered_collection_page(
     return document
 
 
+def hashtag_collection(collection_id: str, names: list[str], urls: Urls) -> dict[str, Any]:
+    """A Collection of Hashtags (toot:featuredTags), as Mastodon serves it."""
+    return with_context(
+        {
+            "id": collection_id,
+            "type": "Collection",
+            "totalItems": len(names),
+            "items": [{"type": "Hashtag", "href": urls.tag(n), "name": f"#{n}"} for n in names],
+        }
+    )
+
+
 @dataclass(frozen=True)
 class Addressing:
     """Who a document is addressed to. bto/bcc are never emitted (see DESIGN.md)."""
@@ -83,6 +95,7 @@ def actor_document(account: Account, urls: Urls) -> dict[str, Any]:
             "followers": account.followers_url,
             "following": account.following_url,
             "featured": urls.featured(account.username),
+            "featuredTags": urls.featured_tags(account.username),
             "endpoints": {"sharedInbox": urls.shared_inbox},
             "manuallyApprovesFollowers": account.locked,
             "discoverable": account.discoverable,

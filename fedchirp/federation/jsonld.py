@@ -24,6 +24,7 @@ EXTENSIONS: dict[str, Any] = {
     "blurhash": "toot:blurhash",
     "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
     "featured": {"@id": "toot:featured", "@type": "@id"},
+    "featuredTags": {"@id": "toot:featuredTags", "@type": "@id"},
     "Emoji": "toot:Emoji",
     # Profile fields, as Mastodon names them.
     "schema": "http://schema.org#",

@@ -172,15 +172,19 @@ class Resolver:
         await self.queue_refresh(uri)
 
     async def _fetch_actor(self, uri: str) -> Account:
-        return await self._store_actor(await self.fetch(uri), uri)
+        return (await self.fetch_actor(uri))[0]
+
+    async def fetch_actor(self, uri: str) -> tuple[Account, RemoteActor]:
+        """Fetch and store a remote actor now: the account, and what its document said
+        (the refresh job reads the address of its featured tags from it)."""
+        document = await self.fetch(uri)
+        actor = _parse_actor(document, uri)
+        return await self._save_actor(actor, document), actor
 
     async def _store_actor(self, document: dict[str, Any], uri: str) -> Account:
-        try:
-            actor = parse_actor(document)
-        except InvalidDocument as exc:
-            raise ResolveError(str(exc)) from exc
-        if actor.uri != uri:
-            raise ResolveError(f"{uri} is not an actor id (it serves {actor.uri})")
+        return await self._save_actor(_parse_actor(document, uri), document)
+
+    async def _save_actor(self, actor: RemoteActor, document: dict[str, Any]) -> Account:
         row = _account_row(actor)
         block = await self.domain_blocks.block_for(row["domain"])
         if block is not None:
@@ -268,6 +272,16 @@ class Resolver:
             ):
                 return await self.actor(link["href"])
         raise ResolveError(f"WebFinger for {username}@{domain} has no ActivityPub actor")
+
+
+def _parse_actor(document: dict[str, Any], uri: str) -> RemoteActor:
+    try:
+        actor = parse_actor(document)
+    except InvalidDocument as exc:
+        raise ResolveError(str(exc)) from exc
+    if actor.uri != uri:
+        raise ResolveError(f"{uri} is not an actor id (it serves {actor.uri})")
+    return actor
 
 
 def _account_row(actor: RemoteActor) -> dict[str, Any]:

@@ -107,6 +107,7 @@ class RemoteActor:
     header_url: str = ""
     fields: tuple[ProfileField, ...] = ()  # HTML values, not sanitised yet
     discoverable: bool = False
+    featured_tags: str = ""  # its toot:featuredTags collection, on its own server
 
 
 def parse_actor(document: dict[str, Any]) -> RemoteActor:
@@ -138,7 +139,14 @@ def parse_actor(document: dict[str, Any]) -> RemoteActor:
         header_url=image_url(document.get("image")),
         fields=remote_fields(document.get("attachment")),
         discoverable=document.get("discoverable") is True,
+        featured_tags=_own_collection(document.get("featuredTags"), uri),
     )
+
+
+def _own_collection(value: Any, actor_uri: str) -> str:
+    """A collection the actor names on its own server; "" for anything else."""
+    uri = id_of(value)
+    return uri if is_http_uri(uri) and same_origin(uri, actor_uri) else ""  # type: ignore[return-value]
 
 
 def _actor_key(document: dict[str, Any], actor_uri: str) -> tuple[str, str]:

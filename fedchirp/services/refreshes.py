@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from fedchirp.federation.resolver import ResolveError
+from fedchirp.services import featured_tags
 from fedchirp.services.context import Context
 from fedchirp.services.jobs import Retry
 
@@ -44,10 +45,11 @@ async def refresh_actor(ctx: Context, payload: dict[str, Any]) -> None:
     """The job: fetch the actor again and store what its server says now."""
     uri = payload["uri"]
     try:
-        account = await ctx.resolver.actor(uri, refresh=True)
+        account, actor = await ctx.resolver.fetch_actor(uri)
     except ResolveError as exc:
         if exc.transient:
             raise  # tried again with backoff
         log.info("refresh of %s failed, cached record kept: %s", uri, exc)
         return
+    await featured_tags.refresh_remote(ctx, account, actor.featured_tags)
     log.info("refreshed actor %s", account.uri)

@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass, field
 
 from fedchirp.services.context import Context
+from fedchirp.store import Store
 from fedchirp.store.conversations import Conversation
 from fedchirp.store.models import Account, Notification, Page, Status
 
@@ -44,17 +45,25 @@ QUEUE_SIZE = 200  # events waiting for a slow client; past it the oldest are dro
 
 @dataclass(frozen=True)
 class Change:
-    # "status", "status.update", "delete", "notification", "filters_changed", "conversation"
+    # "status", "status.update", "delete", "notification", "filters_changed",
+    # "conversation", or one of ANNOUNCEMENT_EVENTS
     kind: str
-    id: int  # the status; the account for "notification", "filters_changed"; the conversation
+    # the status; the account ("notification", "filters_changed"); the conversation; the
+    # announcement
+    id: int
+    name: str = ""  # the emoji of an "announcement.reaction"
 
     def encode(self) -> str:
-        return json.dumps([self.kind, self.id])
+        return json.dumps([self.kind, self.id, *([self.name] if self.name else [])])
 
     @classmethod
     def decode(cls, payload: str) -> Change:
-        kind, number = json.loads(payload)
-        return cls(str(kind), int(number))
+        kind, number, *name = json.loads(payload)
+        return cls(str(kind), int(number), str(name[0]) if name else "")
+
+
+# Told to every user stream, as Mastodon tells every signed-in user's timeline.
+ANNOUNCEMENT_EVENTS = ("announcement", "announcement.reaction", "announcement.delete")
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,8 @@ class Event:
     notification: Notification | None = None
     conversation: Conversation | None = None
     deleted_id: int | None = None
+    announcement_id: int | None = None
+    reaction: str = ""  # the emoji of an announcement.reaction
 
 
 @dataclass(eq=False)
@@ -106,19 +117,28 @@ class StreamHub:
                 await _conversation(ctx, self.subscriptions, change.id)
             elif change.kind == "delete":
                 _deleted(self.subscriptions, change.id)
+            elif change.kind in ANNOUNCEMENT_EVENTS:
+                _announcement(self.subscriptions, change)
             else:
                 await _status(ctx, self.subscriptions, change)
         except Exception:  # a failed event must not take the stream down
             log.exception("stream event %s failed", change)
 
 
-async def announce(ctx: Context, kind: str, id_: int) -> None:
+async def announce(ctx: Context, kind: str, id_: int, name: str = "") -> None:
     """Tell every process's subscribers of a change, once the current unit commits."""
-    change = Change(kind, id_)
+    change = Change(kind, id_, name)
     if ctx.store.signals_between_processes:
         await ctx.store.send_signal(CHANNEL, change.encode())
     else:
         ctx.store.db.on_commit(lambda: ctx.streams.heard(ctx, change))
+
+
+async def announce_from_outside(store: Store, kind: str, id_: int) -> None:
+    """announce() for a process that serves no streams (the command line): servers on
+    PostgreSQL hear it; a SQLite server is another process and cannot."""
+    if store.signals_between_processes:
+        await store.send_signal(CHANNEL, Change(kind, id_).encode())
 
 
 async def subscribe(
@@ -181,6 +201,13 @@ def _deleted(subscriptions: set[Subscription], status_id: int) -> None:
         names = sorted({name for name, _ in subscription.streams if name in DELETE_STREAMS})
         if names:
             subscription.put(Event(names[:1], "delete", deleted_id=status_id))
+
+
+def _announcement(subscriptions: set[Subscription], change: Change) -> None:
+    for subscription in subscriptions:
+        if subscription.viewer is not None and ("user", "") in subscription.streams:
+            event = Event(["user"], change.kind, announcement_id=change.id, reaction=change.name)
+            subscription.put(event)
 
 
 def _filters_changed(subscriptions: set[Subscription], account_id: int) -> None:

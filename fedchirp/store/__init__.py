@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fedchirp.store.accounts import AccountQueries
 from fedchirp.store.analytics import AnalyticsQueries
+from fedchirp.store.announcements import AnnouncementQueries
 from fedchirp.store.blocks import BlockQueries
 from fedchirp.store.bookmarks import BookmarkQueries
 from fedchirp.store.circles import CircleQueries
@@ -22,6 +23,7 @@ from fedchirp.store.deliveries import DeliveryQueries
 from fedchirp.store.domain_blocks import DomainBlockQueries
 from fedchirp.store.emojis import EmojiQueries
 from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
+from fedchirp.store.featured_tags import FeaturedTagQueries
 from fedchirp.store.filters import FilterQueries
 from fedchirp.store.follows import FollowQueries
 from fedchirp.store.hosts import HostQueries
@@ -54,6 +56,7 @@ from fedchirp.store.timelines import TimelineQueries
 class Store(
     AccountQueries,
     AnalyticsQueries,
+    AnnouncementQueries,
     BookmarkQueries,
     BlockQueries,
     CircleQueries,
@@ -63,6 +66,7 @@ class Store(
     DomainBlockQueries,
     FilterQueries,
     EmojiQueries,
+    FeaturedTagQueries,
     FollowQueries,
     HostQueries,
     InboxQueries,

@@ -290,6 +290,12 @@ status_idempotency = Table(
 )
 
 
+from fedchirp.store.announcement_tables import (  # noqa: E402 - the same metadata
+    announcement_dismissals,
+    announcement_reactions,
+    announcements,
+    featured_tags,
+)
 from fedchirp.store.app_tables import (  # noqa: E402 - the same metadata
     bookmarks,
     followed_tags,
@@ -337,12 +343,16 @@ from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, fill
 __all__ = [
     "account_conversations",
     "account_domain_blocks",
+    "announcement_dismissals",
+    "announcement_reactions",
+    "announcements",
     "blocks",
     "bookmarks",
     "conversation_statuses",
     "custom_emojis",
     "deliveries",
     "domain_blocks",
+    "featured_tags",
     "filter_keywords",
     "filter_statuses",
     "filters",

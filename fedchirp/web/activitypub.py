@@ -21,6 +21,7 @@ from fedchirp.federation.inbox import (
 from fedchirp.services import (
     audience,
     emojis,
+    featured_tags,
     follows,
     inbox,
     moderation,
@@ -156,6 +157,16 @@ async def featured(request: web.Request) -> web.Response:
     document = documents.with_context(documents.strip_context(collection))
     document["orderedItems"] = notes
     return activity_response(document)
+
+
+@routes.get("/users/{username}/collections/tags")
+async def featured_tags_collection(request: web.Request) -> web.Response:
+    """The hashtags the account features (toot:featuredTags)."""
+    ctx = ctx_of(request)
+    account = await _account(request)
+    names = [f.tag.tag for f in await featured_tags.of_account(ctx, account)]
+    uri = ctx.urls.featured_tags(account.username)
+    return activity_response(documents.hashtag_collection(uri, names, ctx.urls))
 
 
 @routes.get("/users/{username}/followers")

@@ -16,6 +16,7 @@ from fedchirp.services import oauth, streaming
 from fedchirp.services.context import Context
 from fedchirp.store.models import Account
 from fedchirp.web.api import conversations
+from fedchirp.web.api.announcement_entities import announcement_payload
 from fedchirp.web.api.auth import bearer_token, optional_user
 from fedchirp.web.api.entities import Renderer
 from fedchirp.web.errors import ApiError
@@ -216,6 +217,8 @@ async def _payload(ctx: Context, viewer: Account | None, event: streaming.Event)
     None for a post the viewer's hide filters leave out of this stream."""
     if event.event == "filters_changed":
         return "undefined"  # what Mastodon's server-sent events say for no payload
+    if event.announcement_id is not None:
+        return await announcement_payload(ctx, event)
     context = "home" if event.stream[0] == "user" else "public"
     if event.notification is not None:
         context = "notifications"

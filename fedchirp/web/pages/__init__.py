@@ -11,6 +11,7 @@ from aiohttp import web
 from fedchirp.clock import parse_iso
 from fedchirp.web.pages import (
     admin,
+    admin_announcements,
     admin_domain_blocks,
     analytics,
     feeds,
@@ -36,6 +37,7 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     analytics.routes,
     admin.routes,
     admin_domain_blocks.routes,
+    admin_announcements.routes,
     settings.routes,
     moderation.routes,
     public.routes,

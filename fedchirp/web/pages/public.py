@@ -7,7 +7,7 @@ import mimetypes
 
 from aiohttp import web
 
-from fedchirp.services import moderation, posting, threads, timelines
+from fedchirp.services import featured_tags, moderation, posting, threads, timelines
 from fedchirp.services.accounts import local_account, resolve_account
 from fedchirp.services.errors import Gone, NotFound, ServiceError
 from fedchirp.store.models import Page
@@ -58,6 +58,7 @@ async def profile(request: web.Request) -> web.Response:
         relationship=relationship,
         statuses=await renderer.statuses(statuses),
         feed=f"/@{account.username}" if account.is_local else None,
+        featured=await featured_tags.of_account(ctx, account),
     )
 
 
