@@ -14,6 +14,7 @@ from fedchirp.store.accounts import AccountQueries
 from fedchirp.store.analytics import AnalyticsQueries
 from fedchirp.store.blocks import BlockQueries
 from fedchirp.store.bookmarks import BookmarkQueries
+from fedchirp.store.cards import PreviewCardQueries
 from fedchirp.store.circles import CircleQueries
 from fedchirp.store.counters import CounterQueries
 from fedchirp.store.db import Database
@@ -74,6 +75,7 @@ class Store(
     OAuthQueries,
     PageQueries,
     PostExtraQueries,
+    PreviewCardQueries,
     PollQueries,
     ReportQueries,
     ProfileQueries,
