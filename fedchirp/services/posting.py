@@ -16,6 +16,7 @@ from fedchirp.services import (
     circles,
     emojis,
     history,
+    link_cards,
     media,
     polls,
     streaming,
@@ -162,6 +163,7 @@ async def create_status(
                 await polls.attach(ctx, status, draft.poll)
             await notify(ctx, mentioned, "mention", author, status)
             await _federate_create(ctx, author, status)
+            await link_cards.queue_card(ctx, status)
             await streaming.announce(ctx, "status", status.id)
     except MediaUnavailable as exc:  # attached elsewhere meanwhile
         raise Invalid(str(exc)) from exc
@@ -224,6 +226,7 @@ async def edit_status(
         await streaming.announce(ctx, "status.update", status.id)
         updated = await ctx.store.get_status(status.id)
         assert updated is not None
+        await link_cards.queue_card(ctx, updated, previous_content=status.content)
         note = await note_document(ctx, updated, author, recipients)
         inboxes = await audience.status_inboxes(ctx, author, updated, recipients.all)
         await ctx.delivery.enqueue(
