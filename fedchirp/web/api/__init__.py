@@ -10,6 +10,7 @@ from fedchirp.web.api import (
     admin_reports,
     blocks,
     bookmarks,
+    cards,
     circles,
     filters,
     instance,
@@ -54,4 +55,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     status_extras.routes,
     instance_extras.routes,
     polls.routes,
+    cards.routes,
 ]
