@@ -7,6 +7,7 @@ them. Pages that are not HTML, too large, or on a refused address give no card."
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from aiohttp import web
@@ -141,7 +142,7 @@ async def test_cards_on_both_servers_follow_edits_and_rank_trending_links(pair, 
     ]
 
 
-async def test_no_card_for_other_content_oversized_pages_or_refused_addresses(start, pages):
+async def test_a_late_card_is_streamed_and_bad_pages_give_none(start, pages, http):
     a = await start("a")
     guarded = await start(
         "guarded", settings={"federation": {"allow_private_addresses": False, "allow_http": True}}
@@ -149,6 +150,23 @@ async def test_no_card_for_other_content_oversized_pages_or_refused_addresses(st
     await a.create_user("alice")
     await guarded.create_user("gina")
     alice, gina = await login(a, "alice"), await login(guarded, "gina")
+
+    # The card comes after the post: apps hear it as a status.update.
+    socket = await http.ws_connect(
+        f"ws://{a.config.server.domain}/api/v1/streaming",
+        params={"access_token": alice.access_token, "stream": "public:local"},
+    )
+    await asyncio.sleep(0.2)  # let the subscription settle
+    posted = await sync(alice.status_post, f"read {pages.base}/article")
+    events = []
+    while not events or events[-1]["event"] != "status.update":
+        events.append(await asyncio.wait_for(socket.receive_json(), 10.0))
+    await socket.close()
+    assert events[0]["event"] == "update"
+    updated = json.loads(events[-1]["payload"])
+    assert updated["id"] == posted["id"] and updated["card"]["title"] == "Tide tables & you"
+
+    # Not HTML, too large, or on an address the guard refuses: no card, no crash.
     image = await sync(alice.status_post, f"a picture {pages.base}/tide.png")
     huge = await sync(alice.status_post, f"a long read {pages.base}/huge")
     refused = await sync(gina.status_post, f"from inside {pages.base}/article")
@@ -156,8 +174,8 @@ async def test_no_card_for_other_content_oversized_pages_or_refused_addresses(st
     assert (await sync(alice.status, image["id"]))["card"] is None
     assert (await sync(alice.status, huge["id"]))["card"] is None
     assert (await sync(gina.status, refused["id"]))["card"] is None
-    assert sorted(pages.asked) == ["huge", "tide.png"]  # the guarded server never asked
-    assert await sync(alice.trending_links) == []
+    assert sorted(pages.asked) == ["article", "huge", "tide.png"]  # the guarded one never asked
+    assert (await sync(gina.status, refused["id"]))["content"]  # the post itself is fine
     # Nothing was left to retry: these are answers, not failures.
     for instance in (a, guarded):
         assert await instance.ctx.store.next_job_due(["status.card"]) is None
