@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from fedchirp.localnet import settle
-from fedchirp.services.link_cards import MAX_PAGE_BYTES
+from fedchirp.services.link_cards import MAX_PAGE_BYTES, SPREAD_SECONDS
 from tests.stubs import StubServer
 from tests.test_mastodon_api import follow_remote, login, sync
 
@@ -99,11 +99,15 @@ async def test_cards_on_both_servers_follow_edits_and_rank_trending_links(pair, 
     assert card["html"] == "" and card["embed_url"] == "" and card["blurhash"] is None
     assert "tide.png" not in pages.asked
 
-    # The follower's server fetched the page itself, and shows it on the home timeline.
+    # The follower's server fetches the page itself within a minute (not at once, with
+    # every other server), and shows it on the home timeline.
     await settle(a, b)
     home = await sync(bob.timeline_home)
-    assert [s["uri"] for s in home] == [posted["uri"]]
-    assert home[0]["card"]["title"] == "Tide tables & you"
+    assert [s["uri"] for s in home] == [posted["uri"]] and home[0]["card"] is None
+    moved = b.ctx.jobs.clock() + SPREAD_SECONDS
+    b.ctx.jobs.clock = lambda: moved
+    await settle(b)
+    assert (await sync(bob.timeline_home))[0]["card"]["title"] == "Tide tables & you"
 
     # An edit to another link changes the card; an edit to no link takes it away.
     await sync(alice.status_update, posted["id"], f"now {pages.base}/video")

@@ -7,6 +7,7 @@ says about itself (federation/opengraph.py) and keeps it as the card of that URL
 shared by every post that links it and fetched again once stale. The post then shows
 the card, and apps watching the stream hear a status.update. Posting never waits on
 another site; a page that cannot be reached just now is tried again with backoff.
+Links of posts from other servers are fetched at a random moment of the next minute.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import random
 from typing import Any
 
 from fedchirp.federation.http import FetchError
@@ -30,6 +32,7 @@ CARD_QUEUE = "status.card"
 CARD_RETRY = Retry(base_seconds=60.0, max_seconds=3600.0, attempts=3)
 MAX_PAGE_BYTES = 1024 * 1024  # as Mastodon's body_with_limit
 STALE_SECONDS = 7 * 86400  # a card older than this is fetched again when next linked
+SPREAD_SECONDS = 60.0  # remote posts' links are fetched within this long
 
 
 def register_jobs(ctx: Context) -> None:
@@ -54,7 +57,12 @@ async def queue_card(ctx: Context, status: Status, previous_content: str | None 
     # One lane per link: posts linking the same page (a link going round) are done one
     # after another, so the page is fetched once and the others find its card.
     lane = f"card {link or status.id}"
-    await ctx.jobs.enqueue(CARD_QUEUE, str(status.id), {"status_id": status.id}, lane=lane)
+    # A post from elsewhere reached every server its author's followers are on at
+    # once: as Mastodon does, each fetches within the next minute, not all together.
+    run_at = None if status.local else ctx.jobs.clock() + random.uniform(1, SPREAD_SECONDS)
+    await ctx.jobs.enqueue(
+        CARD_QUEUE, str(status.id), {"status_id": status.id}, lane=lane, run_at=run_at
+    )
 
 
 async def fetch_card(ctx: Context, payload: dict[str, Any]) -> None:
