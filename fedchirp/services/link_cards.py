@@ -78,9 +78,9 @@ async def fetch_card(ctx: Context, payload: dict[str, Any]) -> None:
         return
     async with ctx.store.atomic():
         if card is None:
-            await ctx.store.detach_preview_card(status.id)
+            await ctx.store.preview_card_detach(status.id)
         else:
-            await ctx.store.attach_preview_card(
+            await ctx.store.preview_card_attach(
                 status.id, card.id, status.account_id, status.visibility == "public",
                 status.created_at,
             )  # fmt: skip
@@ -103,7 +103,7 @@ async def _card_for(ctx: Context, url: str) -> PreviewCard | None:
     if details is None:
         return kept  # a stale card is better than none while its page is away
     values = dataclasses.asdict(details) | {"url": url, "fetched_at": ctx.jobs.clock()}
-    return await ctx.store.save_preview_card(values)
+    return await ctx.store.preview_card_save(values)
 
 
 async def _fetch(ctx: Context, url: str) -> LinkDetails | None:

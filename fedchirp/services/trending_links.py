@@ -36,7 +36,7 @@ def _days() -> list[datetime]:
 async def trending_links(ctx: Context, limit: int, offset: int) -> list[TrendingLink]:
     days = _days()
     since = to_iso(days[-1])
-    shares = await ctx.store.trending_preview_cards(since, limit, offset)
+    shares = await ctx.store.preview_cards_trending(since, limit, offset)
     daily = await ctx.store.preview_card_daily_shares([s.card.id for s in shares], since)
     return [
         TrendingLink(

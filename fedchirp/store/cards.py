@@ -89,7 +89,7 @@ class PreviewCardQueries(Queries):
     async def preview_card_by_url(self, url: str) -> PreviewCard | None:
         return _card(await self.db.one(select(preview_cards).where(preview_cards.c.url == url)))
 
-    async def save_preview_card(self, values: dict[str, Any]) -> PreviewCard:
+    async def preview_card_save(self, values: dict[str, Any]) -> PreviewCard:
         """Write the card of values["url"], new or refreshed; the card as stored."""
         async with self.db.atomic():
             await self.db.write(
@@ -102,7 +102,7 @@ class PreviewCardQueries(Queries):
     async def preview_card_of_status(self, status_id: int) -> PreviewCard | None:
         return (await self.db.read(cards_read([status_id]))).get(status_id)
 
-    async def attach_preview_card(
+    async def preview_card_attach(
         self, status_id: int, card_id: int, account_id: int, public: bool, created_at: str
     ) -> None:
         """Make card_id the card the status shows (in place of any other)."""
@@ -119,12 +119,12 @@ class PreviewCardQueries(Queries):
             )
         )
 
-    async def detach_preview_card(self, status_id: int) -> None:
+    async def preview_card_detach(self, status_id: int) -> None:
         await self.db.write(
             delete(status_preview_cards).where(status_preview_cards.c.status_id == status_id)
         )
 
-    async def trending_preview_cards(self, since: str, limit: int, offset: int) -> list[CardShare]:
+    async def preview_cards_trending(self, since: str, limit: int, offset: int) -> list[CardShare]:
         """Cards of public posts made since then, most accounts sharing them first
         (then most posts, then the latest share); cards without a title are left out."""
         shares = (
