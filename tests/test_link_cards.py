@@ -174,7 +174,9 @@ async def test_a_late_card_is_streamed_and_bad_pages_give_none(start, pages, htt
     image = await sync(alice.status_post, f"a picture {pages.base}/tide.png")
     huge = await sync(alice.status_post, f"a long read {pages.base}/huge")
     refused = await sync(gina.status_post, f"from inside {pages.base}/article")
+    own = await sync(alice.status_post, f"my profile {a.base_url}/@alice")  # not previewed
     await settle(a, guarded)
+    assert (await sync(alice.status, own["id"]))["card"] is None
     assert (await sync(alice.status, image["id"]))["card"] is None
     assert (await sync(alice.status, huge["id"]))["card"] is None
     assert (await sync(gina.status, refused["id"]))["card"] is None
