@@ -16,6 +16,7 @@ from fedchirp.federation.resolver import Resolver
 from fedchirp.media_storage import open_media_storage
 from fedchirp.services import (
     inbox,
+    link_cards,
     poll_jobs,
     push_delivery,
     refreshes,
@@ -159,6 +160,7 @@ async def instance_context(
             poll_jobs.register_jobs(ctx)
             refreshes.register_jobs(ctx)  # and the resolver queues stale actors' refreshes
             relme.register_jobs(ctx)
+            link_cards.register_jobs(ctx)
             push_delivery.register_jobs(ctx)
             yield ctx
     finally:

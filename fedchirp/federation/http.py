@@ -22,6 +22,7 @@ ACTIVITY_JSON = "application/activity+json"
 LD_JSON_AS2 = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 ACCEPT_ACTIVITY = f"{ACTIVITY_JSON}, {LD_JSON_AS2}"
 MAX_REDIRECTS = 3
+HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 class FetchError(Exception):
@@ -84,6 +85,17 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, (parsedate_to_datetime(value) - utcnow()).total_seconds())
     except (TypeError, ValueError):
         return None
+
+
+async def _read_up_to(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body's first limit bytes (one read may return less than is coming)."""
+    body = b""
+    while len(body) < limit:
+        chunk = await resp.content.read(limit - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return body
 
 
 class HttpClient:
@@ -157,9 +169,10 @@ class HttpClient:
             return url, document
         raise FetchError(f"GET {url}: too many redirects")
 
-    async def get_page(self, url: str, max_bytes: int) -> tuple[str, str]:
+    async def get_page(self, url: str, max_bytes: int, html_only: bool = False) -> tuple[str, str]:
         """GET a web page (unsigned; redirects followed, each hop through the SSRF guard);
-        return (final url, its text, of which at most max_bytes are read)."""
+        return (final url, its text, of which at most max_bytes are read). With
+        html_only, anything not served as HTML, or longer than max_bytes, is refused."""
         for _hop in range(MAX_REDIRECTS + 1):
             self.check_url(url)
             try:
@@ -171,7 +184,11 @@ class HttpClient:
                         continue
                     if resp.status != 200:
                         raise FetchError(f"GET {url} answered {resp.status}", resp.status)
-                    body = await resp.content.read(max_bytes)
+                    if html_only and resp.content_type not in HTML_TYPES:
+                        raise FetchError(f"GET {url} is {resp.content_type!r}, not HTML")
+                    body = await _read_up_to(resp, max_bytes + int(html_only))
+                    if len(body) > max_bytes:
+                        raise FetchError(f"{url} is larger than {max_bytes} bytes")
                     charset = resp.charset or "utf-8"
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 raise FetchError(

@@ -17,6 +17,7 @@ from fedchirp.services import (
     conversations,
     emojis,
     history,
+    link_cards,
     media,
     polls,
     streaming,
@@ -164,6 +165,7 @@ async def create_status(
             await notify(ctx, mentioned, "mention", author, status)
             await conversations.file_status(ctx, status)
             await _federate_create(ctx, author, status)
+            await link_cards.queue_card(ctx, status)
             await streaming.announce(ctx, "status", status.id)
     except MediaUnavailable as exc:  # attached elsewhere meanwhile
         raise Invalid(str(exc)) from exc
@@ -226,6 +228,7 @@ async def edit_status(
         await streaming.announce(ctx, "status.update", status.id)
         updated = await ctx.store.get_status(status.id)
         assert updated is not None
+        await link_cards.queue_card(ctx, updated, previous_content=status.content)
         note = await note_document(ctx, updated, author, recipients)
         inboxes = await audience.status_inboxes(ctx, author, updated, recipients.all)
         await ctx.delivery.enqueue(

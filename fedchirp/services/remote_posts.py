@@ -3,12 +3,22 @@ their author edits them. services/posting.py makes ours."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from fedchirp import html
 from fedchirp.clock import to_iso, utcnow
 from fedchirp.federation.vocab import Note
-from fedchirp.services import audience, conversations, emojis, history, media, polls, streaming
+from fedchirp.services import (
+    audience,
+    conversations,
+    emojis,
+    history,
+    link_cards,
+    media,
+    polls,
+    streaming,
+)
 from fedchirp.services.context import Context
 from fedchirp.services.notifications import notify
 from fedchirp.services.posting import MAX_SPOILER
@@ -57,6 +67,7 @@ async def store_remote_note(ctx: Context, note: Note, author: Account) -> Status
         mentioned = [a for a, mentioned in recipients if mentioned]
         await notify(ctx, mentioned, "mention", author, status)
         await conversations.file_status(ctx, status, note.mentions)
+        await link_cards.queue_card(ctx, status)
         await streaming.announce(ctx, "status", status.id)
     return status
 
@@ -77,6 +88,8 @@ async def update_remote_note(ctx: Context, note: Note, status: Status) -> None:
             status.id, **changed | {"sensitive": int(note.sensitive)}, edited_at=edited_at
         )
         await ctx.store.replace_tags(status.id, note.hashtags)
+        edited = dataclasses.replace(status, content=changed["content"])
+        await link_cards.queue_card(ctx, edited, previous_content=status.content)
         await streaming.announce(ctx, "status.update", status.id)
 
 

@@ -15,6 +15,7 @@ from fedchirp.store.analytics import AnalyticsQueries
 from fedchirp.store.announcements import AnnouncementQueries
 from fedchirp.store.blocks import BlockQueries
 from fedchirp.store.bookmarks import BookmarkQueries
+from fedchirp.store.cards import PreviewCardQueries
 from fedchirp.store.circles import CircleQueries
 from fedchirp.store.conversations import ConversationQueries
 from fedchirp.store.counters import CounterQueries
@@ -80,6 +81,7 @@ class Store(
     OAuthQueries,
     PageQueries,
     PostExtraQueries,
+    PreviewCardQueries,
     PollQueries,
     ReportQueries,
     ProfileQueries,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from fedchirp.store.cards import PreviewCard
     from fedchirp.store.polls import Poll  # its record lives with its queries
 
 VISIBILITIES = ("public", "unlisted", "private", "direct", "limited")
@@ -304,6 +305,7 @@ class PageDetails:
     mentions: dict[int, list[Account]]
     polls: dict[int, Poll]
     poll_choices: dict[int, list[int]]  # the viewer's, by poll
+    cards: dict[int, PreviewCard] = field(default_factory=dict)  # link previews, by status
 
 
 @dataclass(frozen=True)

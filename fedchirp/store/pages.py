@@ -1,12 +1,13 @@
 """One trip for everything a page of statuses shows (store/readers.py): authors and their
-counters, the viewer's likes and boosts, tags, media, counters, mentions and polls
-with the viewer's choices."""
+counters, the viewer's likes and boosts, tags, media, counters, mentions, polls
+with the viewer's choices, and link preview cards."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from fedchirp.store.accounts import accounts_read
+from fedchirp.store.cards import cards_read
 from fedchirp.store.counters import account_stats_read, status_stats_read
 from fedchirp.store.db import Queries
 from fedchirp.store.interactions import viewer_flags_read
@@ -29,12 +30,13 @@ class PageQueries(Queries):
             status_stats_read(ids),
             mentions_read(ids),
             polls_read(ids),
+            cards_read(ids),
         ]
         if viewer_id is not None:
             reads += [viewer_flags_read(viewer_id, ids), choices_read(ids, viewer_id)]
         found = await self.db.read_many(reads)
-        flags, choices = found[7:9] if viewer_id is not None else ({}, {})
-        accounts, stats, tags, media, counters, mentions, polls = found[:7]
+        flags, choices = found[8:10] if viewer_id is not None else ({}, {})
+        accounts, stats, tags, media, counters, mentions, polls, cards = found[:8]
         return PageDetails(
-            accounts, stats, flags, tags, media, counters, mentions, polls, choices
+            accounts, stats, flags, tags, media, counters, mentions, polls, choices, cards
         )

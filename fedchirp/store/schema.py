@@ -305,6 +305,10 @@ from fedchirp.store.conversation_tables import (  # noqa: E402 - the same metada
     account_conversations,
     conversation_statuses,
 )
+from fedchirp.store.card_tables import (  # noqa: E402 - the same metadata
+    preview_cards,
+    status_preview_cards,
+)
 from fedchirp.store.emoji_tables import custom_emojis  # noqa: E402 - the same metadata
 from fedchirp.store.filter_tables import (  # noqa: E402 - the same metadata, filled here too
     filter_keywords,
@@ -371,12 +375,14 @@ __all__ = [
     "oauth_tokens",
     "poll_votes",
     "polls",
+    "preview_cards",
     "rate_limits",
     "reports",
     "rules",
     "scheduled_statuses",
     "status_edits",
     "status_pins",
+    "status_preview_cards",
     "web_push_subscriptions",
     "web_sessions",
 ]

@@ -11,6 +11,7 @@ from fedchirp.web.api import (
     announcements,
     blocks,
     bookmarks,
+    cards,
     circles,
     conversations,
     featured_tags,
@@ -60,4 +61,5 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     conversations.routes,
     announcements.routes,
     featured_tags.routes,
+    cards.routes,
 ]

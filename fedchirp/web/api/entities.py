@@ -23,6 +23,7 @@ from fedchirp.store.models import (
     Status,
     StatusStats,
 )
+from fedchirp.web.api.cards import card_entity
 from fedchirp.web.api.emoji_entities import EmojiLookup, keys
 from fedchirp.web.api.filter_entities import apply_filters
 from fedchirp.web.api.polls import poll_entities
@@ -54,6 +55,7 @@ class Renderer:
         self._account_stats: dict[int, AccountStats] = {}
         self.emojis = EmojiLookup(ctx)
         self._polls: dict[int, dict[str, Any]] = {}
+        self._cards: dict[int, dict[str, Any] | None] = {}
 
     # -- accounts ------------------------------------------------------------
 
@@ -222,7 +224,7 @@ class Renderer:
             ),
             "reblog": reblog,
             "poll": self._polls.get(status.id),
-            "card": None,
+            "card": self._cards.get(status.id),
             "language": status.language,
             "text": None,
             "favourited": "favourited" in mine,
@@ -253,6 +255,7 @@ class Renderer:
         self._account_stats.update(page.account_stats)
         self._mentions.update(page.mentions)
         self._polls.update(poll_entities(self.viewer, page.polls, page.poll_choices))
+        self._cards.update({i: card_entity(card) for i, card in page.cards.items()})
         return page.authors, page.viewer_flags
 
     def _tag_entities(self, status: Status) -> list[dict[str, str]]:

@@ -13,7 +13,7 @@ from fedchirp.services import instance, polls, push
 from fedchirp.services import search as search_service
 from fedchirp.web.api.auth import optional_user, require_user
 from fedchirp.web.api.entities import DEFAULT_AVATAR_PATH, DEFAULT_HEADER_PATH, Renderer
-from fedchirp.web.api.params import flag
+from fedchirp.web.api.params import flag, number
 from fedchirp.web.api.registrations import registrations_v1, registrations_v2, rule_entities
 from fedchirp.web.errors import ApiError
 from fedchirp.web.state import ctx_of
@@ -147,7 +147,7 @@ async def search(request: web.Request) -> web.Response:
     kind = params.get("type") or None
     if kind not in (None, "accounts", "statuses", "hashtags"):
         raise ApiError(422, "type must be accounts, statuses or hashtags")
-    limit = _number(params, "limit", 20, 1, 40)
+    limit = number(params, "limit", 20, 1, 40)
     found = await search_service.search(
         ctx, viewer, params.get("q", ""), kind, flag(params, "resolve"), limit
     )
@@ -166,22 +166,14 @@ async def search_accounts(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     viewer = await require_user(request, "read:accounts")
     params = dict(request.query)
-    limit = _number(params, "limit", 40, 1, 80)
-    offset = _number(params, "offset", 0, 0, 10_000)
+    limit = number(params, "limit", 40, 1, 80)
+    offset = number(params, "offset", 0, 0, 10_000)
     found = await search_service.search_accounts(
         ctx, viewer, params.get("q", ""), flag(params, "resolve"), limit, offset,
         following=flag(params, "following"),
     )
     renderer = Renderer(ctx, viewer)
     return web.json_response([await renderer.account(account) for account in found])
-
-
-def _number(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
-    """A whole-number parameter, clamped to [low, high] as Mastodon clamps limits."""
-    try:
-        return min(max(int(params.get(name, default)), low), high)
-    except ValueError:
-        raise ApiError(422, f"{name} must be a number") from None
 
 
 def _png(body: bytes) -> web.Response:
