@@ -318,6 +318,9 @@ from fedchirp.store.post_extras_tables import (  # noqa: E402 - the same metadat
     status_pins,
 )
 from fedchirp.store.push_tables import web_push_subscriptions  # noqa: E402 - the same metadata
+from fedchirp.store.suggestion_tables import (  # noqa: E402 - the same metadata
+    suggestion_dismissals,
+)
 from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, filled here too
     deliveries,
     host_failures,
@@ -361,6 +364,7 @@ __all__ = [
     "scheduled_statuses",
     "status_edits",
     "status_pins",
+    "suggestion_dismissals",
     "web_push_subscriptions",
     "web_sessions",
 ]

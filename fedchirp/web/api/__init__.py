@@ -25,8 +25,10 @@ from fedchirp.web.api import (
     status_extras,
     statuses,
     streaming,
+    suggestions,
     tags,
     timelines,
+    trends,
 )
 
 ROUTE_TABLES: list[web.RouteTableDef] = [
@@ -54,4 +56,6 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     status_extras.routes,
     instance_extras.routes,
     polls.routes,
+    trends.routes,
+    suggestions.routes,
 ]
