@@ -1,14 +1,15 @@
 """What trends are computed from: hashtag use and engagement in recent public posts.
 
-Both reads are aggregates over an id range: status ids are time-ordered (store/ids.py),
-so "since this moment" is a range of the statuses and status_tags primary keys (and of
-the favourites, boost and reply indexes), whatever the size of the tables. The scoring
-(decay, ranking) is services/trends.py's.
+Both aggregates read an id range: status ids are time-ordered (store/ids.py), so
+"since this moment" is a range of the status_tags and statuses primary keys (and of the
+favourites, boost and reply indexes), whatever the size of the tables. The scoring
+(decay, ranking) and a minute's cache are services/trends.py's.
 
 What may trend, as Mastodon has it: public posts (not boosts) of discoverable accounts
 that moderation shows publicly (store/moderation.py shown_publicly: neither suspended nor
-silenced); for a signed-in viewer, not those of accounts they block, are blocked by,
-mute, or whose domain they block (store/visibility.py).
+silenced). The aggregates are the same for everyone; what a viewer must not see (authors
+they block, are blocked by, mute, or whose domain they block: store/visibility.py), and
+authors moderated since, are taken out per request (trend_hidden_authors).
 """
 
 from __future__ import annotations
@@ -17,17 +18,19 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, literal_column, select, union
+from sqlalchemy import Integer, bindparam, exists, func, literal_column, or_, select, union
 from sqlalchemy.sql import ColumnElement
 
 from fedchirp.store.db import Queries
 from fedchirp.store.ids import SEQUENCE_BITS
 from fedchirp.store.moderation import shown_publicly
+from fedchirp.store.query import Prepared, ids_param, prepared
 from fedchirp.store.schema import accounts, favourites, followed_tags, status_tags, statuses
-from fedchirp.store.visibility import not_blocked, not_muted
+from fedchirp.store.visibility import hidden_account, muted
 
-# Ids of one UTC day: a status's day is its id divided by this (written into the SQL, so
-# the same expression appears in SELECT and GROUP BY on PostgreSQL).
+# Ids of one UTC day: a status's day is its id divided by this, in integer division on
+# both databases (written into the SQL, so SELECT and GROUP BY hold the same expression
+# on PostgreSQL).
 IDS_PER_DAY = 86_400_000 << SEQUENCE_BITS
 
 
@@ -50,23 +53,40 @@ class Engagement:
     accounts: int
 
 
-def trendable(viewer_id: int | None) -> list[ColumnElement[bool]]:
-    """Conditions on statuses rows that may trend, for this viewer (None: anonymous)."""
-    conditions = [
+def trendable() -> list[ColumnElement[bool]]:
+    """Conditions on statuses rows that may trend, for anyone."""
+    return [
         statuses.c.visibility == "public",
         statuses.c.reblog_of_id.is_(None),
         shown_publicly(),
         exists().where(accounts.c.id == statuses.c.account_id, accounts.c.discoverable == 1),
     ]
-    if viewer_id is not None:
-        conditions += [not_blocked(viewer_id), not_muted(viewer_id, time.time())]
-    return conditions
+
+
+@prepared
+def _hidden_authors(anonymous: bool) -> Prepared:
+    """Of the accounts in ids, those whose posts may not trend now (the rule of
+    trendable() on accounts) or, for a viewer, that a block (either way), a domain
+    block or a live mute separates from the viewer."""
+    hidden = or_(
+        accounts.c.discoverable == 0,
+        accounts.c.suspended_at.is_not(None),
+        accounts.c.silenced_at.is_not(None),
+    )
+    if not anonymous:
+        viewer = bindparam("viewer")
+        hidden = or_(
+            hidden,
+            hidden_account(viewer, accounts.c.id),
+            muted(viewer, accounts.c.id, bindparam("now")),
+        )
+    return Prepared(select(accounts.c.id).where(accounts.c.id.in_(ids_param()), hidden))
 
 
 class TrendQueries(Queries):
-    async def trend_tag_uses(self, since_id: int, viewer_id: int | None) -> list[TagUse]:
+    async def trend_tag_uses(self, since_id: int) -> list[TagUse]:
         """Per hashtag, account and day: the trendable posts since since_id using it."""
-        day = statuses.c.id // literal_column(str(IDS_PER_DAY))
+        day = statuses.c.id.op("/", return_type=Integer)(literal_column(str(IDS_PER_DAY)))
         statement = (
             select(
                 status_tags.c.tag,
@@ -76,14 +96,12 @@ class TrendQueries(Queries):
                 func.max(statuses.c.id).label("last_status_id"),
             )
             .select_from(status_tags.join(statuses, statuses.c.id == status_tags.c.status_id))
-            .where(status_tags.c.status_id >= since_id, *trendable(viewer_id))
+            .where(status_tags.c.status_id >= since_id, *trendable())
             .group_by(status_tags.c.tag, statuses.c.account_id, day)
         )
         return [TagUse(**row) for row in await self.db.all(statement)]
 
-    async def trend_status_engagement(
-        self, since_id: int, viewer_id: int | None
-    ) -> list[Engagement]:
+    async def trend_status_engagement(self, since_id: int) -> list[Engagement]:
         """Trendable posts since since_id (not replies, nothing behind a warning) that
         accounts other than their author liked, boosted or answered; each account once."""
         boosts = statuses.alias("trend_boosts")
@@ -100,24 +118,37 @@ class TrendQueries(Queries):
             ),
         ).subquery("engaged")
         engager = accounts.alias("trend_engager")
+        # The engagement drives the read; each post is one key lookup (joined instead,
+        # SQLite scanned the engagement once per post of the window).
+        trending_post = exists().where(
+            statuses.c.id == engaged.c.status_id,
+            statuses.c.account_id != engaged.c.account_id,
+            statuses.c.in_reply_to_id.is_(None),
+            statuses.c.in_reply_to_uri.is_(None),
+            statuses.c.sensitive == 0,
+            statuses.c.spoiler_text == "",
+            *trendable(),
+        )
         statement = (
-            select(statuses.c.id.label("status_id"), func.count().label("accounts"))
-            .select_from(engaged.join(statuses, statuses.c.id == engaged.c.status_id))
+            select(engaged.c.status_id, func.count().label("accounts"))
             .where(
-                engaged.c.account_id != statuses.c.account_id,
+                trending_post,
                 exists().where(
                     engager.c.id == engaged.c.account_id, engager.c.suspended_at.is_(None)
                 ),
-                statuses.c.id >= since_id,
-                statuses.c.in_reply_to_id.is_(None),
-                statuses.c.in_reply_to_uri.is_(None),
-                statuses.c.sensitive == 0,
-                statuses.c.spoiler_text == "",
-                *trendable(viewer_id),
             )
-            .group_by(statuses.c.id)
+            .group_by(engaged.c.status_id)
         )
         return [Engagement(**row) for row in await self.db.all(statement)]
+
+    async def trend_hidden_authors(
+        self, viewer_id: int | None, author_ids: Iterable[int]
+    ) -> set[int]:
+        """Which of these authors' posts may not trend for the viewer (None: anonymous)
+        now: see _hidden_authors."""
+        params = {"ids": list(set(author_ids)), "viewer": viewer_id, "now": time.time()}
+        rows = await self.db.fetch(_hidden_authors(viewer_id is None), params)
+        return {row["id"] for row in rows}
 
     async def trend_followed_tags(self, account_id: int, tags: Iterable[str]) -> set[str]:
         """Which of these hashtags the account follows."""
