@@ -34,7 +34,6 @@ from fedchirp.store.schema import (
 from fedchirp.store.visibility import hidden_account, muted
 
 Scores = dict[int, int]
-SCORE = func.count().label("score")
 
 
 def suggestable(viewer_id: int, candidate: ColumnElement[Any]) -> ColumnElement[bool]:
@@ -66,18 +65,17 @@ class SuggestionQueries(Queries):
     async def suggestion_friends_of_friends(self, viewer_id: int, limit: int) -> Scores:
         """Candidates followed by the viewer's followees: how many of them follow each."""
         mine, theirs = follows.alias("mine"), follows.alias("theirs")
-        statement = (
-            select(theirs.c.followee_id.label("id"), SCORE)
+        counted = (
+            select(theirs.c.followee_id.label("id"), func.count().label("score"))
             .select_from(mine.join(theirs, theirs.c.follower_id == mine.c.followee_id))
             .where(
                 mine.c.follower_id == viewer_id,
                 mine.c.state == "accepted",
                 theirs.c.state == "accepted",
-                suggestable(viewer_id, theirs.c.followee_id),
             )
             .group_by(theirs.c.followee_id)
         )
-        return await self._suggestion_scores(statement, limit)
+        return await self._suggestion_scores(viewer_id, counted, limit)
 
     async def suggestion_interactions(
         self, viewer_id: int, since_id: int, since_iso: str, limit: int
@@ -100,12 +98,8 @@ class SuggestionQueries(Queries):
                 mine.c.in_reply_to_account_id.is_not(None),
             ),
         ).subquery("authors")
-        statement = (
-            select(authors.c.id, SCORE)
-            .where(suggestable(viewer_id, authors.c.id))
-            .group_by(authors.c.id)
-        )
-        return await self._suggestion_scores(statement, limit)
+        counted = select(authors.c.id, func.count().label("score")).group_by(authors.c.id)
+        return await self._suggestion_scores(viewer_id, counted, limit)
 
     async def suggestion_most_followed(self, viewer_id: int, limit: int) -> Scores:
         """Local accounts with followers, by how many."""
@@ -122,9 +116,17 @@ class SuggestionQueries(Queries):
         rows = await self.db.all(statement)
         return {row["id"]: row["followers_count"] for row in rows}
 
-    async def _suggestion_scores(self, statement: Select[Any], limit: int) -> Scores:
-        rows = await self.db.all(statement.order_by(SCORE.desc(), "id").limit(limit))
-        return {row["id"]: row["score"] for row in rows}
+    async def _suggestion_scores(self, viewer_id: int, counted: Select[Any], limit: int) -> Scores:
+        """The best-counted candidates (id, score) that may be suggested: counted first,
+        so each candidate is checked once, not once per row that counts it."""
+        found = counted.subquery("counted")
+        statement = (
+            select(found.c.id, found.c.score)
+            .where(suggestable(viewer_id, found.c.id))
+            .order_by(found.c.score.desc(), found.c.id)
+            .limit(limit)
+        )
+        return {row["id"]: row["score"] for row in await self.db.all(statement)}
 
     async def suggestion_dismiss(self, viewer_id: int, target_id: int) -> None:
         """Never suggest the target to the viewer again (dismissing twice changes nothing)."""
