@@ -19,6 +19,7 @@ from fedchirp.config_checks import check_port as _check_port
 from fedchirp.config_checks import check_positive as _check_positive
 from fedchirp.config_limits import LIMITS_HELP, LimitsConfig
 from fedchirp.config_registrations import REGISTRATIONS_HELP, RegistrationsConfig
+from fedchirp.config_trends import TRENDS_HELP, TrendsConfig
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,7 @@ class Config:
     jobs: JobsConfig = field(default_factory=JobsConfig)
     registrations: RegistrationsConfig = field(default_factory=RegistrationsConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    trends: TrendsConfig = field(default_factory=TrendsConfig)
     base_dir: Path = field(default_factory=Path.cwd)  # where relative paths start
 
     @property
@@ -270,6 +272,7 @@ _SECTIONS: dict[str, type] = {
     "jobs": JobsConfig,
     "registrations": RegistrationsConfig,
     "limits": LimitsConfig,
+    "trends": TrendsConfig,
 }
 
 
@@ -361,9 +364,9 @@ _HELP = {
     "jobs.concurrency": "jobs (incoming activities, scheduled posts, refreshes) run at once",
     "jobs.lease_seconds": "a job whose worker died is taken up again after this long",
     **REGISTRATIONS_HELP,
+    **LIMITS_HELP,
+    **TRENDS_HELP,
 }
-
-_HELP.update(LIMITS_HELP)
 
 
 def _toml_value(value: object) -> str:
@@ -393,8 +396,5 @@ def render_toml(config: Config | None = None) -> str:
 
 def replace(config: Config, **sections: dict[str, Any]) -> Config:
     """A copy of config with some settings changed, e.g. replace(c, server={"name": "x"})."""
-    changed = {
-        name: dataclasses.replace(getattr(config, name), **values)
-        for name, values in sections.items()
-    }
+    changed = {n: dataclasses.replace(getattr(config, n), **v) for n, v in sections.items()}
     return dataclasses.replace(config, **changed).check()

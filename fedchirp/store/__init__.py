@@ -51,7 +51,9 @@ from fedchirp.store.settings import SettingQueries
 from fedchirp.store.signals import SignalQueries
 from fedchirp.store.signup import SignupQueries
 from fedchirp.store.statuses import StatusQueries
+from fedchirp.store.suggestions import SuggestionQueries
 from fedchirp.store.timelines import TimelineQueries
+from fedchirp.store.trends import TrendQueries
 
 
 class Store(
@@ -93,7 +95,9 @@ class Store(
     SignalQueries,
     SignupQueries,
     StatusQueries,
+    SuggestionQueries,
     TimelineQueries,
+    TrendQueries,
 ):
     """All persistence for one instance. Methods speak in records, never in JSON."""
 

@@ -301,13 +301,13 @@ from fedchirp.store.app_tables import (  # noqa: E402 - the same metadata
     followed_tags,
     markers,
 )
-from fedchirp.store.conversation_tables import (  # noqa: E402 - the same metadata
-    account_conversations,
-    conversation_statuses,
-)
 from fedchirp.store.card_tables import (  # noqa: E402 - the same metadata
     preview_cards,
     status_preview_cards,
+)
+from fedchirp.store.conversation_tables import (  # noqa: E402 - the same metadata
+    account_conversations,
+    conversation_statuses,
 )
 from fedchirp.store.emoji_tables import custom_emojis  # noqa: E402 - the same metadata
 from fedchirp.store.filter_tables import (  # noqa: E402 - the same metadata, filled here too
@@ -332,6 +332,9 @@ from fedchirp.store.post_extras_tables import (  # noqa: E402 - the same metadat
     status_pins,
 )
 from fedchirp.store.push_tables import web_push_subscriptions  # noqa: E402 - the same metadata
+from fedchirp.store.suggestion_tables import (  # noqa: E402 - the same metadata
+    suggestion_dismissals,
+)
 from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, filled here too
     deliveries,
     host_failures,
@@ -383,6 +386,7 @@ __all__ = [
     "status_edits",
     "status_pins",
     "status_preview_cards",
+    "suggestion_dismissals",
     "web_push_subscriptions",
     "web_sessions",
 ]

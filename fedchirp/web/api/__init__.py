@@ -29,8 +29,10 @@ from fedchirp.web.api import (
     status_extras,
     statuses,
     streaming,
+    suggestions,
     tags,
     timelines,
+    trends,
 )
 
 ROUTE_TABLES: list[web.RouteTableDef] = [
@@ -62,4 +64,6 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     announcements.routes,
     featured_tags.routes,
     cards.routes,
+    trends.routes,
+    suggestions.routes,
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -145,3 +146,11 @@ def paged_response(request: web.Request, body: Any, ids: list[int], page: Page) 
         links = [f'<{base}?{older}>; rel="next"', f'<{base}?{newer}>; rel="prev"']
         response.headers["Link"] = ", ".join(links)
     return response
+
+
+def number(params: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
+    """A whole-number parameter, clamped to [low, high] as Mastodon clamps limits."""
+    try:
+        return min(max(int(params.get(name, default)), low), high)
+    except (TypeError, ValueError):
+        raise ApiError(422, f"{name} must be a number") from None
