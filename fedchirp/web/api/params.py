@@ -99,14 +99,6 @@ def id_list(params: dict[str, Any], name: str) -> list[int]:
     return numbers  # type: ignore[return-value]
 
 
-def number(params: Any, name: str, default: int, low: int, high: int) -> int:
-    """A whole-number parameter, clamped to [low, high] as Mastodon clamps limits."""
-    try:
-        return min(max(int(params.get(name, default)), low), high)
-    except ValueError:
-        raise ApiError(422, f"{name} must be a number") from None
-
-
 def path_id(request: web.Request, name: str = "id") -> int:
     """The id in the path; 404 for one that no record can have."""
     number = id_from(request.match_info[name])
