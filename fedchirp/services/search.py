@@ -71,12 +71,15 @@ async def _shown(
 ) -> list[Account]:
     """The accounts a search may show: not suspended ones, nor the instance actor
     (services/reports.py); and, for names typed in part, none a block keeps apart from
-    the viewer (a handle still finds them, so the blocker can find them to unblock)."""
+    the viewer. A handle or a whole local username still finds them, as Mastodon's exact
+    match does, so the blocker can find them to unblock (`toot unblock NAME` searches)."""
     shown = [
         a for a in found if not moderation.is_suspended(a) and a.uri != ctx.urls.instance_actor
     ]
     if viewer is not None and not _looks_like_handle(query):
-        shown = await blocks.without_separated(ctx, viewer, shown)
+        kept = {a.id for a in await blocks.without_separated(ctx, viewer, shown)}
+        exact = query.lstrip("@").lower()
+        shown = [a for a in shown if a.id in kept or a.acct().lower() == exact]
     return shown
 
 
