@@ -5,7 +5,7 @@ temporary XDG_CONFIG_HOME. `toot login` prints the browser sign-in URL, built by
 own code (it asks for /oauth/authorize/ with a trailing slash); the test opens that URL
 as a browser would, signs in on our authorize page and types the code back into toot.
 Then toot's commands post a poll, bookmark, manage a list and read its timeline, follow
-hashtags, mute and block; each result is checked through our API as well.
+and look up hashtags, mute and block; each result is checked through our API as well.
 """
 
 from __future__ import annotations
@@ -148,6 +148,7 @@ async def test_toot_signs_in_and_its_commands_work(start, http, web, tmp_path):
     # Followed hashtags: a stranger's public #coffee post comes home while followed.
     assert (await toot.json("tags", "follow", "coffee"))["following"] is True
     assert [t["name"] for t in await toot.json("tags", "followed")] == ["coffee"]
+    assert (await toot.json("tags", "info", "#coffee"))["following"] is True  # found by search
     tagged = await carol.call("POST", "/api/v1/statuses", json={"status": "more #coffee"})
     home = await toot.json("timelines", "home", "--no-pager", "--no-clear")
     assert tagged["id"] in [s["id"] for s in home]

@@ -47,6 +47,7 @@ from fedchirp.store.settings import SettingQueries
 from fedchirp.store.signals import SignalQueries
 from fedchirp.store.signup import SignupQueries
 from fedchirp.store.statuses import StatusQueries
+from fedchirp.store.tag_search import TagSearchQueries
 from fedchirp.store.timelines import TimelineQueries
 
 
@@ -85,6 +86,7 @@ class Store(
     SignalQueries,
     SignupQueries,
     StatusQueries,
+    TagSearchQueries,
     TimelineQueries,
 ):
     """All persistence for one instance. Methods speak in records, never in JSON."""
