@@ -149,6 +149,12 @@ async def test_masto_js_signs_in_posts_and_streams_as_elk_does(start, http, node
     assert first["markers"]["home"]["lastReadId"] == seeded["bobs"]["id"]
     kinds = {(n["type"], n["account"]["acct"]) for n in first["notifications"]}
     assert kinds == {("follow", "bob"), ("mention", "bob")}
+    bob_id = first["notifications"][0]["account"]["id"]
+    # Asked with bob's id once per notification, it answers once.
+    relationships = [(r["id"], r["following"], r["followedBy"]) for r in first["relationships"]]
+    assert relationships == [(bob_id, True, True)]
+    assert first["pushSubscription"] == {"missing": 404}
+    assert [(t["name"], t["following"]) for t in first["search"]["hashtags"]] == [("tea", True)]
     assert seeded["bobs"]["id"] in [s["id"] for s in first["home"]]
     assert [t["name"] for t in first["followedTags"]] == ["tea"]
 

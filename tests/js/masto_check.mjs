@@ -59,10 +59,16 @@ async function signin() {
     scope: SCOPES,
   });
   const masto = createRestAPIClient({ url, accessToken: token.accessToken });
+  const notifications = await masto.v1.notifications.list({ limit: 30 });
+  // Elk asks for the push subscription at sign-in and takes a 404 for "none yet".
+  const pushSubscription = await masto.v1.push.subscription
+    .fetch()
+    .catch((error) => ({ missing: error.statusCode ?? null }));
   // What an app like Elk reads right after signing in.
   print({
     token,
     account: await masto.v1.accounts.verifyCredentials(),
+    pushSubscription,
     instanceV1: await masto.v1.instance.fetch(),
     instanceV2: await masto.v2.instance.fetch(),
     preferences: await masto.v1.preferences.fetch(),
@@ -70,9 +76,13 @@ async function signin() {
     filters: await masto.v2.filters.list(),
     lists: await masto.v1.lists.list(),
     markers: await masto.v1.markers.fetch({ timeline: ["home", "notifications"] }),
-    notifications: await masto.v1.notifications.list({ limit: 30 }),
+    notifications,
+    relationships: await masto.v1.accounts.relationships.fetch({
+      id: notifications.map((notification) => notification.account.id),
+    }),
     home: await masto.v1.timelines.home.list({ limit: 20 }),
     followedTags: await masto.v1.followedTags.list(),
+    search: await masto.v2.search.list({ q: "#tea", type: "hashtags" }),
   });
 }
 
