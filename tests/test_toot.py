@@ -1,11 +1,12 @@
 """toot, the command-line Mastodon client (PyPI `toot`), against a real FedChirp instance.
 
-toot runs as its users run it: `python -m toot ...` in a subprocess, its config file in a
-temporary XDG_CONFIG_HOME. `toot login` prints the browser sign-in URL, built by toot's
-own code (it asks for /oauth/authorize/ with a trailing slash); the test opens that URL
-as a browser would, signs in on our authorize page and types the code back into toot.
-Then toot's commands post a poll, bookmark, manage a list and read its timeline, follow
-and look up hashtags, mute and block; each result is checked through our API as well.
+toot runs as its users run it: `python -m toot ...` in a subprocess, its config file and
+cache in temporary XDG_CONFIG_HOME and XDG_CACHE_HOME folders. `toot login` prints the
+browser sign-in URL, built by toot's own code (it asks for /oauth/authorize/ with a
+trailing slash); the test opens that URL as a browser would, signs in on our authorize
+page and types the code back into toot. Then toot's commands post a poll, bookmark,
+manage a list and read its timeline, follow and look up hashtags, mute and block; each
+result is checked through our API as well.
 """
 
 from __future__ import annotations
@@ -30,11 +31,16 @@ WAIT = 60.0  # seconds one toot command may take
 class Toot:
     """toot's command line, with its config in a folder of the test's own."""
 
-    def __init__(self, config_home: Path) -> None:
-        self.env = {**os.environ, "XDG_CONFIG_HOME": str(config_home)}
+    def __init__(self, home: Path) -> None:
+        # Its config (tokens) and its cache (last post ids) stay out of the real home.
+        self.env = {
+            **os.environ,
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_CACHE_HOME": str(home / "cache"),
+        }
         for name in ("TOOT_TESTING", "TOOT_INSTANCE", "TOOT_DEBUG"):
             self.env.pop(name, None)
-        self.config_file = config_home / "toot" / "config.json"
+        self.config_file = home / "config" / "toot" / "config.json"
 
     async def start(self, *args: str) -> asyncio.subprocess.Process:
         return await asyncio.create_subprocess_exec(
@@ -105,7 +111,7 @@ async def test_toot_signs_in_and_its_commands_work(start, http, web, tmp_path):
     a = await start("a")
     for name in ("alice", "bob", "carol"):
         await a.create_user(name)
-    toot = Toot(tmp_path / "xdg")
+    toot = Toot(tmp_path / "toot")
     await _toot_login(toot, web, a.base_url, "alice")
     alice_acct = f"alice@{a.domain}"
     assert json.loads(toot.config_file.read_text())["active_user"] == alice_acct
