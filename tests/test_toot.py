@@ -5,8 +5,8 @@ cache in temporary XDG_CONFIG_HOME and XDG_CACHE_HOME folders. `toot login` prin
 browser sign-in URL, built by toot's own code (it asks for /oauth/authorize/ with a
 trailing slash); the test opens that URL as a browser would, signs in on our authorize
 page and types the code back into toot. Then toot's commands post a poll, bookmark,
-manage a list and read its timeline, follow and look up hashtags, mute and block; each
-result is checked through our API as well.
+boost and list who boosted, manage a list and read its timeline, follow and look up
+hashtags, mute and block; each result is checked through our API as well.
 """
 
 from __future__ import annotations
@@ -138,6 +138,9 @@ async def test_toot_signs_in_and_its_commands_work(start, http, web, tmp_path):
     assert (await toot.json("bookmark", bobs["id"]))["bookmarked"] is True
     assert "worth keeping" in await toot.run("bookmarks", "--once")
     assert [s["id"] for s in await alice.call("GET", "/api/v1/bookmarks")] == [bobs["id"]]
+    # A boost, and who boosted.
+    await toot.run("reblog", bobs["id"])
+    assert [a["acct"] for a in await toot.json("reblogged_by", bobs["id"])] == ["alice"]
 
     # A list: create it, add a followed account, read its timeline.
     assert (await toot.json("follow", "bob"))["following"] is True

@@ -27,6 +27,7 @@ from fedchirp.store.hosts import HostQueries
 from fedchirp.store.inbox import InboxQueries
 from fedchirp.store.instance_extras import InstanceExtraQueries
 from fedchirp.store.interactions import InteractionQueries
+from fedchirp.store.interactors import InteractorQueries
 from fedchirp.store.jobs import JobQueries
 from fedchirp.store.lists import ListQueries
 from fedchirp.store.media import MediaQueries
@@ -67,6 +68,7 @@ class Store(
     InboxQueries,
     InstanceExtraQueries,
     InteractionQueries,
+    InteractorQueries,
     JobQueries,
     ListQueries,
     MediaQueries,
