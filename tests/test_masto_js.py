@@ -129,6 +129,11 @@ async def test_masto_js_signs_in_posts_and_streams_as_elk_does(start, http, node
     assert account["acct"] == "alice" and account["username"] == "alice"
     assert account["source"]["privacy"] == "public" and account["source"]["sensitive"] is False
     assert account["source"]["note"] == "" and account["source"]["fields"] == []
+    assert first["app"]["name"] == "masto.js check" and "clientSecret" not in first["app"]
+    assert first["app"]["scopes"] == ["read", "write", "follow", "push"]
+    headers = {"Authorization": "Bearer not-a-token"}
+    async with http.get(f"{a.base_url}/api/v1/apps/verify_credentials", headers=headers) as resp:
+        assert resp.status == 401
     streaming_url = f"ws://{a.domain}"
     v2 = first["instanceV2"]
     assert v2["domain"] == a.domain and v2["version"].startswith("4.")

@@ -68,6 +68,7 @@ async function signin() {
   print({
     token,
     account: await masto.v1.accounts.verifyCredentials(),
+    app: await masto.v1.apps.verifyCredentials(),
     pushSubscription,
     instanceV1: await masto.v1.instance.fetch(),
     instanceV2: await masto.v2.instance.fetch(),
