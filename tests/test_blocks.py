@@ -260,6 +260,9 @@ async def test_local_block_hides_both_ways_and_refuses_follows(start, client):
     assert found["accounts"] == []
     found = await alice.call("GET", "/api/v2/search", params={"q": "da", "type": "accounts"})
     assert found["accounts"] == []
+    # His whole name does, as a handle would: she must find him to unblock him.
+    found = await alice.call("GET", "/api/v2/search", params={"q": "dan", "type": "accounts"})
+    assert [acct["acct"] for acct in found["accounts"]] == ["dan"]
     # Blocking oneself is refused.
     status, body = await alice.request("POST", f"/api/v1/accounts/{alice_id}/block")
     assert status == 422 and "yourself" in body["error"]

@@ -143,6 +143,14 @@ async def client_app(ctx: Context, client_id: str, client_secret: str) -> OAuthA
     return app
 
 
+async def token_app(ctx: Context, token: str) -> OAuthApp | None:
+    """The app behind a live token (GET /api/v1/apps/verify_credentials), if its owner
+    may still use it."""
+    if await token_owner(ctx, token) is None:
+        return None
+    return await ctx.store.get_app_of_token(token_hash(token))
+
+
 def granted_scopes(app: OAuthApp, requested: str | None) -> str:
     """The scopes to grant: what was asked for (default: the app's), within the app's."""
     asked = parse_scopes(requested) if requested else parse_scopes(app.scopes)

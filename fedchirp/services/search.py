@@ -1,5 +1,5 @@
 """Search: accounts by name or handle (asking their server when resolve is on),
-posts by their URL."""
+posts by their URL, hashtags by the start of their name."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from fedchirp.federation.resolver import ResolveError
 from fedchirp.federation.vocab import is_http_uri
-from fedchirp.services import audience, blocks, moderation, remote_posts
+from fedchirp.services import audience, blocks, followed_tags, moderation, remote_posts
 from fedchirp.services.accounts import resolve_account
 from fedchirp.services.context import Context
 from fedchirp.services.errors import ServiceError
@@ -18,6 +18,8 @@ from fedchirp.store.models import Account, Status
 class Results:
     accounts: list[Account] = field(default_factory=list)
     statuses: list[Status] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
+    followed_hashtags: set[str] = field(default_factory=set)  # of those, the viewer's
 
 
 def _looks_like_handle(query: str) -> bool:
@@ -39,7 +41,24 @@ async def search(
         status = await _status_by_url(ctx, query, resolve)
         if status is not None and await audience.can_see(ctx, viewer, status):
             results.statuses = [status]
+    if kind in (None, "hashtags"):
+        results.hashtags = await _hashtags(ctx, query, limit)
+        if viewer is not None:
+            results.followed_hashtags = await ctx.store.tag_search_followed(
+                viewer.id, results.hashtags
+            )
     return results
+
+
+async def _hashtags(ctx: Context, query: str, limit: int) -> list[str]:
+    """As Mastodon answers: the tag typed, used or not, first; then tags in use that
+    start with it. A handle or a URL is no hashtag."""
+    try:
+        name = followed_tags.tag_name(query)
+    except ServiceError:
+        return []
+    found = await ctx.store.tag_search_names(name, limit)
+    return [name, *(other for other in found if other != name)][:limit]
 
 
 async def search_accounts(
@@ -71,12 +90,15 @@ async def _shown(
 ) -> list[Account]:
     """The accounts a search may show: not suspended ones, nor the instance actor
     (services/reports.py); and, for names typed in part, none a block keeps apart from
-    the viewer (a handle still finds them, so the blocker can find them to unblock)."""
+    the viewer. A handle or a whole local username still finds them, as Mastodon's exact
+    match does, so the blocker can find them to unblock (`toot unblock NAME` searches)."""
     shown = [
         a for a in found if not moderation.is_suspended(a) and a.uri != ctx.urls.instance_actor
     ]
     if viewer is not None and not _looks_like_handle(query):
-        shown = await blocks.without_separated(ctx, viewer, shown)
+        kept = {a.id for a in await blocks.without_separated(ctx, viewer, shown)}
+        exact = query.lstrip("@").lower()
+        shown = [a for a in shown if a.id in kept or a.acct().lower() == exact]
     return shown
 
 

@@ -31,6 +31,7 @@ from fedchirp.store.hosts import HostQueries
 from fedchirp.store.inbox import InboxQueries
 from fedchirp.store.instance_extras import InstanceExtraQueries
 from fedchirp.store.interactions import InteractionQueries
+from fedchirp.store.interactors import InteractorQueries
 from fedchirp.store.jobs import JobQueries
 from fedchirp.store.lists import ListQueries
 from fedchirp.store.media import MediaQueries
@@ -52,6 +53,7 @@ from fedchirp.store.signals import SignalQueries
 from fedchirp.store.signup import SignupQueries
 from fedchirp.store.statuses import StatusQueries
 from fedchirp.store.suggestions import SuggestionQueries
+from fedchirp.store.tag_search import TagSearchQueries
 from fedchirp.store.timelines import TimelineQueries
 from fedchirp.store.trends import TrendQueries
 
@@ -75,6 +77,7 @@ class Store(
     InboxQueries,
     InstanceExtraQueries,
     InteractionQueries,
+    InteractorQueries,
     JobQueries,
     ListQueries,
     MediaQueries,
@@ -96,6 +99,7 @@ class Store(
     SignupQueries,
     StatusQueries,
     SuggestionQueries,
+    TagSearchQueries,
     TimelineQueries,
     TrendQueries,
 ):

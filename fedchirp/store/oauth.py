@@ -85,6 +85,15 @@ class OAuthQueries(Queries):
         )
         return record(OAuthToken, row)
 
+    async def get_app_of_token(self, token_hash: str) -> OAuthApp | None:
+        """The app a live (not revoked) token was issued to."""
+        row = await self.db.one(
+            select(oauth_apps)
+            .join(oauth_tokens, oauth_tokens.c.app_id == oauth_apps.c.id)
+            .where(oauth_tokens.c.token_hash == token_hash, oauth_tokens.c.revoked_at.is_(None))
+        )
+        return record(OAuthApp, row)
+
     async def revoke_token(self, token_hash: str, app_id: int) -> None:
         """Revoke a token, if it was issued to this app."""
         await self.db.write(

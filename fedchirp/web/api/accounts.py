@@ -43,7 +43,8 @@ async def relationships(request: web.Request) -> web.Response:
     ids = request.query.getall("id[]", []) or request.query.getall("id", [])
     renderer = Renderer(ctx, viewer)
     result = []
-    for account_id in filter(None, map(id_from, ids)):
+    # One answer per account, as Mastodon's: apps ask with every account on a page.
+    for account_id in dict.fromkeys(filter(None, map(id_from, ids))):
         with contextlib.suppress(NotFound):
             result.append(await renderer.relationship(await account_by_id(ctx, account_id)))
     return web.json_response(result)

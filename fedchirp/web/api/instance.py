@@ -15,6 +15,7 @@ from fedchirp.web.api.auth import optional_user, require_user
 from fedchirp.web.api.entities import DEFAULT_AVATAR_PATH, DEFAULT_HEADER_PATH, Renderer
 from fedchirp.web.api.params import flag, number
 from fedchirp.web.api.registrations import registrations_v1, registrations_v2, rule_entities
+from fedchirp.web.api.tags import tag_entity
 from fedchirp.web.errors import ApiError
 from fedchirp.web.state import ctx_of
 
@@ -156,7 +157,10 @@ async def search(request: web.Request) -> web.Response:
         {
             "accounts": [await renderer.account(a) for a in found.accounts],
             "statuses": await renderer.statuses(found.statuses),
-            "hashtags": [],
+            "hashtags": [
+                tag_entity(ctx, name, name in found.followed_hashtags if viewer else None)
+                for name in found.hashtags
+            ],
         }
     )
 

@@ -12,8 +12,11 @@ from fedchirp.services import oauth, push
 from fedchirp.services.accounts import authenticate
 from fedchirp.services.errors import Forbidden, Invalid
 from fedchirp.services.ratelimits import RateLimited
+from fedchirp.store.models import OAuthApp
 from fedchirp.web.addresses import client_address
+from fedchirp.web.api.auth import bearer_token
 from fedchirp.web.api.params import read_params, text
+from fedchirp.web.errors import ApiError
 from fedchirp.web.pages.common import render
 from fedchirp.web.ratelimit import rate_limits, refusal_headers
 from fedchirp.web.state import ctx_of
@@ -43,19 +46,33 @@ async def create_app(request: web.Request) -> web.Response:
         text(params, "scopes", "read"),
         text(params, "website") or None,
     )
+    entity = await _app_entity(request, app)
     return web.json_response(
-        {
-            "id": str(app.id),
-            "name": app.name,
-            "website": app.website,
-            "scopes": app.scopes.split(),
-            "redirect_uri": app.redirect_uris,
-            "redirect_uris": app.redirect_uris.split(),
-            "client_id": app.client_id,
-            "client_secret": app.client_secret,
-            "vapid_key": await push.vapid_public_key(ctx_of(request)),
-        }
+        {**entity, "client_id": app.client_id, "client_secret": app.client_secret}
     )
+
+
+@routes.get("/api/v1/apps/verify_credentials")
+async def verify_app(request: web.Request) -> web.Response:
+    """Whether an app's token still works, and for which app (its secret is not shown)."""
+    token = bearer_token(request)
+    app = await oauth.token_app(ctx_of(request), token) if token else None
+    if app is None:
+        raise ApiError(401, "The access token is invalid")
+    return web.json_response(await _app_entity(request, app))
+
+
+async def _app_entity(request: web.Request, app: OAuthApp) -> dict[str, Any]:
+    """Mastodon's Application."""
+    return {
+        "id": str(app.id),
+        "name": app.name,
+        "website": app.website,
+        "scopes": app.scopes.split(),
+        "redirect_uri": app.redirect_uris,
+        "redirect_uris": app.redirect_uris.split(),
+        "vapid_key": await push.vapid_public_key(ctx_of(request)),
+    }
 
 
 def _oauth_error(error: str, description: str, status: int = 400) -> web.Response:

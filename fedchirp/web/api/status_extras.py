@@ -1,4 +1,4 @@
-"""/api/v1/statuses/:id/history, /source, /pin and /unpin."""
+"""/api/v1/statuses/:id/history, /source, /pin, /unpin, /favourited_by and /reblogged_by."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
-from fedchirp.services import history, pins, timelines
+from fedchirp.services import history, interactors, pins, timelines
 from fedchirp.store.models import Account, Status, StatusEdit
 from fedchirp.web.api.auth import optional_user, require_user
 from fedchirp.web.api.entities import Renderer
-from fedchirp.web.api.params import path_id
+from fedchirp.web.api.params import page_from, paged_response, path_id
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -66,3 +66,15 @@ async def pin_or_unpin(request: web.Request) -> web.Response:
     act = pins.pin if request.match_info["action"] == "pin" else pins.unpin
     result = await act(ctx, account, status)
     return web.json_response(await Renderer(ctx, account).status(result))
+
+
+@routes.get("/api/v1/statuses/{id:\\d+}/{who:favourited_by|reblogged_by}")
+async def interactors_of(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    viewer = await optional_user(request, "read:accounts")
+    page = page_from(request, default_limit=40, max_limit=80)
+    boosts = request.match_info["who"] == "reblogged_by"
+    positions, shown = await interactors.of_status(ctx, viewer, path_id(request), boosts, page)
+    renderer = Renderer(ctx, viewer)
+    body = [await renderer.account(account) for account in shown]
+    return paged_response(request, body, positions, page)
