@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= config.toml
+# Test processes: one per core (most tests wait on real servers; 2 cores halve the time).
+TEST_WORKERS ?= auto
 JS := tests/js
 
 .PHONY: serve test test-sqlite lint demo clean
@@ -37,12 +39,12 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test $(JS)/node_modules/.installed
 	$(BIN)/ruff check
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The suite without its PostgreSQL runs.
 test-sqlite: $(VENV)/.installed-test $(JS)/node_modules/.installed
 	$(BIN)/ruff check
-	$(BIN)/python -m pytest -q -k "not postgresql and not postgres_url" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -k "not postgresql and not postgres_url" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check
