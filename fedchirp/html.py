@@ -93,6 +93,12 @@ MENTION_RE = re.compile(
     r"(?:@(?P<host>[A-Za-z0-9.\-]+[A-Za-z0-9](?::\d{1,5})?))?"
 )
 HASHTAG_RE = re.compile(r"(?<![\w/#&])#(?P<tag>\w*[^\W\d_]\w*)")  # at least one letter
+
+
+def tag_key(text: str) -> str:
+    """A hashtag as it is stored and looked up: lowercase, without '#' or spaces."""
+    return text.strip().lstrip("#").lower()
+
 URL_RE = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 _TOKEN_RE = re.compile(f"(?P<url>{URL_RE.pattern})|{MENTION_RE.pattern}|{HASHTAG_RE.pattern}")
 

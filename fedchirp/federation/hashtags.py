@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from fedchirp.federation.values import as_list
+from fedchirp.html import tag_key
 
 # Word characters with at least one letter, as posts' hashtags are found (html.HASHTAG_RE);
 # Mastodon's names are at most 100 characters.
@@ -26,7 +27,7 @@ def collection_tag_names(document: dict[str, Any], limit: int) -> list[str]:
         if not isinstance(item, dict) or item.get("type") != "Hashtag":
             continue
         name = item.get("name")
-        tag = name.strip().removeprefix("#").lower() if isinstance(name, str) else ""
+        tag = tag_key(name) if isinstance(name, str) else ""
         if len(tag) <= MAX_NAME and _TAG_NAME.fullmatch(tag):
             found.setdefault(tag, None)
     return list(found)[:limit]

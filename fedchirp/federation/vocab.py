@@ -24,6 +24,7 @@ from fedchirp.federation.values import (
     ids_of,
     is_http_uri,
 )
+from fedchirp.html import tag_key
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 _PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
@@ -323,7 +324,7 @@ def parse_note(document: dict[str, Any]) -> Note:
         if tag.get("type") == "Mention" and is_http_uri(tag.get("href")):
             mentions.append(tag["href"])
         elif tag.get("type") == "Hashtag" and isinstance(tag.get("name"), str):
-            hashtags.append(tag["name"].lstrip("#").lower())
+            hashtags.append(tag_key(tag["name"]))
     language = None
     content_map = document.get("contentMap")
     if isinstance(content_map, dict) and content_map:

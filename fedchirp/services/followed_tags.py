@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from fedchirp import html
 from fedchirp.services.context import Context
 from fedchirp.services.errors import Invalid
 from fedchirp.store.models import Account, FollowedTag, Page
@@ -17,7 +18,7 @@ MAX_TAG_LENGTH = 100
 
 def tag_name(text: str) -> str:
     """A hashtag as stored (lowercase, no '#'); Invalid if it cannot be one."""
-    name = text.strip().removeprefix("#").lower()
+    name = html.tag_key(text)
     if len(name) > MAX_TAG_LENGTH or not TAG_NAME.fullmatch(name):
         raise Invalid(f"{text[:MAX_TAG_LENGTH]!r} is not a hashtag")
     return name

@@ -20,6 +20,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 
+from fedchirp import html
 from fedchirp.services.context import Context
 from fedchirp.store import Store
 from fedchirp.store.conversations import Conversation
@@ -156,14 +157,14 @@ async def add_stream(ctx: Context, subscription: Subscription, stream: str, tag:
         raise ValueError(f"unknown stream {stream!r}; known: {', '.join(STREAMS)}")
     if stream in NEEDS_USER and subscription.viewer is None:
         raise ValueError(f"the {stream} stream needs an access token")
-    if stream.startswith("hashtag") and not _tag_key(tag):
+    if stream.startswith("hashtag") and not html.tag_key(tag):
         raise ValueError("the hashtag stream needs a tag")
     if stream == "list":
         await _check_list_owner(ctx, subscription.viewer, tag)
     if stream in NEEDS_USER and subscription.viewer is not None and not subscription.streams:
         newest = await ctx.store.notifications(subscription.viewer.id, Page(limit=1))
         subscription.last_notification_id = newest[0].id if newest else 0
-    subscription.streams.add((stream, _tag_key(tag)))
+    subscription.streams.add((stream, html.tag_key(tag)))
 
 
 async def _check_list_owner(ctx: Context, viewer: Account | None, list_id: str) -> None:
@@ -175,12 +176,7 @@ async def _check_list_owner(ctx: Context, viewer: Account | None, list_id: str) 
 
 
 def remove_stream(subscription: Subscription, stream: str, tag: str = "") -> None:
-    subscription.streams.discard((stream, _tag_key(tag)))
-
-
-def _tag_key(tag: str) -> str:
-    """A hashtag as status_tags stores it: lowercase, without '#'."""
-    return tag.strip("#").lower()
+    subscription.streams.discard((stream, html.tag_key(tag)))
 
 
 def unsubscribe(ctx: Context, subscription: Subscription) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from fedchirp.federation import documents
 from fedchirp.federation.documents import strip_context
+from fedchirp.html import tag_key
 from fedchirp.services import audience, posting
 from fedchirp.services.context import Context
 from fedchirp.services.errors import NotFound
@@ -56,9 +57,7 @@ async def tag(
 ) -> list[Status]:
     """Public posts carrying #name (filtered for a signed-in viewer as public() is)."""
     viewer_id = viewer.id if viewer is not None else None
-    return await ctx.store.tag_timeline(
-        name.lstrip("#").lower(), local_only, clamp(page), viewer_id
-    )
+    return await ctx.store.tag_timeline(tag_key(name), local_only, clamp(page), viewer_id)
 
 
 async def account_statuses(
