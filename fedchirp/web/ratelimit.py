@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from aiohttp import web
 
 from fedchirp.services import ratelimits
+from fedchirp.services.errors import Forbidden
 from fedchirp.services.ratelimits import RateLimited, RateLimits
 from fedchirp.store.models import Account
 from fedchirp.store.ratelimit_storage import DatabaseStorage
@@ -24,6 +26,8 @@ from fedchirp.web.addresses import client_address
 from fedchirp.web.state import CONFIG, CTX
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RATE_LIMITS = web.AppKey("rate_limits", RateLimits)
 # Rows of ended windows are deleted this often, by every web process: the table holds
@@ -70,6 +74,27 @@ async def per_address(request: web.Request, rule: str) -> None:
     """Count one against the client's address under rule; RateLimited past its limit."""
     key = ratelimits.address_key(client_address(request))
     await rate_limits(request).hit(rule, key)
+
+
+class SignInRefused(Exception):
+    """A sign-in form to show again with a message and a status (and maybe headers)."""
+
+    def __init__(self, message: str, status: int, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message, self.status, self.headers = message, status, headers or {}
+
+
+async def guarded_sign_in(
+    request: web.Request, username: str, attempt: Callable[[], Awaitable[T | None]]
+) -> T | None:
+    """Sign in under the sign-in limits (web form and authorize page alike); a refusal
+    (limit reached, or a sign-up awaiting approval) raises SignInRefused."""
+    try:
+        return await rate_limits(request).login(client_address(request), username, attempt)
+    except Forbidden as exc:  # a sign-up waiting for an admin's approval
+        raise SignInRefused(str(exc), 403) from None
+    except RateLimited as exc:
+        raise SignInRefused(exc.reason, 429, refusal_headers(exc)) from None
 
 
 def refusal_headers(exc: RateLimited) -> dict[str, str]:

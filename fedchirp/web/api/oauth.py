@@ -10,15 +10,14 @@ from aiohttp import web
 
 from fedchirp.services import oauth, push
 from fedchirp.services.accounts import authenticate
-from fedchirp.services.errors import Forbidden, Invalid
-from fedchirp.services.ratelimits import RateLimited
+from fedchirp.services.errors import Invalid
 from fedchirp.store.models import OAuthApp
 from fedchirp.web.addresses import client_address
 from fedchirp.web.api.auth import bearer_token
 from fedchirp.web.api.params import read_params, text
 from fedchirp.web.errors import ApiError
 from fedchirp.web.pages.common import render
-from fedchirp.web.ratelimit import rate_limits, refusal_headers
+from fedchirp.web.ratelimit import SignInRefused, guarded_sign_in, rate_limits
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -162,14 +161,12 @@ async def authorize(request: web.Request) -> web.Response:
         return _redirect_back(checked, {"error": "access_denied"})
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     try:
-        account = await rate_limits(request).login(
-            client_address(request), username, lambda: authenticate(ctx.store, username, password)
+        account = await guarded_sign_in(
+            request, username, lambda: authenticate(ctx.store, username, password)
         )
-    except Forbidden as exc:  # a sign-up waiting for an admin's approval
-        return await _form(request, checked, params, str(exc), 403)
-    except RateLimited as exc:
-        response = await _form(request, checked, params, exc.reason, 429)
-        response.headers.update(refusal_headers(exc))
+    except SignInRefused as refused:
+        response = await _form(request, checked, params, refused.message, refused.status)
+        response.headers.update(refused.headers)
         return response
     if account is None:
         return await _form(request, checked, params, "The username or password is wrong.", 401)

@@ -7,12 +7,9 @@ import secrets
 from aiohttp import web
 
 from fedchirp.services import sessions
-from fedchirp.services.errors import Forbidden
-from fedchirp.services.ratelimits import RateLimited
 from fedchirp.services.registrations import registrations_open
-from fedchirp.web.addresses import client_address
 from fedchirp.web.pages.common import SESSION_COOKIE, checked_form, render, safe_next
-from fedchirp.web.ratelimit import rate_limits, refusal_headers
+from fedchirp.web.ratelimit import SignInRefused, guarded_sign_in
 from fedchirp.web.state import ctx_of
 
 routes = web.RouteTableDef()
@@ -58,14 +55,12 @@ async def login(request: web.Request) -> web.Response:
         )
     password = str(form.get("password", ""))
     try:
-        signed = await rate_limits(request).login(
-            client_address(request), username, lambda: sessions.sign_in(ctx, username, password)
+        signed = await guarded_sign_in(
+            request, username, lambda: sessions.sign_in(ctx, username, password)
         )
-    except Forbidden as exc:  # a sign-up waiting for an admin's approval
-        return await _login_page(request, target, username, str(exc), 403)
-    except RateLimited as exc:
-        response = await _login_page(request, target, username, exc.reason, 429)
-        response.headers.update(refusal_headers(exc))
+    except SignInRefused as refused:
+        response = await _login_page(request, target, username, refused.message, refused.status)
+        response.headers.update(refused.headers)
         return response
     if signed is None:
         return await _login_page(
