@@ -20,6 +20,7 @@ SESSION_SECONDS = 30 * 86_400
 class SignedIn:
     account: Account
     csrf_token: str
+    is_admin: bool = False
 
 
 async def sign_in(ctx: Context, username: str, password: str) -> tuple[str, SignedIn] | None:
@@ -47,7 +48,7 @@ async def session_for(ctx: Context, token: str) -> SignedIn | None:
     account = await ctx.store.get_account(session.account_id)
     if account is None or account.suspended_at:
         return None
-    return SignedIn(account, session.csrf_token)
+    return SignedIn(account, session.csrf_token, session.is_admin)
 
 
 async def sign_out(ctx: Context, token: str) -> None:

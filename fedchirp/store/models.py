@@ -245,6 +245,7 @@ class WebSession:
     csrf_token: str
     created_at: str
     expires_at: float
+    is_admin: bool = False  # read with the session: every page asks, for its Admin link
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from fedchirp.services import oauth, sessions
+from fedchirp.services import sessions
 from fedchirp.services.context import Context
 from fedchirp.store.models import Account
 from fedchirp.web.api.entities import Renderer
@@ -171,7 +171,7 @@ async def render(
         "has_logo": ctx.config.logo_path is not None,
         "me": await Renderer(ctx, session.account).account(session.account) if session else None,
         "csrf": session.csrf_token if session else "",
-        "is_admin": session is not None and await oauth.is_admin(ctx, session.account),
+        "is_admin": session is not None and session.is_admin,
         "notice": notice or NOTICES.get(request.query.get("notice", ""), ""),
         "path": request.path_qs,
     }
