@@ -159,6 +159,8 @@ class Notification:
     from_account_id: int
     status_id: int | None
     created_at: str
+    group_key: str | None = None  # favourites, boosts, follows close in time share one
+    filtered: bool = False  # held back by the recipient's notification policy
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from fedchirp.web.api import (
     instance_extras,
     lists,
     media,
+    notification_groups,
+    notification_requests,
     oauth,
     polls,
     profile,
@@ -54,4 +56,6 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     status_extras.routes,
     instance_extras.routes,
     polls.routes,
+    notification_requests.routes,
+    notification_groups.routes,
 ]
