@@ -14,6 +14,7 @@ from fedchirp.store.migrate import _config
 NEW_TABLES = {"notification_policies", "notification_requests", "notification_permissions"}
 
 
+@pytest.mark.backends  # the group reads rank rows with window functions
 async def test_favourites_group_and_a_group_can_be_read_paged_and_dismissed(start, http):
     a = await start("a")
     for name in ("alice", "fan1", "fan2", "fan3"):
