@@ -3,11 +3,15 @@ requests, as Mastodon 4.3 serves them, driven by Mastodon.py."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
 from alembic import command
 from mastodon import MastodonAPIError, MastodonNotFoundError
 from sqlalchemy import inspect
 from test_mastodon_api import login, sync
+from test_streaming import _next, _socket
 
 from fedchirp.store.migrate import _config
 
@@ -59,6 +63,9 @@ async def test_favourites_group_and_a_group_can_be_read_paged_and_dismissed(star
         next_link = resp.links["next"]["url"]
     assert [g["type"] for g in first["notification_groups"]] == ["mention", "favourite"]
     assert "types%5B%5D=favourite" in str(next_link) and "types%5B%5D=mention" in str(next_link)
+    bad = f"{a.base_url}/api/v2/notifications?expand_accounts=all"
+    async with http.get(bad, headers=headers) as resp:
+        assert resp.status == 422 and "expand_accounts" in (await resp.json())["error"]
     async with http.get(next_link, headers=headers) as resp:
         [rest] = (await resp.json())["notification_groups"]
     # As Mastodon pages groups: the older part of the group comes again, counted to there.
@@ -77,7 +84,7 @@ async def test_favourites_group_and_a_group_can_be_read_paged_and_dismissed(star
     assert await sync(alice.notifications) == []
 
 
-async def test_policy_filters_strangers_into_requests_until_accepted(start):
+async def test_policy_filters_strangers_into_requests_until_accepted(start, http):
     a = await start("a")
     for name in ("alice", "pal", "stranger", "pest", "spammer"):
         await a.create_user(name)
@@ -93,9 +100,14 @@ async def test_policy_filters_strangers_into_requests_until_accepted(start):
     assert policy["for_not_following"] == "filter" and policy["for_private_mentions"] == "filter"
 
     await sync(alice.account_follow, await sync(pal.me))
-    await sync(pal.status_post, "@alice from a pal")
+    socket = await _socket(http, a, alice.access_token, stream="user:notification")
+    await asyncio.sleep(0.3)  # let the stream open
     hello = await sync(stranger.status_post, "@alice hello from a stranger")
     ad = await sync(pest.status_post, "@alice buy things")
+    await sync(pal.status_post, "@alice from a pal")
+    streamed = json.loads((await _next(socket))["payload"])  # filtered ones are not streamed
+    assert streamed["account"]["username"] == "pal"
+    await socket.close()
     assert [n["account"]["username"] for n in await sync(alice.notifications)] == ["pal"]
     grouped = await sync(alice.grouped_notifications)
     assert len(grouped["notification_groups"]) == 1
