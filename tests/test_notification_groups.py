@@ -86,14 +86,19 @@ async def test_favourites_group_and_a_group_can_be_read_paged_and_dismissed(star
 
 async def test_policy_filters_strangers_into_requests_until_accepted(start, http):
     a = await start("a")
-    for name in ("alice", "pal", "stranger", "pest", "spammer"):
+    names = ("alice", "pal", "stranger", "pest", "spammer", "whisperer")
+    for name in names:
         await a.create_user(name)
-    alice, pal, stranger, pest, spammer = [
-        await login(a, n) for n in ("alice", "pal", "stranger", "pest", "spammer")
-    ]
+    alice, pal, stranger, pest, spammer, whisperer = [await login(a, n) for n in names]
     policy = await sync(alice.notifications_policy)
     assert (policy["for_not_following"], policy["for_private_mentions"]) == ("accept", "filter")
     assert policy["summary"] == {"pending_requests_count": 0, "pending_notifications_count": 0}
+    # The defaults: a private mention from an account alice does not follow waits.
+    await sync(whisperer.status_post, "@alice psst", visibility="direct")
+    await sync(whisperer.status_post, "@alice in the open")
+    [public] = await sync(alice.notifications)
+    assert public["status"]["visibility"] == "public"
+    await sync(alice.notifications_dismiss, public["id"])
     with pytest.raises(MastodonAPIError, match="accept, filter, drop"):
         await sync(alice.update_notifications_policy, for_not_following="maybe")
     policy = await sync(alice.update_notifications_policy, for_not_following="filter")
@@ -112,15 +117,15 @@ async def test_policy_filters_strangers_into_requests_until_accepted(start, http
     grouped = await sync(alice.grouped_notifications)
     assert len(grouped["notification_groups"]) == 1
     with_filtered = await sync(alice.grouped_notifications, include_filtered=True)
-    assert len(with_filtered["notification_groups"]) == 3
+    assert len(with_filtered["notification_groups"]) == 4  # pal, stranger, pest, whisperer
 
     requests = await sync(alice.notification_requests)
     by_sender = {r["account"]["username"]: r for r in requests}
-    assert set(by_sender) == {"stranger", "pest"}
+    assert set(by_sender) == {"stranger", "pest", "whisperer"}
     assert by_sender["stranger"]["notifications_count"] == "1"
     assert by_sender["stranger"]["last_status"]["id"] == hello["id"]
     summary = (await sync(alice.notifications_policy))["summary"]
-    assert summary == {"pending_requests_count": 2, "pending_notifications_count": 2}
+    assert summary == {"pending_requests_count": 3, "pending_notifications_count": 3}
 
     await sync(alice.accept_notification_request, by_sender["stranger"]["id"])
     assert await sync(alice.notifications_merged) is True
@@ -130,7 +135,10 @@ async def test_policy_filters_strangers_into_requests_until_accepted(start, http
     pest_id = (await sync(pest.me))["id"]
     held = await sync(alice.notifications, account_id=pest_id)  # a request's own list
     assert [(n["type"], n["status"]["id"]) for n in held] == [("mention", ad["id"])]
-    await sync(alice.dismiss_notification_request, by_sender["pest"]["id"])
+    await sync(
+        alice.dismiss_multiple_notification_requests,
+        [by_sender["pest"]["id"], by_sender["whisperer"]["id"]],
+    )
     assert await sync(alice.notification_requests) == []
     assert await sync(alice.notifications, account_id=pest_id) == []  # dismissed: deleted
 

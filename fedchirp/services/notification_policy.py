@@ -40,9 +40,14 @@ async def verdicts(
     ctx: Context, recipients: Sequence[Account], kind: str, sender: Account, status: Status | None
 ) -> dict[int, str]:
     """accept, filter or drop, for each recipient's id."""
+    accept_all = {r.id: "accept" for r in recipients}
     if kind not in FILTERABLE or not recipients:
-        return {r.id: "accept" for r in recipients}
-    standings = await ctx.store.notification_policy_standings(sender.id, (r.id for r in recipients))
+        return accept_all
+    policies = await ctx.store.notification_policies_of(r.id for r in recipients)
+    private = kind == "mention" and status is not None and status.visibility == "direct"
+    if not private and all(_only_defaults(p) for p in policies.values()):
+        return accept_all  # the defaults hold back private mentions only: one read, not four
+    standings = await ctx.store.notification_policy_standings(sender.id, policies)
     staff = False
     if kind == "mention" and sender.is_local:
         user = await ctx.store.get_local_user(sender.id)
@@ -51,6 +56,11 @@ async def verdicts(
         r.id: "accept" if staff else _verdict(standings[r.id], r, kind, sender, status)
         for r in recipients
     }
+
+
+def _only_defaults(policy: NotificationPolicy) -> bool:
+    default = NotificationPolicy(policy.account_id)
+    return all(getattr(policy, name) == getattr(default, name) for name in POLICY_FIELDS)
 
 
 def _verdict(

@@ -97,16 +97,23 @@ class NotificationPolicyQueries(Queries):
         )
         return NotificationPolicy(**values)
 
+    async def notification_policies_of(
+        self, account_ids: Iterable[int]
+    ) -> dict[int, NotificationPolicy]:
+        """Each account's policy (the defaults for one that never changed it)."""
+        ids = list(account_ids)
+        rows = await self.db.all(
+            select(notification_policies).where(notification_policies.c.account_id.in_(ids))
+        )
+        found = {row["account_id"]: record(NotificationPolicy, row) for row in rows}
+        return {i: found.get(i) or NotificationPolicy(i) for i in ids}
+
     async def notification_policy_standings(
-        self, sender_id: int, recipient_ids: Iterable[int]
+        self, sender_id: int, policies: dict[int, NotificationPolicy]
     ) -> dict[int, SenderStanding]:
-        """Each recipient's policy and its standing with the sender, in four reads."""
-        ids = list(recipient_ids)
-        p, f, perm = notification_policies.c, follows.c, notification_permissions.c
-        policies = {
-            row["account_id"]: record(NotificationPolicy, row)
-            for row in await self.db.all(select(notification_policies).where(p.account_id.in_(ids)))
-        }
+        """Each recipient's standing with the sender, for its policy to judge."""
+        ids = list(policies)
+        f, perm = follows.c, notification_permissions.c
         accepted = f.state == "accepted"
         following = set(
             await self.db.scalars(
@@ -132,7 +139,7 @@ class NotificationPolicyQueries(Queries):
         )
         return {
             i: SenderStanding(
-                policy=policies.get(i) or NotificationPolicy(i),
+                policy=policies[i],
                 following=i in following,
                 followed_since=followed.get(i),
                 permitted=i in permitted,
