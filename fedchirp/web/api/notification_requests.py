@@ -111,7 +111,9 @@ async def request_dismiss(request: web.Request) -> web.Response:
 
 async def _settle_many(request: web.Request, accept: bool) -> web.Response:
     viewer = await require_user(request, "write:notifications")
-    ids = id_list(await read_params(request), "id")
+    params = await read_params(request)
+    # Mastodon.py 2.x names the list id[][] (it adds [] to its own id[] key).
+    ids = id_list(params, "id") + id_list({"id": params.get("id[][]", [])}, "id")
     await policies.settle(ctx_of(request), viewer, ids, accept)
     return web.json_response({})
 
