@@ -323,7 +323,7 @@ async def test_instance_v1_and_v2(start, http):
     assert v1["uri"] == a.domain and v1["title"] == "Chirpy"
     assert v1["configuration"]["statuses"]["max_characters"] == 321
     v2 = await sync(api.instance_v2)
-    assert v2["domain"] == a.domain and v2["api_versions"]["mastodon"] == 1
+    assert v2["domain"] == a.domain and v2["api_versions"]["mastodon"] == 2
     assert v2["version"].startswith("4.2.0 ")
     for path in ("/api/v1/instance", "/api/v1/instance/", "/api/v2/instance", "/api/v2/instance/"):
         async with http.get(a.base_url + path) as resp:

@@ -37,6 +37,8 @@ from fedchirp.store.lists import ListQueries
 from fedchirp.store.media import MediaQueries
 from fedchirp.store.migrate import SchemaError, current_revision, upgrade
 from fedchirp.store.moderation import ModerationQueries
+from fedchirp.store.notification_groups import NotificationGroupQueries
+from fedchirp.store.notification_policy import NotificationPolicyQueries
 from fedchirp.store.notifications import NotificationQueries
 from fedchirp.store.oauth import OAuthQueries
 from fedchirp.store.pages import PageQueries
@@ -83,6 +85,8 @@ class Store(
     MediaQueries,
     ModerationQueries,
     NotificationQueries,
+    NotificationGroupQueries,
+    NotificationPolicyQueries,
     OAuthQueries,
     PageQueries,
     PostExtraQueries,

@@ -160,6 +160,8 @@ class Notification:
     from_account_id: int
     status_id: int | None
     created_at: str
+    group_key: str | None = None  # favourites, boosts, follows close in time share one
+    filtered: bool = False  # held back by the recipient's notification policy
 
 
 @dataclass(frozen=True)

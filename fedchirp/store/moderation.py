@@ -7,7 +7,8 @@ adds it, the public timelines and notifications too):
 - a silenced account's posts are shown only to the account itself and to its
   accepted followers, and never in the public timelines;
 - notifications from a suspended account are shown to nobody, those from a
-  silenced one only to its followers.
+  silenced one only to its followers (and to those whose notification policy
+  accepts limited accounts).
 Suspending changes nothing else in the data, so unsuspending brings it all back.
 """
 
@@ -25,7 +26,14 @@ from fedchirp.store.accounts import _sign_out_everywhere as sign_out_everywhere
 from fedchirp.store.db import Queries
 from fedchirp.store.models import Account, LocalUser, Page
 from fedchirp.store.query import newest_first, paged, record
-from fedchirp.store.schema import accounts, follows, local_users, notifications, statuses
+from fedchirp.store.schema import (
+    accounts,
+    follows,
+    local_users,
+    notification_policies,
+    notifications,
+    statuses,
+)
 
 Viewer = int | BindParameter[Any] | ColumnElement[Any] | None
 
@@ -72,11 +80,16 @@ def shown_publicly() -> ColumnElement[bool]:
 
 
 def notification_shown() -> ColumnElement[bool]:
-    """Notifications rows moderation lets their recipient see."""
-    sender = notifications.c.from_account_id
+    """Notifications rows moderation lets their recipient see (one whose notification
+    policy accepts limited accounts sees those of silenced ones)."""
+    sender, recipient = notifications.c.from_account_id, notifications.c.account_id
+    accepts_limited = exists().where(
+        notification_policies.c.account_id == recipient,
+        notification_policies.c.for_limited_accounts == "accept",
+    )
     return and_(
         not_(_is(sender, "suspended_at")),
-        or_(not_(_is(sender, "silenced_at")), _follows(notifications.c.account_id, sender)),
+        or_(not_(_is(sender, "silenced_at")), _follows(recipient, sender), accepts_limited),
     )
 
 

@@ -213,8 +213,13 @@ notifications = Table(
     Column("from_account_id", Id, ref("accounts.id"), nullable=False),
     Column("status_id", Id, ref("statuses.id")),
     Column("created_at", Text, nullable=False),
+    # Grouped notifications (Mastodon 4.3): favourites, boosts and follows that happen
+    # close together share a key; filtered ones wait in notification requests.
+    Column("group_key", Text),
+    Column("filtered", Integer, nullable=False, server_default="0"),
     Index("notifications_account", "account_id", "id"),
     Index("notifications_status", "status_id"),
+    Index("notifications_group", "account_id", "group_key"),
 )
 
 
@@ -326,6 +331,11 @@ from fedchirp.store.moderation_tables import (  # noqa: E402 - the same metadata
     reports,
     rules,
 )
+from fedchirp.store.notification_tables import (  # noqa: E402 - the same metadata
+    notification_permissions,
+    notification_policies,
+    notification_requests,
+)
 from fedchirp.store.poll_tables import poll_votes, polls  # noqa: E402 - the same metadata
 from fedchirp.store.post_extras_tables import (  # noqa: E402 - the same metadata
     status_edits,
@@ -373,6 +383,9 @@ __all__ = [
     "markers",
     "metadata",
     "mutes",
+    "notification_permissions",
+    "notification_policies",
+    "notification_requests",
     "oauth_apps",
     "oauth_codes",
     "oauth_tokens",

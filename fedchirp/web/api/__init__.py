@@ -20,6 +20,8 @@ from fedchirp.web.api import (
     instance_extras,
     lists,
     media,
+    notification_groups,
+    notification_requests,
     oauth,
     polls,
     profile,
@@ -66,4 +68,6 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     cards.routes,
     trends.routes,
     suggestions.routes,
+    notification_requests.routes,
+    notification_groups.routes,
 ]

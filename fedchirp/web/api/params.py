@@ -132,9 +132,11 @@ def paged_response(request: web.Request, body: Any, ids: list[int], page: Page) 
     response = web.json_response(body)
     if ids:
         base = f"{ctx_of(request).urls.base}{request.path}"
-        kept = {k: v for k, v in request.query.items() if k not in ("max_id", "since_id", "min_id")}
-        newer = urlencode({**kept, "min_id": ids[0]})
-        older = urlencode({**kept, "max_id": ids[-1]})
+        # Pairs, not a dict: repeated keys (types[]=a&types[]=b) must all be kept.
+        bounds = ("max_id", "since_id", "min_id")
+        kept = [(k, v) for k, v in request.query.items() if k not in bounds]
+        newer = urlencode([*kept, ("min_id", ids[0])])
+        older = urlencode([*kept, ("max_id", ids[-1])])
         links = [f'<{base}?{older}>; rel="next"', f'<{base}?{newer}>; rel="prev"']
         response.headers["Link"] = ", ".join(links)
     return response

@@ -7,6 +7,7 @@ from aiohttp import web
 from fedchirp.services import notifications, timelines
 from fedchirp.web.api.auth import optional_user, require_user
 from fedchirp.web.api.entities import Renderer
+from fedchirp.web.api.notification_groups import wanted
 from fedchirp.web.api.params import flag, page_from, paged_response
 from fedchirp.web.state import ctx_of
 
@@ -51,12 +52,6 @@ async def notification_list(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     viewer = await require_user(request, "read:notifications")
     page = page_from(request, default_limit=40, max_limit=80)
-    found = await notifications.list_notifications(
-        ctx,
-        viewer,
-        page,
-        request.query.getall("types[]", []),
-        request.query.getall("exclude_types[]", []),
-    )
+    found = await notifications.list_notifications(ctx, viewer, page, wanted(request))
     body = await Renderer(ctx, viewer, "notifications").notifications(found)
     return paged_response(request, body, [n.id for n in found], page)
