@@ -1,9 +1,17 @@
-"""What posts carry beyond their current text: earlier versions and pins
-(store/schema.py re-exports these)."""
+"""What posts carry beyond their current text: earlier versions, pins and the keys of
+retried post requests (store/schema.py re-exports these)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from fedchirp.store.columns import Id, metadata, ref
 
@@ -31,4 +39,16 @@ status_pins = Table(
     Column("status_id", Id, ref("statuses.id"), nullable=False),
     Column("created_at", Text, nullable=False),
     UniqueConstraint("account_id", "status_id"),
+)
+
+
+# Idempotency-Key of a post request, so a retried request never posts twice.
+status_idempotency = Table(
+    "status_idempotency",
+    metadata,
+    Column("account_id", Id, ref("accounts.id"), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("status_id", Id, ref("statuses.id"), nullable=False),
+    Column("created_at", Text, nullable=False),
+    PrimaryKeyConstraint("account_id", "key"),
 )

@@ -283,18 +283,6 @@ follower_events = Table(
 )
 
 
-# Idempotency-Key of a post request, so a retried request never posts twice.
-status_idempotency = Table(
-    "status_idempotency",
-    metadata,
-    Column("account_id", Id, ref("accounts.id"), nullable=False),
-    Column("key", Text, nullable=False),
-    Column("status_id", Id, ref("statuses.id"), nullable=False),
-    Column("created_at", Text, nullable=False),
-    PrimaryKeyConstraint("account_id", "key"),
-)
-
-
 from fedchirp.store.announcement_tables import (  # noqa: E402 - the same metadata
     announcement_dismissals,
     announcement_reactions,
@@ -339,12 +327,11 @@ from fedchirp.store.notification_tables import (  # noqa: E402 - the same metada
 from fedchirp.store.poll_tables import poll_votes, polls  # noqa: E402 - the same metadata
 from fedchirp.store.post_extras_tables import (  # noqa: E402 - the same metadata
     status_edits,
+    status_idempotency,
     status_pins,
 )
 from fedchirp.store.push_tables import web_push_subscriptions  # noqa: E402 - the same metadata
-from fedchirp.store.suggestion_tables import (  # noqa: E402 - the same metadata
-    suggestion_dismissals,
-)
+from fedchirp.store.suggestion_tables import suggestion_dismissals  # noqa: E402
 from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, filled here too
     deliveries,
     host_failures,
@@ -397,6 +384,7 @@ __all__ = [
     "rules",
     "scheduled_statuses",
     "status_edits",
+    "status_idempotency",
     "status_pins",
     "status_preview_cards",
     "suggestion_dismissals",
