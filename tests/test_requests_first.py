@@ -536,7 +536,8 @@ async def test_payload_embeds_the_body_as_valid_json(make_store, encoding, inden
     payload = inbox._payload(zed, activity, body)
 
     assert isinstance(payload, str)
-    assert json.loads(payload) == {"actor": zed.id, "activity": document}
+    # The id rides beside the body: the edge names an Add or Remove that came without one.
+    assert json.loads(payload) == {"actor": zed.id, "id": document["id"], "activity": document}
 
 
 # -- through a real instance --------------------------------------------------------------
