@@ -1,8 +1,26 @@
-"""Time helpers: one format for stored and published timestamps."""
+"""Time helpers: one format for stored and published timestamps, and waiting a while."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def wait_at_most(seconds: float, awaitable: Awaitable[T]) -> T | None:
+    """The awaitable's result, or None once seconds have passed.
+
+    Not asyncio.wait_for: on Python 3.11 it loses a cancellation that arrives just as
+    the awaited thing completes, and a worker loop cancelled that way never stops (an
+    instance's shutdown then hangs). asyncio.timeout tells the two apart."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    except TimeoutError:
+        return None
 
 
 def utcnow() -> datetime:

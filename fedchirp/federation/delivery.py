@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from fedchirp.clock import wait_at_most
 from fedchirp.config import Config
 from fedchirp.federation.availability import HostAvailability, HostResult
 from fedchirp.federation.breaker import Hosts
@@ -321,8 +322,7 @@ class DeliveryQueue:
             except Exception:
                 log.exception("delivery worker error")
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            await wait_at_most(timeout, self._wake.wait())
 
     def _free_slots(self) -> int:
         return self.settings.concurrency - len(self._sending)

@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fedchirp.clock import wait_at_most
 from fedchirp.store import Store
 from fedchirp.store.models import Job
 
@@ -288,8 +289,7 @@ class Jobs:
                     log.exception("job worker error")
                     timeout = self.poll_seconds
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                await wait_at_most(timeout, self._wake.wait())
         finally:
             await self._give_back()
 

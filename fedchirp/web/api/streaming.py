@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from fedchirp.clock import wait_at_most
 from fedchirp.services import oauth, streaming
 from fedchirp.services.context import Context
 from fedchirp.store.models import Account
@@ -178,9 +179,8 @@ async def server_sent_events(request: web.Request) -> web.StreamResponse:
             await response.prepare(request)
             await response.write(b":)\n\n")
             while True:
-                try:
-                    event = await asyncio.wait_for(subscription.queue.get(), HEARTBEAT_SECONDS)
-                except TimeoutError:
+                event = await wait_at_most(HEARTBEAT_SECONDS, subscription.queue.get())
+                if event is None:
                     await response.write(b":thump\n\n")
                     continue
                 payload = await _payload(ctx, viewer, event)
