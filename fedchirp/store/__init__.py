@@ -17,7 +17,6 @@ from fedchirp.store.bookmarks import BookmarkQueries
 from fedchirp.store.circles import CircleQueries
 from fedchirp.store.counters import CounterQueries
 from fedchirp.store.db import Database
-from fedchirp.store.deliveries import DeliveryQueries
 from fedchirp.store.domain_blocks import DomainBlockQueries
 from fedchirp.store.emojis import EmojiQueries
 from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
@@ -34,6 +33,7 @@ from fedchirp.store.migrate import SchemaError, current_revision, upgrade
 from fedchirp.store.moderation import ModerationQueries
 from fedchirp.store.notifications import NotificationQueries
 from fedchirp.store.oauth import OAuthQueries
+from fedchirp.store.outbound import OutboundQueries
 from fedchirp.store.pages import PageQueries
 from fedchirp.store.polls import PollQueries
 from fedchirp.store.post_extras import PostExtraQueries
@@ -57,7 +57,6 @@ class Store(
     BlockQueries,
     CircleQueries,
     CounterQueries,
-    DeliveryQueries,
     DomainBlockQueries,
     FilterQueries,
     EmojiQueries,
@@ -72,6 +71,7 @@ class Store(
     ModerationQueries,
     NotificationQueries,
     OAuthQueries,
+    OutboundQueries,
     PageQueries,
     PostExtraQueries,
     PollQueries,

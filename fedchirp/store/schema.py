@@ -312,6 +312,7 @@ from fedchirp.store.moderation_tables import (  # noqa: E402 - the same metadata
     reports,
     rules,
 )
+from fedchirp.store.outbound_tables import outbound_activities  # noqa: E402 - the same metadata
 from fedchirp.store.poll_tables import poll_votes, polls  # noqa: E402 - the same metadata
 from fedchirp.store.post_extras_tables import (  # noqa: E402 - the same metadata
     status_edits,
@@ -319,7 +320,6 @@ from fedchirp.store.post_extras_tables import (  # noqa: E402 - the same metadat
 )
 from fedchirp.store.push_tables import web_push_subscriptions  # noqa: E402 - the same metadata
 from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, filled here too
-    deliveries,
     host_failures,
     inbox_seen,
     jobs,
@@ -335,7 +335,6 @@ __all__ = [
     "blocks",
     "bookmarks",
     "custom_emojis",
-    "deliveries",
     "domain_blocks",
     "filter_keywords",
     "filter_statuses",
@@ -353,6 +352,7 @@ __all__ = [
     "oauth_apps",
     "oauth_codes",
     "oauth_tokens",
+    "outbound_activities",
     "poll_votes",
     "polls",
     "rate_limits",
