@@ -89,3 +89,10 @@ async def test_the_migration_moves_deliveries_to_jobs_and_back(make_store):
     # The moved job is claimed as any other once due, in its inbox's lane.
     [job] = await store.claim_jobs(["deliver"], now + 601, 60, 10)
     assert (job.id, job.lane, job.attempts) == (waiting.job_id, INBOXES[2], 2)
+    # The same activity for one more inbox: only that one is queued, in its own lane.
+    more = [*INBOXES, "https://w.test/inbox"]
+    assert await store.outbound_enqueue(ACTIVITY, "{}", alice.id, more, now + 601) == 1
+    assert [d.inbox_url for d in await store.outbound_deliveries(ACTIVITY["id"])] == sorted(more)
+    assert await store.delivery_stats(alice.id) == dict(stats, queued=2)
+    [added] = await store.claim_jobs(["deliver"], now + 601, 60, 10)
+    assert added.lane == "https://w.test/inbox"

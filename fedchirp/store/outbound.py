@@ -12,10 +12,11 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from fedchirp.clock import now_iso
 from fedchirp.store.db import Database, Queries
+from fedchirp.store.dialect import insert_ignore
 from fedchirp.store.jobs import insert_jobs
 from fedchirp.store.models import Job, OutboundActivity, OutboundDelivery
 from fedchirp.store.query import records
@@ -61,6 +62,27 @@ async def add_outcomes(db: Database, counts: Mapping[int, tuple[int, int]]) -> N
     )
 
 
+async def _add_inboxes(
+    db: Database, activity_uri: str, inboxes: list[str]
+) -> tuple[int, list[str]]:
+    """Add inboxes to a stored activity's; its id and those it did not have yet. The row
+    is locked (PostgreSQL) so two units adding to one activity take turns."""
+    found = await db.one(
+        select(_oa.c.id, _oa.c.inboxes).where(_oa.c.activity_uri == activity_uri).with_for_update()
+    )
+    assert found is not None, "a stored activity is never deleted but with its signer"
+    known = set(_inbox_list(found["inboxes"]))
+    new = sorted(set(inboxes) - known)
+    if new:
+        every = sorted(known | set(new))
+        await db.write(
+            update(_oa)
+            .where(_oa.c.id == found["id"])
+            .values(inboxes="\n".join(every), recipients=len(every))
+        )
+    return found["id"], new
+
+
 class OutboundQueries(Queries):
     """Storing outbound activities, queueing their deliveries, reading their outcomes."""
 
@@ -76,41 +98,30 @@ class OutboundQueries(Queries):
         """Store the activity (id, type) once and queue a delivery job for each inbox it
         was never queued for (a repeat is dropped); return how many were queued. Joins
         the caller's unit of work: the post and its deliveries commit together."""
-        wanted = set(inboxes)
+        new = sorted(set(inboxes))
+        if not new:
+            return 0
         async with self.db.atomic():
-            found = await self.db.one(
-                select(_oa.c.id, _oa.c.inboxes).where(_oa.c.activity_uri == activity["id"])
+            inserted = await self.db.write_returning(
+                insert_ignore(self.db.dialect, _oa, ["activity_uri"])
+                .values(
+                    activity_uri=activity["id"],
+                    activity_type=activity["type"],
+                    body=body,
+                    signer_id=signer_id,
+                    status_id=status_id,
+                    inboxes="\n".join(new),
+                    recipients=len(new),
+                    created_at=now_iso(),
+                )
+                .returning(_oa.c.id)
             )
-            if found is None:
-                new = sorted(wanted)
+            if inserted:
+                activity_id = inserted[0]["id"]
+            else:  # queued before: only the inboxes it never went to
+                activity_id, new = await _add_inboxes(self.db, activity["id"], new)
                 if not new:
                     return 0
-                [row] = await self.db.write_returning(
-                    insert(_oa)
-                    .values(
-                        activity_uri=activity["id"],
-                        activity_type=activity["type"],
-                        body=body,
-                        signer_id=signer_id,
-                        status_id=status_id,
-                        inboxes="\n".join(new),
-                        recipients=len(new),
-                        created_at=now_iso(),
-                    )
-                    .returning(_oa.c.id)
-                )
-                activity_id = row["id"]
-            else:
-                activity_id, known = found["id"], set(_inbox_list(found["inboxes"]))
-                new = sorted(wanted - known)
-                if not new:
-                    return 0
-                every = sorted(known | wanted)
-                await self.db.write(
-                    update(_oa)
-                    .where(_oa.c.id == activity_id)
-                    .values(inboxes="\n".join(every), recipients=len(every))
-                )
             payload = json.dumps({"activity": activity_id})
             rows = [
                 {"queue": DELIVER, "key": delivery_key(activity_id, inbox), "lane": inbox,
