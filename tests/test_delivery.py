@@ -319,25 +319,28 @@ async def test_a_failing_host_is_left_alone_until_its_breaker_closes(start, inbo
 
 
 async def test_a_stopped_worker_gives_back_the_deliveries_it_was_sending(start, tmp_path):
-    """One delivery in flight (hanging) and one leased ahead, waiting for the slot: both
+    """One delivery in flight (hanging) and more leased ahead, waiting for the slot: all
     are given back when the worker stops, and nothing counts as an attempt."""
+    from fedchirp.federation.delivery import CLAIM_AHEAD
+
     settings = {"delivery": {"timeout_seconds": 20.0, "concurrency": 1}}
     a = await start("a", settings=settings)
     alice = await a.create_user("alice")
     silent, url = await _silent_server()
     try:
-        urls = [f"{url}?u={n}" for n in range(3)]
+        urls = [f"{url}?u={n}" for n in range(CLAIM_AHEAD + 1)]  # one more than it leases
         await a.ctx.delivery.enqueue(like_activity(alice.uri), alice, urls)
         rows = await a.ctx.store.outbound_deliveries(like_activity(alice.uri)["id"])
         for _ in range(250):
             rows = await a.ctx.store.outbound_deliveries(like_activity(alice.uri)["id"])
-            if sum(row.lease_until > 0 for row in rows) == 2:
+            if sum(row.lease_until > 0 for row in rows) == CLAIM_AHEAD:
                 break
             await asyncio.sleep(0.02)
-        assert sum(row.lease_until > 0 for row in rows) == 2  # one hanging, one waiting
+        assert sum(row.lease_until > 0 for row in rows) == CLAIM_AHEAD  # one hanging
         await a.stop()
         again = await start("a", port=a.port, data_dir=tmp_path / "a", run_workers=False)
         rows = await again.ctx.store.outbound_deliveries(like_activity(alice.uri)["id"])
-        assert [(r.state, r.attempts, r.lease_until) for r in rows] == [("queued", 0, 0)] * 3
+        given_back = [(r.state, r.attempts, r.lease_until) for r in rows]
+        assert given_back == [("queued", 0, 0)] * len(urls)
     finally:
         silent.close()

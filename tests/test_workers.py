@@ -472,7 +472,7 @@ async def test_three_workers_send_each_delivery_once(
     tmp_path: Path, postgres_url: str, store: Store, spawn: Spawn
 ) -> None:
     servers, inboxes_per_server, activities = 4, 5, 50  # 20 inboxes x 50 = 1,000 deliveries
-    # Each worker leases at most 2 x 4 deliveries at once: fewer than the 20 inboxes
+    # Each worker leases at most CLAIM_AHEAD (4) x 4 deliveries at once: fewer than the 20 inboxes
     # whose oldest delivery may go, so no worker can take every sendable one.
     config_path = write_config(
         tmp_path, database={"url": postgres_url}, delivery={"concurrency": 4}

@@ -57,7 +57,7 @@ from fedchirp.store.outbound import DELIVER
 log = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER_SECONDS = 86_400.0
-CLAIM_AHEAD = 2  # lease up to this many times delivery.concurrency at once
+CLAIM_AHEAD = 4  # lease up to this many times delivery.concurrency at once
 HOST_UNAVAILABLE = "host unavailable"
 DOMAIN_SUSPENDED = "domain suspended"
 
@@ -85,6 +85,7 @@ class DeliveryQueue:
         self._settled: list[Settled] = []  # outcomes not written yet
         self._host_results: list[HostResult] = []  # written with them
         self._settler: asyncio.Task[None] | None = None
+        self._stopping = False  # giving back: nothing more is started
         self._signers: dict[int, Signer] = {}
         self._activities = ActivityCache(store)
         self._hosts = Hosts(self.settings.per_host)
@@ -311,6 +312,7 @@ class DeliveryQueue:
             await self._give_back()
 
     async def _give_back(self) -> None:
+        self._stopping = True
         stopped = dict(self._sending)
         for task in stopped:
             task.cancel()
@@ -356,7 +358,7 @@ class DeliveryQueue:
         return len(claimed) < want
 
     def _start_backlog(self) -> None:
-        while self._backlog and self._free_slots() > 0:
+        while self._backlog and self._free_slots() > 0 and not self._stopping:
             self._start(self._backlog.popleft())
 
     def _start(self, delivery: Delivery) -> None:
@@ -365,7 +367,10 @@ class DeliveryQueue:
 
         def done(_: asyncio.Task[None]) -> None:
             self._sending.pop(task, None)
-            self._wake.set()  # a slot is free
+            # The slot goes to the next leased delivery at once, not after the worker's
+            # loop comes round (it may be waiting for a claim).
+            self._start_backlog()
+            self._wake.set()
 
         task.add_done_callback(done)
 
