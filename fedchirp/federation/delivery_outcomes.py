@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fedchirp.store import Store
@@ -54,7 +54,7 @@ class Settled:
         return JobOutcome(self.delivery.job.id, kind, self.run_at, self.error)
 
 
-def finished_by_activity(batch: Iterable[Settled]) -> dict[int, tuple[int, int]]:
+def finished_by_activity(batch: Sequence[Settled]) -> dict[int, tuple[int, int]]:
     """(delivered, failed) of the final outcomes, by activity."""
     delivered = Counter(o.delivery.activity.id for o in batch if o.kind == "delivered")
     failed = Counter(o.delivery.activity.id for o in batch if o.kind in ("failed", "dropped"))
