@@ -164,6 +164,7 @@ def _lane_followers_statement() -> Any:
         .where(
             jobs.c.lane == lane,
             jobs.c.id > after,
+            jobs.c.state != "dead",  # (what the partial index jobs_lane holds)
             jobs.c.state == "queued",
             jobs.c.run_at <= now,
             jobs.c.id < func.coalesce(first_blocked, 2**62),

@@ -3,7 +3,7 @@ web sign-ins and scheduled posts (store/schema.py has the social ones and re-exp
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Index, Integer, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, Integer, Table, Text, UniqueConstraint, text
 
 from fedchirp.store.columns import Id, Real, metadata, ref
 
@@ -38,6 +38,7 @@ host_failures = Table(
 # is queued, running under a lease (taken up again by another worker when the lease
 # runs out), or dead after its last attempt; a finished job is deleted. (queue, key)
 # drops a repeat at insert: an incoming activity's key is its id.
+LIVE = text("state != 'dead'")
 jobs = Table(
     "jobs",
     metadata,
@@ -56,7 +57,9 @@ jobs = Table(
     CheckConstraint("state IN ('queued', 'running', 'dead')"),
     UniqueConstraint("queue", "key"),
     Index("jobs_due", "state", "run_at"),
-    Index("jobs_lane", "lane", "id"),
+    # Live jobs only: "first in its lane" skips dead ones, and an inbox that refuses
+    # everything (or a host that stays unavailable) piles up dead deliveries in its lane.
+    Index("jobs_lane", "lane", "id", sqlite_where=LIVE, postgresql_where=LIVE),
 )
 
 

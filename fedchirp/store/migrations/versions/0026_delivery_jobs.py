@@ -1,11 +1,12 @@
 """Deliveries become jobs: each outbound activity stored once, a "deliver" job per inbox.
 
-The deliveries table (one row per activity and inbox, each with the body) goes. Each
-activity in it becomes one outbound_activities row: its inboxes, and how many were
-delivered or failed (for analytics). Each delivery still queued becomes a job of the
-queue "deliver" (store/outbound.py, as of this revision): lane its inbox, key
-"<activity id>:<inbox>", payload the activity's id, due when it was, with its attempts
-and last error; each failed one becomes a dead job of it, for admins to see.
+The deliveries table (one row per activity and inbox, each with the body) goes, and
+the jobs' lane index keeps live jobs only. Each activity in it becomes one
+outbound_activities row: its inboxes, and how many were delivered or failed (for
+analytics). Each delivery still queued becomes a job of the queue "deliver"
+(store/outbound.py, as of this revision): lane its inbox, key "<activity id>:<inbox>",
+payload the activity's id, due when it was, with its attempts and last error; each
+failed one becomes a dead job of it, for admins to see.
 Done in the upgrade's own transaction, so nothing is sent twice or lost. The
 downgrade puts them back: a delivery with no job left was delivered.
 """
@@ -25,6 +26,7 @@ depends_on = None
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Real = sa.Float().with_variant(REAL(), "sqlite")
 QUEUE = "deliver"
+LIVE = sa.text("state != 'dead'")
 
 
 def _table(name: str, columns: str) -> sa.TableClause:
@@ -69,6 +71,10 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Text(), nullable=False),
     )
     op.create_index("outbound_activities_signer", "outbound_activities", ["signer_id", "status_id"])
+    # Dead jobs stay in their lanes (a refused delivery), and "first in its lane" skips
+    # them: the lane index holds live jobs only, so they cost nothing there.
+    op.drop_index("jobs_lane", "jobs")
+    op.create_index("jobs_lane", "jobs", ["lane", "id"], sqlite_where=LIVE, postgresql_where=LIVE)
     _move_deliveries_to_jobs()
     op.drop_index("deliveries_due", "deliveries")
     op.drop_table("deliveries")
@@ -147,6 +153,8 @@ def downgrade() -> None:
     _move_jobs_to_deliveries()
     op.drop_index("outbound_activities_signer", "outbound_activities")
     op.drop_table("outbound_activities")
+    op.drop_index("jobs_lane", "jobs")
+    op.create_index("jobs_lane", "jobs", ["lane", "id"])
 
 
 def _move_jobs_to_deliveries() -> None:
