@@ -33,12 +33,13 @@ is the number of POSTs over that time. The reference is the one-core rate of
 cryptography's RSA-2048 PKCS#1 v1.5 / SHA-256 sign of a signing string like the
 worker's, measured at the start of the run on one thread for about 2 s. Each post is
 then checked: every expected inbox got exactly one POST and nothing else arrived
-(after a short wait for strays), every POST was signed, and the post's deliveries
-are all 'delivered' in the database. Also printed: the CPU used between sending the
-post and its last POST by the server process (and by its event-loop thread alone, and
-its other threads: the signing executor, the SQLite connections), the stubs and (for
-PostgreSQL) the PostgreSQL server with its ended backends, and for PostgreSQL how
-many new connections the server opened meanwhile (the cluster logs connections).
+(after a short wait for strays), every POST was signed, and the post's outbound
+activity counts all its deliveries delivered in the database (their jobs are gone).
+Also printed: the CPU used between sending the post and its last POST by the server
+process (and by its event-loop thread alone, and its other threads: the signing
+executor, the SQLite connections), the stubs and (for PostgreSQL) the PostgreSQL
+server with its ended backends, and for PostgreSQL how many new connections the
+server opened meanwhile (the cluster logs connections).
 
 --profile DIR adds one more post to the personal scenario, recorded by py-spy (raw
 collapsed stacks per thread, in DIR; by default only of the thread holding the GIL,
@@ -534,11 +535,18 @@ class Window:
         return cls(None, pg)
 
     async def delivery_states(self, status_id: int) -> dict[str, int]:
-        sql = "SELECT state, COUNT(*) FROM deliveries WHERE status_id = {} GROUP BY state"
+        # Finished delivery jobs are gone; each outbound activity counts their outcomes.
+        sql = (
+            "SELECT SUM(delivered), SUM(failed), SUM(recipients - delivered - failed)"
+            " FROM outbound_activities WHERE status_id = {}"
+        )
         if self.sqlite is not None:
-            return dict(self.sqlite.execute(sql.format("?"), (status_id,)).fetchall())
-        assert self.pg is not None
-        return {row[0]: row[1] for row in await self.pg.fetch(sql.format("$1"), status_id)}
+            row = self.sqlite.execute(sql.format("?"), (status_id,)).fetchone()
+        else:
+            assert self.pg is not None
+            row = await self.pg.fetchrow(sql.format("$1"), status_id)
+        counts = zip(("delivered", "failed", "queued"), row or (), strict=False)
+        return {state: int(n) for state, n in counts if n}
 
     async def close(self) -> None:
         if self.sqlite is not None:

@@ -189,7 +189,7 @@ async def settle(*instances: LocalInstance, timeout: float = 15.0) -> None:
             busy = False
             for instance in instances:
                 ctx = instance.ctx
-                delivery_due = await ctx.store.next_delivery_due()
+                delivery_due = await ctx.delivery.next_due()
                 job_due = await ctx.store.next_job_due(ctx.jobs.queues)
                 if ctx.jobs.busy or ctx.delivery.busy:
                     busy = True

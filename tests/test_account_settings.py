@@ -157,7 +157,7 @@ async def _gone_everywhere(a, b, alice, status, bob, carol) -> None:
         await a.create_user("alice")
     assert await a.ctx.store.search_accounts("alice", 5) == []
     assert list(a.config.media_dir.iterdir()) == []  # uploads and avatar removed
-    sent = await a.ctx.store.deliveries_for(f"{alice.uri}#delete")
+    sent = await a.ctx.store.outbound_deliveries(f"{alice.uri}#delete")
     assert {(d.activity_type, d.inbox_url) for d in sent} == {("Delete", b.ctx.urls.shared_inbox)}
     assert all(d.state == "delivered" for d in sent)
 

@@ -180,7 +180,8 @@ async def test_followers_only_post_reaches_followers_and_nobody_else(world, http
         assert post["uri"] in await world.home_uris(user), user
     assert post["uri"] not in await world.home_uris("eve")
     # On the wire: to the followers collection, never Public.
-    note = json.loads((await world.a.ctx.store.deliveries_for(f"{post['uri']}/activity"))[0].body)
+    [sent, *_] = await world.a.ctx.store.outbound_deliveries(f"{post['uri']}/activity")
+    note = json.loads(sent.body)
     assert note["object"]["to"] == [f"{world.a.base_url}/users/alice/followers"]
     assert PUBLIC not in note["object"]["cc"] + note["to"] + note["cc"]
     # Fetching it needs a signature from a follower.
@@ -195,7 +196,7 @@ async def test_followers_only_post_reaches_followers_and_nobody_else(world, http
 
 async def test_direct_post_reaches_only_the_mentioned(world, http):
     post = await world.post(status=f"@{world.c.handle('carl')} just you", visibility="direct")
-    deliveries = await world.a.ctx.store.deliveries_for(f"{post['uri']}/activity")
+    deliveries = await world.a.ctx.store.outbound_deliveries(f"{post['uri']}/activity")
     assert [d.inbox_url for d in deliveries] == [f"{world.c.base_url}/inbox"]
     assert post["uri"] in await world.home_uris("carl")
     for user in ("ann", "amy", "cat"):
@@ -220,7 +221,7 @@ async def test_group_post_goes_only_to_members(world, http):
     assert post["visibility"] == "private"  # Mastodon clients know no "limited"
     assert post["circle_id"] == world.circle
 
-    deliveries = await world.a.ctx.store.deliveries_for(f"{post['uri']}/activity")
+    deliveries = await world.a.ctx.store.outbound_deliveries(f"{post['uri']}/activity")
     assert sorted(d.inbox_url for d in deliveries) == sorted(
         [f"{world.b.base_url}/inbox", f"{world.c.base_url}/inbox"]
     )  # D gets nothing
@@ -295,7 +296,7 @@ async def test_removed_member_loses_access_and_gets_no_new_posts(world, http):
     await world.api["ann"].call("GET", f"/api/v1/statuses/{before['id']}", expect=404)
     # New posts: not sent to C at all.
     after = await world.post(status="second customer news", circle_id=world.circle)
-    deliveries = await world.a.ctx.store.deliveries_for(f"{after['uri']}/activity")
+    deliveries = await world.a.ctx.store.outbound_deliveries(f"{after['uri']}/activity")
     assert [d.inbox_url for d in deliveries] == [f"{world.b.base_url}/inbox"]
     assert await _status_on(world.c, after["uri"]) is None
     assert after["uri"] not in await world.home_uris("carl")
@@ -311,7 +312,7 @@ async def test_unfollowing_leaves_every_group(world):
     members = await world.api["alice"].call("GET", f"/api/v1/circles/{world.circle}/accounts")
     assert sorted(m["acct"] for m in members) == sorted(["ann", world.c.handle("carl")])
     post = await world.post(status="after bob left", circle_id=world.circle)
-    deliveries = await world.a.ctx.store.deliveries_for(f"{post['uri']}/activity")
+    deliveries = await world.a.ctx.store.outbound_deliveries(f"{post['uri']}/activity")
     assert [d.inbox_url for d in deliveries] == [f"{world.c.base_url}/inbox"]
 
 

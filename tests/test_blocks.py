@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from fedchirp.localnet import settle
+from fedchirp.store.outbound_tables import outbound_activities
 from fedchirp.store.schema import home_feed, notifications
-from fedchirp.store.work_tables import deliveries
 from tests.test_pages import _sign_in
 from tests.test_signatures import sign_with_apsig
 
@@ -78,12 +78,18 @@ async def test_block_reaches_the_other_server_and_severs_both_follows(pair, clie
     assert await a.ctx.store.get_follow(int(bob_id), alice_a.id) is None
     # A sent Block, Undo(Follow) and Reject(Follow), to bob's own inbox, and B took them.
     bob_a = await a.ctx.store.get_account(int(bob_id))
-    sent = await a.ctx.store.db.all(
-        select(deliveries.c.activity_type, deliveries.c.state).where(
-            deliveries.c.inbox_url == bob_a.inbox_url
+    activities = await a.ctx.store.db.scalars(
+        select(outbound_activities.c.activity_uri).where(
+            outbound_activities.c.inboxes.contains(bob_a.inbox_url)
         )
     )
-    assert {(row["activity_type"], row["state"]) for row in sent} >= {
+    sent = [
+        delivery
+        for uri in activities
+        for delivery in await a.ctx.store.outbound_deliveries(uri)
+        if delivery.inbox_url == bob_a.inbox_url
+    ]
+    assert {(delivery.activity_type, delivery.state) for delivery in sent} >= {
         ("Block", "delivered"),
         ("Undo", "delivered"),
         ("Reject", "delivered"),

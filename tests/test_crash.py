@@ -1,7 +1,7 @@
 """Crash safety: `kill -9` the real server while it works, restart it, read the database.
 
 Each service writes one action as one unit of work (store/db.py): a local post with
-its recipients, tags, home-feed entries and delivery rows (services/posting.py), an
+its recipients, tags, home-feed entries and delivery jobs (services/posting.py), an
 incoming activity's effects with its "seen" mark (services/inbox.py). These tests run
 `python -m fedchirp serve` in a process of its own, SIGKILL it at random moments under
 load, restart it on the same data, and then check from this process that nothing was
@@ -55,10 +55,10 @@ from fedchirp.store import Store
 from fedchirp.store.models import Account
 from fedchirp.store.schema import (
     account_stats,
-    deliveries,
     home_feed,
     inbox_seen,
     jobs,
+    outbound_activities,
     status_tags,
     statuses,
 )
@@ -334,7 +334,8 @@ async def test_kill_9_while_posting_loses_no_delivery(
                     statuses.c.account_id == alice_id, statuses.c.reblog_of_id.is_(None)
                 )
             ),
-            "deliveries": await store.db.all(select(deliveries)),
+            "deliveries": await store.db.all(select(outbound_activities)),
+            "delivery_jobs": await store.db.all(select(jobs).where(jobs.c.queue == "deliver")),
             "feed": set(
                 await store.db.scalars(
                     select(home_feed.c.status_id).where(home_feed.c.account_id == alice_id)
@@ -370,9 +371,16 @@ async def test_kill_9_while_posting_loses_no_delivery(
     assert len(by_text) == len(posts)
 
     # Every post that exists is whole: all its follower inboxes queued, tagged, in the feed.
-    queued: dict[str, set[str]] = {}
-    for delivery in found["deliveries"]:
-        queued.setdefault(delivery["activity_uri"], set()).add(delivery["inbox_url"])
+    # (Each activity once, with its inboxes; a job per inbox until it is delivered.)
+    queued = {row["activity_uri"]: set(row["inboxes"].split("\n")) for row in found["deliveries"]}
+    jobs_of: dict[int, set[str]] = {}
+    for job in found["delivery_jobs"]:
+        jobs_of.setdefault(json.loads(job["payload"])["activity"], set()).add(job["lane"])
+    for row in found["deliveries"]:
+        waiting = jobs_of.pop(row["id"], set())
+        assert waiting <= queued[row["activity_uri"]]
+        assert len(waiting) + row["delivered"] + row["failed"] == row["recipients"]
+    assert jobs_of == {}, "delivery jobs of no activity"
     creates = {create_activity_id(row["uri"]): row for row in posts.values()}
     for activity_uri, row in creates.items():
         missing = inboxes - queued.get(activity_uri, set())
@@ -389,7 +397,7 @@ async def test_kill_9_while_posting_loses_no_delivery(
     for delivery in found["deliveries"]:
         assert delivery["status_id"] is None or delivery["status_id"] in found["all_status_ids"]
         if delivery["activity_type"] == "Create":
-            assert delivery["activity_uri"] in creates, f"orphan delivery {delivery['id']}"
+            assert delivery["activity_uri"] in creates, f"orphan activity {delivery['id']}"
             assert delivery["status_id"] == creates[delivery["activity_uri"]]["id"]
     _check_sqlite_file(server.config)
 

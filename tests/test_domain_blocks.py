@@ -87,8 +87,8 @@ async def _assert_cut_off(pair, alice, bob, post) -> None:
     # b's activities get 202 and nothing is stored.
     later = await bob.call("POST", "/api/v1/statuses", json={"status": "still there?"})
     await settle(a, b)
-    [sent] = await b.ctx.store.deliveries_for(create_activity_id(later["uri"]))
-    assert (sent.state, sent.last_status) == ("delivered", 202)
+    [sent] = await b.ctx.store.outbound_deliveries(create_activity_id(later["uri"]))
+    assert (sent.state, sent.job_id) == ("delivered", None)
     assert await store.get_status_by_uri(later["uri"]) is None
     assert await store.count_jobs() == 0
 
@@ -97,7 +97,7 @@ async def _assert_cut_off(pair, alice, bob, post) -> None:
         "POST", "/api/v1/statuses", json={"status": f"@{b.handle('bob')} can you hear me?"}
     )
     await settle(a, b)
-    assert await a.ctx.store.deliveries_for(create_activity_id(mine["uri"])) == []
+    assert await a.ctx.store.outbound_deliveries(create_activity_id(mine["uri"])) == []
     assert await b.ctx.store.get_status_by_uri(mine["uri"]) is None
 
     # Nor is anything fetched from it.
@@ -170,7 +170,7 @@ async def test_queued_deliveries_to_a_suspended_domain_are_dropped(start, inbox,
     await admin.call(
         "POST", "/api/v1/admin/domain_blocks", json={"domain": inbox.domain, "severity": "suspend"}
     )
-    [dropped] = await a.ctx.store.deliveries_for(queued["id"])
+    [dropped] = await a.ctx.store.outbound_deliveries(queued["id"])
     assert (dropped.state, dropped.last_error, dropped.attempts) == ("failed", DOMAIN_SUSPENDED, 0)
     # New ones are not even queued, and the worker sends nothing.
     assert await a.ctx.delivery.enqueue(like_activity(alice.uri, 2), alice, [inbox.url]) == 0
@@ -192,7 +192,7 @@ async def test_a_block_from_another_process_drops_leased_deliveries(start, inbox
     assert not await a.ctx.domain_blocks.suspended(inbox.domain)
     a.ctx.domain_blocks.invalidate()  # what the 30 s refresh does
     assert await a.ctx.delivery.run_due() == 1
-    [dropped] = await a.ctx.store.deliveries_for(queued["id"])
+    [dropped] = await a.ctx.store.outbound_deliveries(queued["id"])
     assert (dropped.state, dropped.last_error) == ("failed", DOMAIN_SUSPENDED)
     assert inbox.received == []
 

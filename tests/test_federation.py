@@ -154,7 +154,7 @@ async def test_three_instances_fan_out_and_shared_inbox_gets_one_delivery(trio, 
     post = await bob.call("POST", "/api/v1/statuses", json={"status": "to everyone"})
 
     # Three followers on A and one on C: one delivery per server, to its shared inbox.
-    deliveries = await b.ctx.store.deliveries_for(f"{post['uri']}/activity")
+    deliveries = await b.ctx.store.outbound_deliveries(f"{post['uri']}/activity")
     assert sorted(d.inbox_url for d in deliveries) == sorted(
         [f"{a.base_url}/inbox", f"{c.base_url}/inbox"]
     )
@@ -244,7 +244,7 @@ async def test_service_level_follow_is_idempotent(pair):
     first = await follows.follow(a.ctx, alice, bob_on_a)
     again = await follows.follow(a.ctx, alice, bob_on_a)
     assert first.id == again.id
-    assert len(await a.ctx.store.deliveries_for(first.uri)) == 1
+    assert len(await a.ctx.store.outbound_deliveries(first.uri)) == 1
     await settle(a, b)
     assert (await a.ctx.store.get_follow(alice.id, bob_on_a.id)).state == "accepted"
 

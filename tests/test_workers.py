@@ -48,7 +48,7 @@ from fedchirp.services.context import Context
 from fedchirp.services.jobs import DEFAULT_RETRY, Jobs
 from fedchirp.store import Store
 from fedchirp.store.models import Account
-from fedchirp.store.schema import deliveries, home_feed, inbox_seen, jobs, statuses
+from fedchirp.store.schema import home_feed, inbox_seen, jobs, outbound_activities, statuses
 from fedchirp.urls import Urls
 from tests.instance_processes import (
     FedchirpProcess,
@@ -472,7 +472,7 @@ async def test_three_workers_send_each_delivery_once(
     tmp_path: Path, postgres_url: str, store: Store, spawn: Spawn
 ) -> None:
     servers, inboxes_per_server, activities = 4, 5, 50  # 20 inboxes x 50 = 1,000 deliveries
-    # Each worker leases at most 2 x 4 deliveries at once: fewer than the 20 inboxes
+    # Each worker leases at most CLAIM_AHEAD (4) x 4 deliveries at once: fewer than the 20 inboxes
     # whose oldest delivery may go, so no worker can take every sendable one.
     config_path = write_config(
         tmp_path, database={"url": postgres_url}, delivery={"concurrency": 4}
@@ -498,8 +498,8 @@ async def test_three_workers_send_each_delivery_once(
                     "object": f"{alice.uri}/statuses/{number}",
                 }
                 body = json.dumps(activity)
-                queued = await store.enqueue_deliveries(
-                    activity["id"], "Create", body, alice.id, inboxes, time.time(), None
+                queued = await store.outbound_enqueue(
+                    activity, body, alice.id, inboxes, time.time()
                 )
                 assert queued == len(inboxes)
                 activity_ids.append(activity["id"])
@@ -532,10 +532,11 @@ async def test_three_workers_send_each_delivery_once(
                 for inbox_url, arrived in stub.arrivals.items():
                     assert arrived == activity_ids, f"{inbox_url} got activities out of order"
 
-            rows = await store.db.all(select(deliveries))
-            assert len(rows) == total
-            states = Counter((row["state"], row["attempts"], row["last_status"]) for row in rows)
-            assert states == {("delivered", 1, 202): total}, states
+            # Every delivery job finished (deleted), each counted once as delivered.
+            assert await store.count_jobs() == 0
+            rows = await store.db.all(select(outbound_activities))
+            counts = Counter((row["recipients"], row["delivered"], row["failed"]) for row in rows)
+            assert counts == {(len(inboxes), len(inboxes), 0): activities}, counts
             sent_by = [_delivered_in_log(w.log_text()) for w in workers]
             print(f"deliveries sent by each worker: {sent_by}")
             assert sum(sent_by) == total

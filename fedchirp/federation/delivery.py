@@ -1,11 +1,17 @@
-"""The outbound queue: activities wait in the database until a remote inbox takes them.
+"""Outbound delivery: the worker of the jobs queue "deliver", one job per remote inbox.
+
+An activity is stored once (store/outbound.py); each inbox it goes to gets a job in
+the inbox's lane, so a later activity never overtakes an earlier one to the same
+inbox. Claiming, leases, retries, dead jobs and giving work back are the jobs'
+(store/jobs.py); this worker claims many at once and settles them in groups.
 
 A delivery is final when the inbox answers 2xx (delivered) or a 4xx other than
 401/408/429, or 501 (failed: retrying would not help). Anything else (5xx, 401, 408,
 429, network errors) is retried with capped exponential backoff, never sooner
-than a Retry-After asks, until delivery.max_attempts is used up. The queue
-lives in the database, so a restart resumes it; a row leased by a worker that
-died is picked up again when its lease runs out.
+than a Retry-After asks, until delivery.max_attempts is used up (a final failure leaves a
+dead job for admins: `fedchirp jobs`). The queue lives in the database, so a
+restart resumes it; a job leased by a worker that died is picked up again when its
+lease runs out.
 
 A worker keeps up to delivery.concurrency deliveries in flight, at most
 delivery.per_host of them to one host, and stops sending to a host whose
@@ -16,7 +22,7 @@ on a thread (RSA releases the GIL), with each signer's key read once. It leases 
 CLAIM_AHEAD times its concurrency at once and starts them as slots free, and writes
 what became of its attempts in groups (with what they showed of their hosts): one
 claim or one commit per delivery was what limited a large fan-out. An outcome not
-yet written when the worker dies is not lost: the row's lease runs out and it is
+yet written when the worker dies is not lost: the job's lease runs out and it is
 sent again (receivers drop a repeated activity id).
 """
 
@@ -35,25 +41,26 @@ from fedchirp.clock import wait_at_most
 from fedchirp.config import Config
 from fedchirp.federation.availability import HostAvailability, HostResult
 from fedchirp.federation.breaker import Hosts
+from fedchirp.federation.delivery_outcomes import (
+    ActivityCache,
+    Delivery,
+    Settled,
+    finished_by_activity,
+    is_final_failure,
+)
 from fedchirp.federation.domain_blocks import DomainBlockCache
 from fedchirp.federation.http import FetchError, HttpClient, PostResult, Signer
 from fedchirp.federation.vocab import host_of
 from fedchirp.store import Store
-from fedchirp.store.deliveries import Settled
-from fedchirp.store.models import Account, Delivery
+from fedchirp.store.models import Account
+from fedchirp.store.outbound import DELIVER
 
 log = logging.getLogger(__name__)
 
-RETRYABLE_CLIENT_ERRORS = frozenset({401, 408, 429})
 MAX_RETRY_AFTER_SECONDS = 86_400.0
-CLAIM_AHEAD = 2  # lease up to this many times delivery.concurrency at once
+CLAIM_AHEAD = 4  # lease up to this many times delivery.concurrency at once
 HOST_UNAVAILABLE = "host unavailable"
 DOMAIN_SUSPENDED = "domain suspended"
-
-
-def is_final_failure(status: int) -> bool:
-    """4xx but 401/408/429 will not get better by retrying; nor will 501 (Mastodon agrees)."""
-    return status == 501 or (400 <= status < 500 and status not in RETRYABLE_CLIENT_ERRORS)
 
 
 class DeliveryQueue:
@@ -79,7 +86,9 @@ class DeliveryQueue:
         self._settled: list[Settled] = []  # outcomes not written yet
         self._host_results: list[HostResult] = []  # written with them
         self._settler: asyncio.Task[None] | None = None
+        self._stopping = False  # giving back: nothing more is started
         self._signers: dict[int, Signer] = {}
+        self._activities = ActivityCache(store)
         self._hosts = Hosts(self.settings.per_host)
         self.availability = HostAvailability(store, self.settings.unavailable_after_days)
         self.domain_blocks = domain_blocks or DomainBlockCache(store)
@@ -89,9 +98,7 @@ class DeliveryQueue:
         """Deliveries are being claimed or sent by this process right now."""
         writing = self._settler is not None and not self._settler.done()
         return (
-            self._in_flight > 0
-            or bool(self._sending or self._backlog or self._settled)
-            or writing
+            self._in_flight > 0 or bool(self._sending or self._backlog or self._settled) or writing
         )
 
     # -- producing -----------------------------------------------------------
@@ -109,8 +116,8 @@ class DeliveryQueue:
         if not inboxes:
             return 0
         body = json.dumps(activity, ensure_ascii=False, separators=(",", ":"))
-        queued = await self.store.enqueue_deliveries(
-            activity["id"], activity["type"], body, signer.id, inboxes, self.clock(), status_id
+        queued = await self.store.outbound_enqueue(
+            activity, body, signer.id, inboxes, self.clock(), status_id
         )
         self.store.db.on_commit(self._wake.set)
         return queued
@@ -134,9 +141,20 @@ class DeliveryQueue:
         try:
             # Room to wait behind CLAIM_AHEAD rounds of slow hosts, and for a host's slot.
             lease = self.settings.timeout_seconds * (CLAIM_AHEAD + 1) + 30
-            return await self.store.claim_due_deliveries(self.clock(), lease, limit)
+            jobs = await self.store.claim_jobs([DELIVER], self.clock(), lease, limit)
+            try:
+                deliveries, orphans = await self._activities.pair(jobs)
+            except asyncio.CancelledError:  # stopping: these are not in hand yet
+                await self.store.release_jobs([job.id for job in jobs])
+                raise
+            await self.store.settle_jobs(orphans)
+            return deliveries
         finally:
             self._in_flight -= 1
+
+    async def next_due(self) -> float | None:
+        """When the next delivery may be claimed (behind a waiting one in its lane: later)."""
+        return await self.store.next_job_due([DELIVER])
 
     async def run_due(self) -> int:
         """Claim what is due and send it, waiting for the outcomes to be written; return
@@ -159,13 +177,13 @@ class DeliveryQueue:
         else:
             reason = HOST_UNAVAILABLE if name in await self.availability.unavailable() else None
         if reason is not None:
-            self._settle_later(Settled(delivery.id, "dropped", error=reason))
+            self._settle_later(Settled(delivery, "dropped", reason))
             log.debug("dropped %s to %s: %s", delivery.activity_type, name, reason)
             return
         host = self._hosts.get(name)
         if host.open_until > self.clock():
             # The host failed again and again: wait for its breaker to let one through.
-            self._settle_later(Settled(delivery.id, "postponed", next_attempt_at=host.open_until))
+            self._settle_later(Settled(delivery, "postponed", run_at=host.open_until))
             return
         async with host.slots:
             try:
@@ -173,11 +191,11 @@ class DeliveryQueue:
             except FetchError as exc:
                 host.failed(self.clock())
                 self._host_result(name, answered=False)
-                self._retry_or_fail(delivery, None, str(exc), None)
+                self._retry_or_fail(delivery, str(exc), None)
                 return
             except Exception as exc:  # a bug must not wedge the row in its lease
-                log.exception("delivery %s crashed", delivery.id)
-                self._retry_or_fail(delivery, None, f"internal error: {exc}", None)
+                log.exception("delivery %s crashed", delivery.job.id)
+                self._retry_or_fail(delivery, f"internal error: {exc}", None)
                 return
         if result.status >= 500:
             host.failed(self.clock())
@@ -195,18 +213,18 @@ class DeliveryQueue:
 
     def _settle(self, delivery: Delivery, result: PostResult) -> None:
         if 200 <= result.status < 300:
-            self._settle_later(Settled(delivery.id, "delivered", result.status))
+            self._settle_later(Settled(delivery, "delivered"))
             # Debug, not info: a large fan-out would log a line per follower.
             log.debug("delivered %s to %s", delivery.activity_type, delivery.inbox_url)
         elif is_final_failure(result.status):
             reason = f"HTTP {result.status}: {result.reason[:200]}"
-            self._settle_later(Settled(delivery.id, "failed", result.status, reason))
+            self._settle_later(Settled(delivery, "failed", reason))
             log.warning(
                 "gave up on %s to %s: %s", delivery.activity_type, delivery.inbox_url, reason
             )
         else:
             reason = f"HTTP {result.status}: {result.reason[:200]}"
-            self._retry_or_fail(delivery, result.status, reason, result.retry_after)
+            self._retry_or_fail(delivery, reason, result.retry_after)
 
     def _settle_later(self, outcome: Settled) -> None:
         """Queue an outcome for the next group write (started here if none is running)."""
@@ -220,7 +238,8 @@ class DeliveryQueue:
             host_results, self._host_results = self._host_results, []
             try:
                 async with self.store.atomic():  # one commit for the group and its hosts
-                    await self.store.settle_deliveries(batch)
+                    await self.store.settle_jobs([outcome.outcome() for outcome in batch])
+                    await self.store.outbound_count_outcomes(finished_by_activity(batch))
                     await self.availability.record(host_results)
                 delivered = sum(outcome.kind == "delivered" for outcome in batch)
                 log.info("recorded %d delivery outcomes, %d delivered", len(batch), delivered)
@@ -240,9 +259,9 @@ class DeliveryQueue:
                 return
 
     async def _send(self, delivery: Delivery) -> PostResult:
-        signer = await self._signer(delivery.signer_id)
+        signer = await self._signer(delivery.activity.signer_id)
         return await self.http.post_activity(
-            delivery.inbox_url, delivery.body.encode("utf-8"), signer, self.settings.timeout_seconds
+            delivery.inbox_url, delivery.body, signer, self.settings.timeout_seconds
         )
 
     async def _signer(self, account_id: int) -> Signer:
@@ -260,21 +279,20 @@ class DeliveryQueue:
             signer = self._signers[account_id] = Signer(account.public_key_id, user.private_key_pem)
         return signer
 
-    def _retry_or_fail(
-        self, delivery: Delivery, status: int | None, reason: str, retry_after: float | None
-    ) -> None:
-        if delivery.attempts + 1 >= self.settings.max_attempts:
-            self._settle_later(Settled(delivery.id, "failed", status, reason))
+    def _retry_or_fail(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
+        attempts = delivery.job.attempts  # this one included
+        if attempts >= self.settings.max_attempts:
+            self._settle_later(Settled(delivery, "failed", reason))
             log.warning(
                 "gave up on %s to %s after %d attempts: %s",
                 delivery.activity_type,
                 delivery.inbox_url,
-                delivery.attempts + 1,
+                attempts,
                 reason,
             )
             return
-        delay = self.backoff_seconds(delivery.attempts, retry_after)
-        self._settle_later(Settled(delivery.id, "retry", status, reason, self.clock() + delay))
+        delay = self.backoff_seconds(attempts - 1, retry_after)
+        self._settle_later(Settled(delivery, "retry", reason, self.clock() + delay))
         log.info(
             "will retry %s to %s in %.0fs: %s",
             delivery.activity_type,
@@ -295,15 +313,16 @@ class DeliveryQueue:
             await self._give_back()
 
     async def _give_back(self) -> None:
+        self._stopping = True
         stopped = dict(self._sending)
         for task in stopped:
             task.cancel()
         await asyncio.gather(*stopped, return_exceptions=True)
-        unsent = [*stopped.values(), *(delivery.id for delivery in self._backlog)]
+        unsent = [*stopped.values(), *(delivery.job.id for delivery in self._backlog)]
         self._backlog.clear()
         with contextlib.suppress(Exception):
             await self._flush_settled()  # outcomes of what did finish
-            await self.store.release_deliveries(unsent)
+            await self.store.release_jobs(unsent)
 
     async def _keep_sending(self) -> None:
         while True:
@@ -314,7 +333,7 @@ class DeliveryQueue:
                 if self._free_slots() > 0:
                     if not all_due_claimed:
                         continue  # more may be due at once
-                    next_due = await self.store.next_delivery_due()
+                    next_due = await self.next_due()
                     if next_due is not None:
                         timeout = min(timeout, max(0.0, next_due - self.clock()))
             except asyncio.CancelledError:
@@ -339,16 +358,19 @@ class DeliveryQueue:
         return len(claimed) < want
 
     def _start_backlog(self) -> None:
-        while self._backlog and self._free_slots() > 0:
+        while self._backlog and self._free_slots() > 0 and not self._stopping:
             self._start(self._backlog.popleft())
 
     def _start(self, delivery: Delivery) -> None:
         task = asyncio.create_task(self._attempt(delivery))
-        self._sending[task] = delivery.id
+        self._sending[task] = delivery.job.id
 
         def done(_: asyncio.Task[None]) -> None:
             self._sending.pop(task, None)
-            self._wake.set()  # a slot is free
+            # The slot goes to the next leased delivery at once, not after the worker's
+            # loop comes round (it may be waiting for a claim).
+            self._start_backlog()
+            self._wake.set()
 
         task.add_done_callback(done)
 
@@ -363,7 +385,7 @@ class DeliveryQueue:
             await self._flush_settled()
             if await self.run_due():
                 continue
-            next_due = await self.store.next_delivery_due()
+            next_due = await self.next_due()
             due_now = next_due is not None and next_due <= self.clock()
             if not due_now and self._in_flight == 0 and not self._backlog:
                 return

@@ -106,11 +106,12 @@ class Jobs:
         self.requests = requests if requests is not None else InFlight()
         self._rest_until = 0.0  # monotonic: no new job before, while requests are in flight
         self._lagging = False  # the last claim found jobs due for over MAX_LAG_SECONDS
+        self._claiming = 0  # claims under way: their jobs are leased but not yet running
 
     @property
     def busy(self) -> bool:
-        """Jobs are being queued or run in this process right now."""
-        return bool(self._running or self._pending)
+        """Jobs are being queued, claimed or run in this process right now."""
+        return bool(self._running or self._pending or self._claiming)
 
     @property
     def queues(self) -> list[str]:
@@ -200,6 +201,13 @@ class Jobs:
         free = self._free_slots()
         if free <= 0 or not self._handlers:
             return 0
+        self._claiming += 1
+        try:
+            return await self._claim_and_start(free)
+        finally:
+            self._claiming -= 1
+
+    async def _claim_and_start(self, free: int) -> int:
         now = self.clock()
         claimed = await self.store.claim_jobs(list(self._handlers), now, self.lease_seconds, free)
         if claimed:

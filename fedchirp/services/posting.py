@@ -247,8 +247,7 @@ async def delete_status(ctx: Context, author: Account, status: Status) -> None:
     inboxes = await audience.status_inboxes(ctx, author, status, recipients)
     # Also every server the post was ever sent to or that acted on it (removed group
     # members, former followers): they hold a copy that should go too.
-    sent = await ctx.store.deliveries_for(documents.create_activity_id(status.uri))
-    inboxes |= {delivery.inbox_url for delivery in sent}
+    inboxes |= await ctx.store.outbound_inboxes(documents.create_activity_id(status.uri))
     inboxes |= await ctx.store.remote_interactor_inboxes(status.id)
     uploads = (await ctx.store.media_of([status.id]))[status.id]
     async with ctx.store.atomic():

@@ -20,7 +20,6 @@ from fedchirp.store.circles import CircleQueries
 from fedchirp.store.conversations import ConversationQueries
 from fedchirp.store.counters import CounterQueries
 from fedchirp.store.db import Database
-from fedchirp.store.deliveries import DeliveryQueries
 from fedchirp.store.domain_blocks import DomainBlockQueries
 from fedchirp.store.emojis import EmojiQueries
 from fedchirp.store.errors import DuplicateIdempotencyKey, IdCollision, MediaUnavailable
@@ -41,6 +40,7 @@ from fedchirp.store.notification_groups import NotificationGroupQueries
 from fedchirp.store.notification_policy import NotificationPolicyQueries
 from fedchirp.store.notifications import NotificationQueries
 from fedchirp.store.oauth import OAuthQueries
+from fedchirp.store.outbound import OutboundQueries
 from fedchirp.store.pages import PageQueries
 from fedchirp.store.polls import PollQueries
 from fedchirp.store.post_extras import PostExtraQueries
@@ -69,7 +69,6 @@ class Store(
     CircleQueries,
     ConversationQueries,
     CounterQueries,
-    DeliveryQueries,
     DomainBlockQueries,
     FilterQueries,
     EmojiQueries,
@@ -88,6 +87,7 @@ class Store(
     NotificationGroupQueries,
     NotificationPolicyQueries,
     OAuthQueries,
+    OutboundQueries,
     PageQueries,
     PostExtraQueries,
     PreviewCardQueries,

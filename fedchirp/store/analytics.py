@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from fedchirp.store.db import Queries
-from fedchirp.store.schema import deliveries, favourites, follower_events, statuses
+from fedchirp.store.schema import favourites, follower_events, outbound_activities, statuses
 
 
 class AnalyticsQueries(Queries):
@@ -24,17 +24,19 @@ class AnalyticsQueries(Queries):
 
     async def delivery_stats(self, signer_id: int, status_id: int | None = None) -> dict[str, int]:
         """How many deliveries are delivered, failed or still queued (for one post, or all
-        of an account's)."""
-        statement = (
-            select(deliveries.c.state, func.count().label("n"))
-            .where(deliveries.c.signer_id == signer_id)
-            .group_by(deliveries.c.state)
-        )
+        of an account's): counted on each outbound activity as its jobs finish."""
+        oa = outbound_activities
+        statement = select(
+            func.coalesce(func.sum(oa.c.recipients), 0).label("recipients"),
+            func.coalesce(func.sum(oa.c.delivered), 0).label("delivered"),
+            func.coalesce(func.sum(oa.c.failed), 0).label("failed"),
+        ).where(oa.c.signer_id == signer_id)
         if status_id is not None:
-            statement = statement.where(deliveries.c.status_id == status_id)
-        stats = {"delivered": 0, "failed": 0, "queued": 0}
-        stats.update({row["state"]: row["n"] for row in await self.db.all(statement)})
-        return stats
+            statement = statement.where(oa.c.status_id == status_id)
+        row = await self.db.one(statement) or {}
+        delivered, failed = int(row.get("delivered", 0)), int(row.get("failed", 0))
+        queued = int(row.get("recipients", 0)) - delivered - failed
+        return {"delivered": delivered, "failed": failed, "queued": queued}
 
     async def interactions_received(self, account_id: int) -> dict[str, int]:
         """Boosts, likes and replies others gave an account's posts."""

@@ -10,6 +10,7 @@ admin's own suspension of one account, with another time, stays).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +19,9 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
 from fedchirp.store.db import Queries
+from fedchirp.store.outbound import DELIVER, add_outcomes, delivery_activity_id
 from fedchirp.store.query import record, records
-from fedchirp.store.schema import accounts, deliveries, domain_blocks, follows, media_attachments
+from fedchirp.store.schema import accounts, domain_blocks, follows, jobs, media_attachments
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def domain_covers(column: Any, domain: str) -> ColumnElement[bool]:
 
 def _inbox_on(domain: str) -> ColumnElement[bool]:
     """An inbox URL whose host the domain covers."""
-    column = deliveries.c.inbox_url
+    column = jobs.c.lane  # a delivery job's lane is its inbox
     escaped = _like_escaped(domain)
     ends = ["/%"] + ([":%"] if ":" not in domain else [])
     starts = ["%://", "%://%."]
@@ -142,13 +144,18 @@ class DomainBlockQueries(Queries):
         return result.rowcount
 
     async def drop_deliveries_to(self, domain: str, reason: str, at: str) -> int:
-        """Fail the queued deliveries to the domain's inboxes; they are never sent."""
-        result = await self.db.write(
-            update(deliveries)
-            .where(deliveries.c.state == "queued", _inbox_on(domain))
-            .values(state="failed", last_error=reason, finished_at=at, lease_until=0)
-        )
-        return result.rowcount
+        """Fail the queued deliveries to the domain's inboxes (dead jobs, counted as failed
+        on their activities); they are never sent."""
+        async with self.db.atomic():
+            dropped = await self.db.write_returning(
+                update(jobs)
+                .where(jobs.c.queue == DELIVER, jobs.c.state == "queued", _inbox_on(domain))
+                .values(state="dead", last_error=reason, finished_at=at, lease_until=0)
+                .returning(jobs.c.payload)
+            )
+            failed = Counter(delivery_activity_id(row["payload"]) for row in dropped)
+            await add_outcomes(self.db, {key: (0, n) for key, n in failed.items()})
+        return len(dropped)
 
 
 def by_domain(blocks: Iterable[DomainBlock]) -> dict[str, DomainBlock]:

@@ -165,22 +165,36 @@ class Notification:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class OutboundActivity:
+    """An activity we send, stored once; its deliveries are "deliver" jobs."""
+
     id: int
     activity_uri: str
     activity_type: str
-    inbox_url: str
-    body: str
+    body: str  # JSON, as sent
     signer_id: int
     status_id: int | None
-    state: str
-    attempts: int
-    next_attempt_at: float
-    lease_until: float
-    last_status: int | None
-    last_error: str | None
+    inboxes: str  # every inbox it was queued for, newline-separated
+    recipients: int  # how many
+    delivered: int
+    failed: int
     created_at: str
-    finished_at: str | None
+
+
+@dataclass(frozen=True)
+class OutboundDelivery:
+    """One inbox of an outbound activity, as its job shows it: "queued" (its job waits or
+    runs), "failed" (its job is dead) or "delivered" (its job finished and is gone)."""
+
+    inbox_url: str
+    state: str
+    activity_type: str
+    body: str
+    job_id: int | None = None
+    attempts: int = 0  # of the job, while there is one
+    run_at: float = 0.0
+    lease_until: float = 0.0
+    last_error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from fedchirp.store.schema import (
 
 # Rows that outlive a self-deleted account: the account (its name stays taken and its
 # key keeps signing the Delete until every server has it), its user row (the private
-# key), and the deliveries of that Delete.
-_KEPT_ON_ERASE = frozenset({"accounts", "local_users", "deliveries"})
+# key), and that Delete as an outbound activity (its deliveries are jobs).
+_KEPT_ON_ERASE = frozenset({"accounts", "local_users", "outbound_activities"})
 
 
 class ProfileQueries(Queries):

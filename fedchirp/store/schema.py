@@ -324,6 +324,7 @@ from fedchirp.store.notification_tables import (  # noqa: E402 - the same metada
     notification_policies,
     notification_requests,
 )
+from fedchirp.store.outbound_tables import outbound_activities  # noqa: E402 - the same metadata
 from fedchirp.store.poll_tables import poll_votes, polls  # noqa: E402 - the same metadata
 from fedchirp.store.post_extras_tables import (  # noqa: E402 - the same metadata
     status_edits,
@@ -333,7 +334,6 @@ from fedchirp.store.post_extras_tables import (  # noqa: E402 - the same metadat
 from fedchirp.store.push_tables import web_push_subscriptions  # noqa: E402 - the same metadata
 from fedchirp.store.suggestion_tables import suggestion_dismissals  # noqa: E402
 from fedchirp.store.work_tables import (  # noqa: E402 - the same metadata, filled here too
-    deliveries,
     host_failures,
     inbox_seen,
     jobs,
@@ -354,7 +354,6 @@ __all__ = [
     "bookmarks",
     "conversation_statuses",
     "custom_emojis",
-    "deliveries",
     "domain_blocks",
     "featured_tags",
     "filter_keywords",
@@ -376,6 +375,7 @@ __all__ = [
     "oauth_apps",
     "oauth_codes",
     "oauth_tokens",
+    "outbound_activities",
     "poll_votes",
     "polls",
     "preview_cards",

@@ -3,7 +3,7 @@ web sign-ins and scheduled posts (store/schema.py has the social ones and re-exp
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Index, Integer, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, Integer, Table, Text, UniqueConstraint, text
 
 from fedchirp.store.columns import Id, Real, metadata, ref
 
@@ -15,31 +15,6 @@ inbox_seen = Table(
     Column("type", Text, nullable=False),
     Column("actor_uri", Text, nullable=False),
     Column("received_at", Text, nullable=False),
-)
-
-
-# The outbound queue: one row per (activity, remote inbox), leased while being sent.
-deliveries = Table(
-    "deliveries",
-    metadata,
-    Column("id", Id, primary_key=True),
-    Column("activity_uri", Text, nullable=False),
-    Column("activity_type", Text, nullable=False),
-    Column("inbox_url", Text, nullable=False),
-    Column("body", Text, nullable=False),
-    Column("signer_id", Id, ref("accounts.id"), nullable=False),
-    Column("status_id", Id),
-    Column("state", Text, nullable=False, server_default="queued"),
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("next_attempt_at", Real, nullable=False),
-    Column("lease_until", Real, nullable=False, server_default="0"),
-    Column("last_status", Integer),
-    Column("last_error", Text),
-    Column("created_at", Text, nullable=False),
-    Column("finished_at", Text),
-    CheckConstraint("state IN ('queued', 'delivered', 'failed')"),
-    UniqueConstraint("activity_uri", "inbox_url"),
-    Index("deliveries_due", "state", "next_attempt_at"),
 )
 
 
@@ -58,11 +33,12 @@ host_failures = Table(
 )
 
 
-# Background work other than deliveries (those keep their own queue, above): incoming
-# activities to apply, and later fetches and refreshes. A job is queued, running
-# under a lease (taken up again by another worker when the lease runs out), or dead
-# after its last attempt; a finished job is deleted. (queue, key) drops a repeat at
-# insert: an incoming activity's key is its id.
+# Background work: incoming activities to apply, deliveries (queue "deliver", one per
+# inbox, its activity stored once in outbound_activities), fetches and refreshes. A job
+# is queued, running under a lease (taken up again by another worker when the lease
+# runs out), or dead after its last attempt; a finished job is deleted. (queue, key)
+# drops a repeat at insert: an incoming activity's key is its id.
+LIVE = text("state != 'dead'")
 jobs = Table(
     "jobs",
     metadata,
@@ -81,7 +57,9 @@ jobs = Table(
     CheckConstraint("state IN ('queued', 'running', 'dead')"),
     UniqueConstraint("queue", "key"),
     Index("jobs_due", "state", "run_at"),
-    Index("jobs_lane", "lane", "id"),
+    # Live jobs only: "first in its lane" skips dead ones, and an inbox that refuses
+    # everything (or a host that stays unavailable) piles up dead deliveries in its lane.
+    Index("jobs_lane", "lane", "id", sqlite_where=LIVE, postgresql_where=LIVE),
 )
 
 
