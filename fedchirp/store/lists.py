@@ -43,6 +43,10 @@ from fedchirp.store.query import (
 from fedchirp.store.schema import accounts, follows, home_feed, list_accounts, lists, statuses
 from fedchirp.store.visibility import Viewer, not_muted, visible_to
 
+# Made once (see store/visibility.py): the home feed's rule uses them on every read.
+_EXCLUSIVE_MEMBER = list_accounts.alias("exclusive_member")
+_EXCLUSIVE_LIST = lists.alias("exclusive_list")
+
 
 def _member(list_id: Viewer, account_id: ColumnElement[int]) -> ColumnElement[bool]:
     """The account is in the list (an alias: never correlated to an outer list_accounts)."""
@@ -99,13 +103,13 @@ def _list_page(policy: str, shape: tuple[bool, bool, bool]) -> Prepared:
 def not_in_exclusive_list(owner: Viewer) -> ColumnElement[bool]:
     """True for statuses rows whose author is in none of the owner's exclusive lists
     (Mastodon 4.2): for each row, a key lookup in each of the owner's (few) lists."""
-    member, exclusive = list_accounts.alias("exclusive_member"), lists.alias("exclusive_list")
+    member, exclusive = _EXCLUSIVE_MEMBER, _EXCLUSIVE_LIST
     return ~exists().where(
         member.c.account_id == statuses.c.account_id,
         exclusive.c.id == member.c.list_id,
         exclusive.c.account_id == owner,
         exclusive.c.exclusive == 1,
-    )
+    ).correlate_except(member, exclusive)
 
 
 class ListQueries(Queries):

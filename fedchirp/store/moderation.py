@@ -37,6 +37,9 @@ from fedchirp.store.schema import (
 
 Viewer = int | BindParameter[Any] | ColumnElement[Any] | None
 
+# Made once, as the aliases of store/visibility.py: the rule is built for every read.
+_MODERATED_ORIGINAL = statuses.alias("moderated_original")
+
 
 def _follows(viewer_id: Viewer, author_id: ColumnElement[Any]) -> ColumnElement[bool]:
     return exists().where(
@@ -60,9 +63,11 @@ def shown_by_moderation(viewer_id: Viewer) -> ColumnElement[bool]:
     else:
         not_theirs = and_(accounts.c.id != viewer_id, not_(_follows(viewer_id, accounts.c.id)))
         hidden = or_(hidden, and_(silenced, not_theirs))
-    original = statuses.alias("moderated_original")
-    boosts_suspended = exists().where(
-        original.c.id == statuses.c.reblog_of_id, _is(original.c.account_id, "suspended_at")
+    original = _MODERATED_ORIGINAL
+    boosts_suspended = (
+        exists()
+        .where(original.c.id == statuses.c.reblog_of_id, _is(original.c.account_id, "suspended_at"))
+        .correlate_except(original)
     )
     author_hidden = exists().where(accounts.c.id == statuses.c.account_id, hidden)
     return and_(not_(author_hidden), not_(boosts_suspended))

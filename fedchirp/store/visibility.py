@@ -34,6 +34,14 @@ from fedchirp.store.schema import accounts, follows, status_recipients, statuses
 
 Viewer = int | BindParameter[Any] | ColumnElement[Any]
 
+# Aliases are made once: making one and reading its columns (a proxy per column, with
+# their foreign keys) cost more than the rest of building the statement, and the rule
+# is built for every read. Each subquery that uses one never correlates it, so using
+# the same alias in several places of one statement is safe.
+_BLOCKED_ORIGINAL = statuses.alias("blocked_original")
+_DOMAIN_BLOCKED_AUTHOR = accounts.alias("domain_blocked_author")
+_MUTED_ORIGINAL = statuses.alias("muted_original")
+
 
 def visible_to(viewer_id: int | BindParameter[Any] | None) -> ColumnElement[bool]:
     """True for the statuses rows this viewer (None: anonymous) may see; the viewer may
@@ -61,13 +69,15 @@ def visible_to(viewer_id: int | BindParameter[Any] | None) -> ColumnElement[bool
 def not_blocked(viewer: Viewer) -> ColumnElement[bool]:
     """True for the statuses rows that no block (either way) or domain block of the viewer
     hides: neither the author nor a boost's original author. Each test is a key lookup."""
-    original = statuses.alias("blocked_original")
+    original = _BLOCKED_ORIGINAL
     return and_(
         ~hidden_account(viewer, statuses.c.account_id),
-        ~exists().where(
+        ~exists()
+        .where(
             original.c.id == statuses.c.reblog_of_id,
             hidden_account(viewer, original.c.account_id),
-        ),
+        )
+        .correlate_except(original),
     )
 
 
@@ -86,24 +96,30 @@ def blocked_either_way(viewer: Viewer, account_id: ColumnElement[Any]) -> Column
 
 def domain_blocked(viewer: Viewer, account_id: ColumnElement[Any]) -> ColumnElement[bool]:
     """The account lives on a domain the viewer blocks (local accounts never do)."""
-    author = accounts.alias("domain_blocked_author")  # never correlated to an outer accounts
-    return exists().where(
-        author.c.id == account_id,
-        account_domain_blocks.c.account_id == viewer,
-        account_domain_blocks.c.domain == author.c.domain,
+    author = _DOMAIN_BLOCKED_AUTHOR
+    return (
+        exists()
+        .where(
+            author.c.id == account_id,
+            account_domain_blocks.c.account_id == viewer,
+            account_domain_blocks.c.domain == author.c.domain,
+        )
+        .correlate_except(author)
     )
 
 
 def not_muted(viewer: Viewer, now: float | BindParameter[Any]) -> ColumnElement[bool]:
     """True for the statuses rows whose author (or boosted author) the viewer has not
     muted, counting only mutes that have not expired by now (unix seconds)."""
-    original = statuses.alias("muted_original")
+    original = _MUTED_ORIGINAL
     return and_(
         ~muted(viewer, statuses.c.account_id, now),
-        ~exists().where(
+        ~exists()
+        .where(
             original.c.id == statuses.c.reblog_of_id,
             muted(viewer, original.c.account_id, now),
-        ),
+        )
+        .correlate_except(original),
     )
 
 
