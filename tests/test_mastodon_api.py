@@ -167,7 +167,7 @@ async def test_code_flow_login_and_server_metadata(start):
     check_entity(me, ACCOUNT)
     assert me["acct"] == "alice" and me["source"]["privacy"] == "public"
     assert await sync(api.verify_minimum_version, "4.0.0")
-    assert api.mastodon_api_version == 1  # read from api_versions.mastodon
+    assert api.mastodon_api_version == 2  # read from api_versions.mastodon
     assert not await sync(api.verify_minimum_version, "4.3.0")  # no grouped notifications
 
 
