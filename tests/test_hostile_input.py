@@ -16,7 +16,7 @@ from aiohttp.web import Request, Response
 
 from fedchirp.federation.http import FetchError
 from fedchirp.federation.resolver import ResolveError
-from fedchirp.jsonlimit import MAX_DEPTH, nesting_depth
+from fedchirp.jsonlimit import MAX_DEPTH, TooDeep, check_depth, nesting_depth
 from fedchirp.localnet import DEFAULT_PASSWORD
 from fedchirp.services import circles
 from tests.stubs import StubServer
@@ -43,6 +43,18 @@ def test_nesting_depth_counts_brackets_outside_strings():
     assert nesting_depth(b"[[]][]") == 2
     assert nesting_depth(b'"[[[') == 0
     assert nesting_depth(b"[" * 10_000, stop_after=MAX_DEPTH) == MAX_DEPTH + 1
+    assert nesting_depth(b'"a\\\\" [["x\\"]"]]') == 2  # "\\\\" ends its string; "\\"" does not
+
+
+def test_check_depth_refuses_only_what_nests_too_deep():
+    check_depth(_nested(MAX_DEPTH))
+    with pytest.raises(TooDeep):
+        check_depth(_nested(MAX_DEPTH + 1))
+    # Many brackets, in strings or side by side, are not depth: the scan decides.
+    check_depth(b'{"a": "' + b"[" * 1000 + b'"}')
+    check_depth(b"[" + b"[], " * 1000 + b"[]]")
+    with pytest.raises(TooDeep):
+        check_depth(b'{"s": "[[[[", "a": ' + _nested(MAX_DEPTH) + b"}")
 
 
 async def test_deep_json_in_the_inbox_is_refused_before_the_signature_check(
