@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 
 from aiohttp import web
 
@@ -26,7 +27,16 @@ from fedchirp.config import Config, replace
 log = logging.getLogger(__name__)
 
 
-def setup_logging() -> None:
+# How long a thread may hold the GIL while another waits for it (Python's default is
+# 5 ms). The event loop hands work to threads (the SQLite writer's group commit, RSA
+# signing) and waits for the answer; with the default, a busy loop kept such a thread
+# waiting up to 5 ms for each hand-off, and every request waiting for that commit with it.
+GIL_SWITCH_SECONDS = 0.0005
+
+
+def setup_process() -> None:
+    """What every FedChirp process sets first: logging, and quick GIL hand-offs."""
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -34,7 +44,7 @@ def setup_logging() -> None:
 
 def run_web(config: Config, with_workers: bool) -> None:
     """Serve HTTP until stopped; with_workers also runs the background workers."""
-    setup_logging()
+    setup_process()
     role = "serving" if with_workers else "serving (web only)"
     print(
         f"FedChirp {__version__} {role} {config.base_url} "
@@ -51,7 +61,7 @@ def run_web(config: Config, with_workers: bool) -> None:
 
 def run_worker(config: Config, concurrency: int | None) -> None:
     """Run the background workers until SIGTERM or SIGINT."""
-    setup_logging()
+    setup_process()
     if concurrency is not None:
         config = replace(config, jobs={"concurrency": concurrency})
     print(f"FedChirp {__version__} worker for {config.base_url}, {config.jobs.concurrency} jobs")
