@@ -23,6 +23,7 @@ from aiohttp import web
 from fedchirp import __version__
 from fedchirp.app import background_workers, create_app, instance_context
 from fedchirp.config import Config, replace
+from fedchirp.web import access_log
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +51,20 @@ def run_web(config: Config, with_workers: bool) -> None:
         f"FedChirp {__version__} {role} {config.base_url} "
         f"on http://{config.server.listen_host}:{config.server.listen_port}"
     )
+    app = create_app(config, run_workers=with_workers)
+    app.on_cleanup.append(_flush_access_log)
     web.run_app(
-        create_app(config, run_workers=with_workers),
+        app,
         host=config.server.listen_host,
         port=config.server.listen_port,
         reuse_port=not with_workers,
+        access_log_class=access_log.BatchedAccessLogger,
         print=None,
     )
+
+
+async def _flush_access_log(_app: web.Application) -> None:
+    access_log.flush()
 
 
 def run_worker(config: Config, concurrency: int | None) -> None:
