@@ -59,6 +59,7 @@ SHARE_UNDER_LOAD = 0.25  # of the time, for jobs while requests are in flight
 # Jobs stop yielding to requests once the oldest due job waited this long: under
 # sustained load the queue must not grow without end.
 MAX_LAG_SECONDS = 30.0
+PARALLEL_COMMITS = 3  # group commits of queued jobs in flight at once, on PostgreSQL
 LANE_BATCH = 16  # jobs of one lane leased together and run one after another
 
 
@@ -99,7 +100,11 @@ class Jobs:
         self._handlers: dict[str, tuple[Handler, Retry]] = {}
         self._dropped_when_dead: set[str] = set()
         self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
+        # Group commits in flight at once: on PostgreSQL a request need not wait for the
+        # commit before its own to return (requests sent one after another still commit
+        # in order: the next is sent after the 202). SQLite has one writer.
+        self._max_flushers = 1 if store.db.dialect == "sqlite" else PARALLEL_COMMITS
         self._wake = asyncio.Event()
         self._running: dict[int, asyncio.Task[None]] = {}  # by the id of its first job
         self._held: set[int] = set()  # ids leased here and not yet settled
@@ -152,8 +157,10 @@ class Jobs:
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((row, done))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+        if len(self._flushers) < self._max_flushers:
+            flusher = asyncio.create_task(self._flush())
+            self._flushers.add(flusher)
+            flusher.add_done_callback(self._flushers.discard)  # also one cancelled unstarted
         await done
 
     async def cancel(self, queue: str, key: str) -> None:
@@ -163,20 +170,32 @@ class Jobs:
         await self.store.delete_job(queue, key)
 
     async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            try:
-                with self.store.db.urgent():  # a request is waiting for this commit
-                    await self.store.enqueue_jobs([row for row, _ in batch], self.clock())
-            except Exception as exc:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
+        try:
+            while self._pending:
+                await self._commit(self._take_pending())
+        finally:
+            # Leave the set now, not in the done callback: that runs a step later, after
+            # the requests woken here, and one of them queueing again at once would see
+            # a flusher that is done and start none (it would wait for ever).
+            self._flushers.discard(asyncio.current_task())  # type: ignore[arg-type]
+
+    def _take_pending(self) -> list[tuple[dict[str, Any], asyncio.Future[None]]]:
+        batch, self._pending = self._pending, []
+        return batch
+
+    async def _commit(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+        try:
+            with self.store.db.urgent():  # a request is waiting for this commit
+                await self.store.enqueue_jobs([row for row, _ in batch], self.clock())
+        except Exception as exc:
             for _, done in batch:
                 if not done.done():
-                    done.set_result(None)
-            self._wake.set()
+                    done.set_exception(exc)
+            return
+        for _, done in batch:
+            if not done.done():
+                done.set_result(None)
+        self._wake.set()
 
     # -- running -------------------------------------------------------------------
 
@@ -325,8 +344,7 @@ class Jobs:
     async def drain(self) -> None:
         """Run until nothing is due now and nothing is running (tests and the demo)."""
         while True:
-            if self._flusher is not None:
-                await asyncio.gather(self._flusher, return_exceptions=True)
+            await asyncio.gather(*self._flushers, return_exceptions=True)
             started = await self.run_due()
             if self._running:
                 await asyncio.wait(list(self._running.values()))
