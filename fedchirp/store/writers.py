@@ -4,8 +4,9 @@ SQLite allows one writer. In a process, writers take turns on WriteLock, whose
 urgent waiters (a request waiting for its commit) go before the others.
 
 A batch that is a transaction of its own (the inbox's group commit of queued jobs)
-goes to SqliteBatchWriter: BEGIN IMMEDIATE, the INSERTs and COMMIT run in one hop to
-its thread, on a connection of its own. Through SQLAlchemy and aiosqlite that was
+goes to SqliteBatchWriter: BEGIN IMMEDIATE, the INSERTs and COMMIT run on a connection
+of its own, on the event loop itself when the batch is small and the database is free,
+otherwise in one hop to its thread. Through SQLAlchemy and aiosqlite that was
 three hops, and each hop waits for the GIL while the event loop is busy: the
 commit a request waits for took milliseconds for microseconds of work. It holds
 WriteLock like any other writer, so the two connections never contend in SQLite.
@@ -84,8 +85,9 @@ class SqliteBatchWriter:
                 self._run(sql, rows, wait=False)
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc):  # another process is writing: wait on the thread
+                if "locked" not in str(exc):
                     raise
+                # Another process (the CLI, say) is writing: wait for it on the thread.
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._run, sql, rows)
 
