@@ -4,6 +4,7 @@ stalled by another process holding the database's write lock."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 import time
 from pathlib import Path
@@ -59,7 +60,7 @@ async def test_a_lock_held_elsewhere_is_waited_for_off_the_loop(tmp_path: Path):
         started = time.monotonic()
         await asyncio.gather(writer.run(INSERT, [(1,)]), release_later())
         assert time.monotonic() - started >= 0.3  # it waited for the lock
-        gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+        gaps = [b - a for a, b in itertools.pairwise(ticks)]
         assert len(ticks) >= 20 and max(gaps) < 0.2  # and the loop went on meanwhile
     finally:
         ticking.cancel()
