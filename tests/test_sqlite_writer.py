@@ -9,6 +9,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from fedchirp.store.db import SQLITE_PRAGMAS
 from fedchirp.store.writers import INLINE_ROWS, SqliteBatchWriter
 
@@ -18,7 +20,7 @@ INSERT = "INSERT INTO t (n) VALUES (?)"
 def _database(path: Path) -> None:
     with sqlite3.connect(path) as connection:
         connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("CREATE TABLE t (n INTEGER)")
+        connection.execute("CREATE TABLE t (n INTEGER NOT NULL)")
 
 
 def _count(path: Path) -> int:
@@ -36,6 +38,20 @@ async def test_small_and_large_batches_are_written(tmp_path: Path):
     finally:
         await writer.close()
     assert _count(path) == 3 + INLINE_ROWS + 1
+
+
+async def test_a_failed_batch_writes_nothing_and_the_next_one_goes_in(tmp_path: Path):
+    path = tmp_path / "db.sqlite"
+    _database(path)
+    writer = SqliteBatchWriter(path, SQLITE_PRAGMAS)
+    try:
+        for rows in ([(1,), (None,)], [(n,) for n in range(INLINE_ROWS)] + [(None,)]):
+            with pytest.raises(sqlite3.IntegrityError):
+                await writer.run(INSERT, rows)
+        await writer.run(INSERT, [(2,)])  # no transaction was left open
+    finally:
+        await writer.close()
+    assert _count(path) == 1
 
 
 async def test_a_lock_held_elsewhere_is_waited_for_off_the_loop(tmp_path: Path):

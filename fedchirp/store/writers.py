@@ -97,10 +97,11 @@ class SqliteBatchWriter:
         connection.execute("BEGIN IMMEDIATE")
         try:
             connection.executemany(sql, rows)
+            connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:  # a COMMIT that failed leaves it open too
+                connection.execute("ROLLBACK")
             raise
-        connection.execute("COMMIT")
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
