@@ -112,6 +112,8 @@ class Jobs:
         self._rest_until = 0.0  # monotonic: no new job before, while requests are in flight
         self._lagging = False  # the last claim found jobs due for over MAX_LAG_SECONDS
         self._claiming = 0  # claims under way: their jobs are leased but not yet running
+        self._no_claims = asyncio.Event()  # set while _claiming is 0
+        self._no_claims.set()
 
     @property
     def busy(self) -> bool:
@@ -221,10 +223,13 @@ class Jobs:
         if free <= 0 or not self._handlers:
             return 0
         self._claiming += 1
+        self._no_claims.clear()
         try:
             return await self._claim_and_start(free)
         finally:
             self._claiming -= 1
+            if not self._claiming:
+                self._no_claims.set()
 
     async def _claim_and_start(self, free: int) -> int:
         now = self.clock()
@@ -346,6 +351,9 @@ class Jobs:
         while True:
             await asyncio.gather(*self._flushers, return_exceptions=True)
             started = await self.run_due()
+            if self._claiming:  # the worker loop's claim: its jobs are not running yet
+                await self._no_claims.wait()
+                continue
             if self._running:
                 await asyncio.wait(list(self._running.values()))
                 continue
