@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, exists, func, literal, select, union, update
+from sqlalchemy import BigInteger, bindparam, delete, exists, func, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fedchirp.clock import now_iso
@@ -119,7 +120,11 @@ class StatusQueries(Queries):
             await self._attach_media(db, status_id, author_id, media_ids, remote_media)
             if idempotency_key is not None:
                 await self._remember_idempotency_key(db, author_id, idempotency_key, status_id)
-            await db.execute(self._fan_out(status_id, author_id, row["visibility"]))
+            visibility = row["visibility"]
+            fan_out = _fan_out_statement(
+                self.db.dialect, visibility in FOLLOWER_VISIBLE, visibility == "public"
+            )
+            await db.execute(fan_out, {"status_id": status_id, "author_id": author_id})
             await _count(db, row, 1)
         return record(Status, row)  # type: ignore[return-value]
 
@@ -202,40 +207,6 @@ class StatusQueries(Queries):
         )
         if (await db.execute(statement)).first() is None:
             raise DuplicateIdempotencyKey(key)
-
-    def _fan_out(self, status_id: int, author_id: int, visibility: str) -> Any:
-        """Put a new status in the home feed of each local account that will see it: its
-        author, the author's accepted followers (if followers may see it), its recipients
-        and, for a public one, those who follow one of its hashtags, unless a block
-        separates them. One statement, in the unit that writes
-        the status."""
-        sid = literal(status_id)
-        readers = [
-            select(local_users.c.account_id, sid).where(local_users.c.account_id == author_id),
-            select(status_recipients.c.account_id, sid)
-            .join(local_users, local_users.c.account_id == status_recipients.c.account_id)
-            .where(status_recipients.c.status_id == status_id),
-        ]
-        if visibility in FOLLOWER_VISIBLE:
-            readers.append(
-                select(follows.c.follower_id, sid)
-                .join(local_users, local_users.c.account_id == follows.c.follower_id)
-                .where(follows.c.followee_id == author_id, follows.c.state == "accepted")
-            )
-        if visibility == "public":  # and whoever follows one of its hashtags, as Mastodon
-            readers.append(
-                select(followed_tags.c.account_id, sid)
-                .join(status_tags, status_tags.c.tag == followed_tags.c.tag)
-                .where(status_tags.c.status_id == status_id)
-            )
-        # Nobody gets a post into their feed across a block (or their domain block).
-        everyone = union(*readers).subquery()
-        unblocked = select(everyone.c.account_id, sid).where(
-            exists().where(statuses.c.id == sid, not_blocked(everyone.c.account_id))
-        )
-        return insert_ignore(self.db.dialect, home_feed).from_select(
-            ["account_id", "status_id"], unblocked
-        )
 
     async def status_for_idempotency_key(self, account_id: int, key: str) -> Status | None:
         row = await self.db.one(
@@ -363,3 +334,39 @@ async def _count(db: AsyncConnection, row: Any, change: int) -> None:
         await bump_status(db, row["reblog_of_id"], reblogs_count=change)
     if row["in_reply_to_id"] is not None:
         await bump_status(db, row["in_reply_to_id"], replies_count=change)
+
+
+@functools.lru_cache(maxsize=8)
+def _fan_out_statement(dialect: str, to_followers: bool, to_tag_followers: bool) -> Any:
+    """Put a new status (status_id, by author_id) in the home feed of each local account
+    that will see it: its author, the author's accepted followers (to_followers), its
+    recipients and, for a public one (to_tag_followers), those who follow one of its
+    hashtags, as Mastodon does; unless a block separates them. One statement, in the
+    unit that writes the status, built once per kind: building it took longer than
+    running it, and every status a worker applies runs it."""
+    status_id = bindparam("status_id", type_=BigInteger)
+    author_id = bindparam("author_id", type_=BigInteger)
+    readers = [
+        select(local_users.c.account_id, status_id).where(local_users.c.account_id == author_id),
+        select(status_recipients.c.account_id, status_id)
+        .join(local_users, local_users.c.account_id == status_recipients.c.account_id)
+        .where(status_recipients.c.status_id == status_id),
+    ]
+    if to_followers:
+        readers.append(
+            select(follows.c.follower_id, status_id)
+            .join(local_users, local_users.c.account_id == follows.c.follower_id)
+            .where(follows.c.followee_id == author_id, follows.c.state == "accepted")
+        )
+    if to_tag_followers:
+        readers.append(
+            select(followed_tags.c.account_id, status_id)
+            .join(status_tags, status_tags.c.tag == followed_tags.c.tag)
+            .where(status_tags.c.status_id == status_id)
+        )
+    # Nobody gets a post into their feed across a block (or their domain block).
+    everyone = union(*readers).subquery()
+    unblocked = select(everyone.c.account_id, status_id).where(
+        exists().where(statuses.c.id == status_id, not_blocked(everyone.c.account_id))
+    )
+    return insert_ignore(dialect, home_feed).from_select(["account_id", "status_id"], unblocked)
