@@ -29,9 +29,8 @@ def utcnow() -> datetime:
 
 def to_iso(moment: datetime) -> str:
     """ISO-8601 in UTC with milliseconds and a Z, as Mastodon writes it."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{moment.microsecond // 1000:03d}Z"
-    )
+    # isoformat ends with "+00:00" in UTC; it is half the cost of strftime.
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def now_iso() -> str:

@@ -77,6 +77,7 @@ class SqliteBatchWriter:
         self.pragmas = pragmas
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="fedchirp-batch")
         self._connection: sqlite3.Connection | None = None
+        self._busy_timeout: int | None = None  # as last set on the connection
 
     async def run(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Write rows with one statement in a transaction of their own (hold WriteLock)."""
@@ -93,7 +94,10 @@ class SqliteBatchWriter:
 
     def _run(self, sql: str, rows: Sequence[Sequence[Any]], wait: bool = True) -> None:
         connection = self._connect()
-        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS if wait else 0}")
+        busy_timeout = BUSY_TIMEOUT_MS if wait else 0
+        if busy_timeout != self._busy_timeout:  # only on a change: an eighth of a batch
+            connection.execute(f"PRAGMA busy_timeout={busy_timeout}")
+            self._busy_timeout = busy_timeout
         connection.execute("BEGIN IMMEDIATE")
         try:
             connection.executemany(sql, rows)
@@ -119,3 +123,4 @@ class SqliteBatchWriter:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+            self._busy_timeout = None
