@@ -176,7 +176,7 @@ class FederationConfig:
 
 @dataclass(frozen=True)
 class DeliveryConfig:
-    concurrency: int = 32
+    concurrency: int = 64
     per_host: int = 8
     max_attempts: int = 16
     backoff_base_seconds: float = 30.0
