@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fedchirp.services.jobs import LANE_BATCH, Jobs, Retry
+from fedchirp.services.jobs import LANE_BATCH, LANE_EXTENSIONS, Jobs, Retry
 
 # Run on SQLite and on PostgreSQL (see tests/conftest.py).
 pytestmark = pytest.mark.backends
@@ -111,3 +111,34 @@ async def test_a_stopped_worker_gives_back_the_batch_it_held(make_store) -> None
     worker.cancel()
     await asyncio.gather(worker, return_exceptions=True)
     assert await store.count_jobs("queued") == 5
+
+
+async def test_the_worker_loop_runs_a_lanes_burst_with_one_claim(make_store) -> None:
+    # A full batch takes the lane's next jobs before its last one is settled, so a burst
+    # of up to LANE_BATCH * (1 + LANE_EXTENSIONS) jobs needs one general claim; and the
+    # loop never sleeps a poll between batches.
+    store = await make_store()
+    jobs = Jobs(store, poll_seconds=60)
+    recorder = Recorder(fail_once={LANE_BATCH + 5})  # fails in the first extension
+    jobs.register("test", recorder, QUICK_RETRY)
+    count = LANE_BATCH * (1 + LANE_EXTENSIONS)
+    await _queue(jobs, "sender", range(count))
+    claim_jobs, claims = store.claim_jobs, []
+
+    async def counted_claim(*args: Any) -> Any:
+        claimed = await claim_jobs(*args)
+        claims.extend([len(claimed)] if claimed else [])
+        return claimed
+
+    store.claim_jobs = counted_claim  # type: ignore[method-assign]
+    worker = asyncio.create_task(jobs.run_forever())
+    try:
+        async with asyncio.timeout(20):
+            while len(recorder.ran) < count:
+                await asyncio.sleep(0.01)
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+    assert recorder.ran == list(range(count))
+    assert claims == [1, 1]  # the first, and the job that failed once, after its retry
+    assert await store.count_jobs() == 0

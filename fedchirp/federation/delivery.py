@@ -327,6 +327,9 @@ class DeliveryQueue:
     async def _keep_sending(self) -> None:
         while True:
             timeout = self.settings.poll_seconds
+            # Cleared before looking, not after: an outcome written while we look (the
+            # next delivery of its inbox may be due) must wake the wait below.
+            self._wake.clear()
             try:
                 all_due_claimed = await self._refill()
                 self._start_backlog()
@@ -340,7 +343,6 @@ class DeliveryQueue:
                 raise
             except Exception:
                 log.exception("delivery worker error")
-            self._wake.clear()
             await wait_at_most(timeout, self._wake.wait())
 
     def _free_slots(self) -> int:
