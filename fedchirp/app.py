@@ -28,6 +28,7 @@ from fedchirp.services.accounts import instance_signer
 from fedchirp.services.context import Context
 from fedchirp.services.jobs import Jobs
 from fedchirp.store import Store
+from fedchirp.store.signals import WORK_CHANNEL, WorkSignal
 from fedchirp.urls import Urls
 from fedchirp.web import activitypub, media, wellknown
 from fedchirp.web.api import ROUTE_TABLES as API_ROUTE_TABLES
@@ -134,15 +135,27 @@ async def instance_context(
     store = Store(config.database_url)
     await store.open()
     http = HttpClient.create(config)
+    work_signal = WorkSignal(store)  # wakes the worker processes when work is queued
     try:
         urls = Urls(config.base_url)
         signer, _ = await instance_signer(store, urls)
         resolver = Resolver(config, store, http, signer)
         delivery = DeliveryQueue(
-            config, store, http, instance_signer=signer, domain_blocks=resolver.domain_blocks
+            config,
+            store,
+            http,
+            instance_signer=signer,
+            domain_blocks=resolver.domain_blocks,
+            announce=work_signal.queued,
         )
         settings = config.jobs
-        jobs = Jobs(store, settings.concurrency, settings.lease_seconds, settings.poll_seconds)
+        jobs = Jobs(
+            store,
+            settings.concurrency,
+            settings.lease_seconds,
+            settings.poll_seconds,
+            announce=work_signal.queued,
+        )
         async with open_media_storage(config) as media_storage:
             ctx = Context(
                 config,
@@ -164,6 +177,7 @@ async def instance_context(
             push_delivery.register_jobs(ctx)
             yield ctx
     finally:
+        await work_signal.close()
         await http.close()
         await store.close()
 
@@ -173,17 +187,27 @@ async def background_workers(ctx: Context, run: bool = True) -> AsyncIterator[No
     """Run the workers (jobs, scheduled posts among them; deliveries; feed trims) while
     inside; on the way out they stop and give back what they had claimed."""
     workers = []
+    stop_listening = None
     if run:
         workers = [
             asyncio.create_task(ctx.jobs.run_forever()),
             asyncio.create_task(ctx.delivery.run_forever()),
             asyncio.create_task(timelines.trim_forever(ctx)),
         ]
+        if ctx.store.signals_between_processes:  # work queued by other processes
+            stop_listening = await ctx.store.listen(WORK_CHANNEL, lambda _: _wake_workers(ctx))
     try:
         yield
     finally:
+        if stop_listening is not None:
+            await stop_listening()
         for worker in workers:
             worker.cancel()
         for worker in workers:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
+
+
+def _wake_workers(ctx: Context) -> None:
+    ctx.jobs.wake()
+    ctx.delivery.wake()

@@ -345,3 +345,18 @@ async def test_a_stopped_worker_gives_back_the_deliveries_it_was_sending(start, 
         assert given_back == [("queued", 0, 0)] * len(urls)
     finally:
         silent.close()
+
+
+async def test_queued_deliveries_and_jobs_are_announced_after_they_commit(start):
+    """Other processes' workers hear of queued work through announce (store/signals.py
+    WorkSignal: a NOTIFY on PostgreSQL), once it has committed."""
+    a, _ = await _setup(start)
+    announced: list[str] = []
+    a.ctx.delivery.announce = lambda: announced.append("delivery")
+    a.ctx.jobs.announce = lambda: announced.append("job")
+    async with a.ctx.store.atomic():
+        await _queued(a, "http://127.0.0.1:9/inbox")
+        assert announced == []  # not before the unit commits
+    assert announced == ["delivery"]
+    await a.ctx.jobs.enqueue("test", "announced", {"n": 1})  # a group commit
+    assert announced == ["delivery", "job"]

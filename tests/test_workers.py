@@ -15,6 +15,9 @@ reads the database from this process:
 - deliveries: three workers send 1,000 queued deliveries to stub inboxes, each exactly
   once and, per inbox, in the order they were queued.
 - `fedchirp jobs` lists a job that died in a worker, with its error.
+- wake-up: a worker whose poll is a minute applies what a web process queued at once
+  (the web process NOTIFYs; store/signals.py WorkSignal), and a burst of queued work
+  is signalled once per interval.
 
 These need PostgreSQL (several processes share the database): `postgres_url` skips
 without it, and fails under CI. Everything stays on 127.0.0.1.
@@ -49,6 +52,7 @@ from fedchirp.services.jobs import DEFAULT_RETRY, Jobs
 from fedchirp.store import Store
 from fedchirp.store.models import Account
 from fedchirp.store.schema import home_feed, inbox_seen, jobs, outbound_activities, statuses
+from fedchirp.store.signals import WORK_CHANNEL, WorkSignal
 from fedchirp.urls import Urls
 from tests.instance_processes import (
     FedchirpProcess,
@@ -605,3 +609,58 @@ async def test_jobs_command_lists_a_dead_job_with_its_error(
             f"dead {job['id']} inbox {broken} after {DEFAULT_RETRY.attempts} attempts, "
             f"{job['finished_at']}: {job['last_error']}"
         ], done.stdout
+
+
+# -- 6: a worker hears of work queued by a web process at once, not at its next poll ------
+
+
+async def test_a_worker_applies_what_a_web_process_queued_at_once(
+    tmp_path: Path,
+    postgres_url: str,
+    store: Store,
+    spawn: Spawn,
+    http: aiohttp.ClientSession,
+    remote: StubActorServer,
+) -> None:
+    polls = {"poll_seconds": 60.0}  # a worker left to its poll would wait a minute
+    config_path = write_config(
+        tmp_path, database={"url": postgres_url}, jobs=polls, delivery=polls
+    )
+    config = load_config(config_path)
+    async with asyncio.timeout(TEST_TIMEOUT):
+        zed = await _alice_follows_zed(store, config, remote)
+        web_process = spawn(config_path, ["web"], "web")
+        worker = spawn(config_path, ["worker"], "worker")
+        await web_process.wait_http(http, f"{config.base_url}/.well-known/nodeinfo")
+        while "working:" not in worker.log_text():  # its loops are up and listening
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # past the loops' first look at the (empty) queue
+        url = f"{config.base_url}/inbox"
+        create = _create(_note(zed.uri, 1))
+        body = json.dumps(create).encode()
+        async with http.post(url, data=body, headers=inbox_signer(remote, "zed")(url, body)) as r:
+            assert r.status == 202
+
+        async def applied() -> bool:
+            return create["id"] in await _seen(store)
+
+        took = await _until(applied, 10.0, worker.log_tail)
+        print(f"applied {took:.2f} s after the 202 (the worker's poll is 60 s)")
+
+
+async def test_a_burst_of_queued_work_is_signalled_once_per_interval(store: Store) -> None:
+    heard: list[float] = []
+    stop = await store.listen(WORK_CHANNEL, lambda _: heard.append(time.monotonic()))
+    signal = WorkSignal(store, interval=0.2)
+    try:
+        started = time.monotonic()
+        for _ in range(100):  # as 100 group commits would, in one moment
+            signal.queued()
+        await asyncio.sleep(0.1)
+        signal.queued()  # during the interval: signalled once more, at its end
+        await asyncio.sleep(0.6)
+    finally:
+        await signal.close()
+        await stop()
+    assert len(heard) == 2, heard
+    assert heard[0] - started < 0.15 and heard[1] - started >= 0.2

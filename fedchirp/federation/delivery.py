@@ -7,23 +7,20 @@ inbox. Claiming, leases, retries, dead jobs and giving work back are the jobs'
 
 A delivery is final when the inbox answers 2xx (delivered) or a 4xx other than
 401/408/429, or 501 (failed: retrying would not help). Anything else (5xx, 401, 408,
-429, network errors) is retried with capped exponential backoff, never sooner
-than a Retry-After asks, until delivery.max_attempts is used up (a final failure leaves a
-dead job for admins: `fedchirp jobs`). The queue lives in the database, so a
-restart resumes it; a job leased by a worker that died is picked up again when its
-lease runs out.
+429, network errors) is retried with capped exponential backoff, never sooner than a
+Retry-After asks, until delivery.max_attempts is used up (then a dead job for admins:
+`fedchirp jobs`). The queue lives in the database, so a restart resumes it.
 
 A worker keeps up to delivery.concurrency deliveries in flight, at most
 delivery.per_host of them to one host, and stops sending to a host whose
 breaker opened (HostHealth); those to a host marked unavailable after days of
 failures are dropped unsent (federation/availability.py), as are those to a
 suspended domain (federation/domain_blocks.py; none are queued). Requests are signed
-on a thread (RSA releases the GIL), with each signer's key read once. It leases up to
-CLAIM_AHEAD times its concurrency at once and starts them as slots free, and writes
-what became of its attempts in groups (with what they showed of their hosts): one
-claim or one commit per delivery was what limited a large fan-out. An outcome not
-yet written when the worker dies is not lost: the job's lease runs out and it is
-sent again (receivers drop a repeated activity id).
+on a thread (RSA releases the GIL), each signer's key read once. It leases CLAIM_AHEAD
+times its concurrency at once, and writes outcomes (and what they showed of their
+hosts) in groups: a claim or commit per delivery limited a large fan-out. An outcome
+not written when the worker dies is not lost: the lease runs out and it is sent again
+(receivers drop a repeated id). Queued work is announced (store/signals.py WorkSignal).
 """
 
 from __future__ import annotations
@@ -72,8 +69,10 @@ class DeliveryQueue:
         clock: Callable[[], float] = time.time,
         instance_signer: Signer | None = None,
         domain_blocks: DomainBlockCache | None = None,
+        announce: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = config.delivery
+        self.announce = announce  # tells other processes' workers (store/signals.py)
         # Signs what the server sends in its own name (a forwarded report's Flag).
         self.instance_signer = instance_signer
         self.store = store
@@ -119,8 +118,16 @@ class DeliveryQueue:
         queued = await self.store.outbound_enqueue(
             activity, body, signer.id, inboxes, self.clock(), status_id
         )
-        self.store.db.on_commit(self._wake.set)
+        self.store.db.on_commit(self._queued)
         return queued
+
+    def _queued(self) -> None:
+        self._wake.set()
+        self.announce()
+
+    def wake(self) -> None:
+        """Look for due deliveries now (another process queued some)."""
+        self._wake.set()
 
     # -- consuming -----------------------------------------------------------
 
@@ -170,8 +177,7 @@ class DeliveryQueue:
 
     async def _attempt(self, delivery: Delivery) -> None:
         name = host_of(delivery.inbox_url)
-        # Suspended since it was queued, or failing for days (dropped, as Mastodon does,
-        # until it is heard from): not sent.
+        # Not sent: suspended since queued, or failing for days (until heard from, as Mastodon)
         if await self.domain_blocks.suspended(name):
             reason: str | None = DOMAIN_SUSPENDED
         else:

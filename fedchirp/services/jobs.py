@@ -8,10 +8,10 @@ queued to become due later (run_at: a scheduled post at its time). A worker
 that dies leaves its jobs running under a lease that runs out; any worker then
 takes them up again. A worker that is stopped gives its claimed jobs back at once.
 
-Queueing outside a unit of work goes through a group commit: requests that
-arrive while a commit is in progress are written together by the next one, so
-under load one transaction carries many jobs instead of one each. That commit
-goes ahead of background units waiting for the SQLite writer (Database.urgent).
+Queueing outside a unit of work goes through a group commit: requests that arrive
+while a commit is in progress are written together by the next one (on SQLite it
+goes ahead of background units waiting for the writer: Database.urgent). Committed
+jobs wake this process's loop and, through announce, other processes' workers.
 
 Where web and workers share one process (`fedchirp serve`), requests come first:
 while any request is in flight, at most one job runs, and after each job the
@@ -99,8 +99,10 @@ class Jobs:
         poll_seconds: float = 5.0,
         clock: Callable[[], float] = time.time,
         requests: InFlight | None = None,
+        announce: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
+        self.announce = announce  # tells other processes' workers (store/signals.py)
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
@@ -163,7 +165,7 @@ class Jobs:
         row = {"queue": queue, "key": key, "lane": lane, "payload": payload, "run_at": run_at}
         if self.store.db.in_unit():
             await self.store.enqueue_jobs([row], self.clock())
-            self.store.db.on_commit(self._wake.set)
+            self.store.db.on_commit(self._queued)
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((row, done))
@@ -182,16 +184,13 @@ class Jobs:
     async def _flush(self) -> None:
         try:
             while self._pending:
-                await self._commit(self._take_pending())
+                batch, self._pending = self._pending, []
+                await self._commit(batch)
         finally:
             # Leave the set now, not in the done callback: that runs a step later, after
             # the requests woken here, and one of them queueing again at once would see
             # a flusher that is done and start none (it would wait for ever).
             self._flushers.discard(asyncio.current_task())  # type: ignore[arg-type]
-
-    def _take_pending(self) -> list[tuple[dict[str, Any], asyncio.Future[None]]]:
-        batch, self._pending = self._pending, []
-        return batch
 
     async def _commit(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
         try:
@@ -205,6 +204,14 @@ class Jobs:
         for _, done in batch:
             if not done.done():
                 done.set_result(None)
+        self._queued()
+
+    def _queued(self) -> None:
+        self._wake.set()
+        self.announce()
+
+    def wake(self) -> None:
+        """Look for due jobs now (another process queued some)."""
         self._wake.set()
 
     # -- running -------------------------------------------------------------------

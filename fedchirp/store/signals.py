@@ -6,6 +6,8 @@ such thing; one process serves a SQLite database, and callers signal within it."
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -13,7 +15,12 @@ from sqlalchemy import func, select
 
 from fedchirp.store.db import Queries
 
+log = logging.getLogger(__name__)
+
 Closer = Callable[[], Awaitable[None]]
+
+# Worker processes listen here for "work was queued" (jobs or deliveries).
+WORK_CHANNEL = "fedchirp_work"
 
 
 class SignalQueries(Queries):
@@ -41,3 +48,38 @@ class SignalQueries(Queries):
             await connection.close()
 
         return close
+
+
+class WorkSignal:
+    """Tells the worker processes sharing a PostgreSQL database that work was queued, so
+    they start it at once instead of at their next poll. Each process NOTIFYs at most
+    once per interval (a burst of inbox POSTs costs one signal, not one per group
+    commit); one queued meanwhile is signalled at the end of it. Call queued() after the
+    work has committed. Does nothing on SQLite, where one process does all the work."""
+
+    def __init__(self, store: SignalQueries, interval: float = 0.02) -> None:
+        self.store = store
+        self.interval = interval
+        self._again = False
+        self._sender: asyncio.Task[None] | None = None
+
+    def queued(self) -> None:
+        if not self.store.signals_between_processes:
+            return
+        self._again = True
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send())
+
+    async def _send(self) -> None:
+        while self._again:
+            self._again = False
+            try:
+                await self.store.send_signal(WORK_CHANNEL, "")
+            except Exception as exc:  # the workers' poll still finds the work
+                log.warning("could not signal queued work: %s", exc)
+            await asyncio.sleep(self.interval)
+
+    async def close(self) -> None:
+        if self._sender is not None:
+            self._sender.cancel()
+            await asyncio.gather(self._sender, return_exceptions=True)
