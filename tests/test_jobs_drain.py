@@ -1,5 +1,7 @@
-"""Jobs.drain (tests and the demo) returns only when nothing due is left: also when the
-worker loop of the same process has a claim under way (leased, not yet running)."""
+"""The jobs loop's waiting: Jobs.drain (tests and the demo) returns only when nothing due
+is left, also while the worker loop has a claim under way (leased, not yet running);
+and a signal from another process (Jobs.wake) wakes an idle loop at once, a busy one
+within BUSY_WAKE_SECONDS."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from fedchirp.services.jobs import Jobs
+from fedchirp.services.jobs import BUSY_WAKE_SECONDS, Jobs
 
 # Run on SQLite and on PostgreSQL (see tests/conftest.py).
 pytestmark = pytest.mark.backends
@@ -47,3 +49,20 @@ async def test_drain_waits_for_a_claim_the_worker_loop_has_under_way(make_store)
     finally:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
+
+
+async def test_a_signal_wakes_an_idle_loop_at_once_and_a_busy_one_soon(make_store) -> None:
+    jobs = Jobs(await make_store())
+    jobs.wake()
+    assert jobs._wake.is_set()
+    jobs._wake.clear()
+    running = asyncio.create_task(asyncio.sleep(10))
+    jobs._running[1] = running  # busy: each claim looks at every lane, so not per signal
+    try:
+        for _ in range(10):
+            jobs.wake()
+        assert not jobs._wake.is_set()
+        await asyncio.sleep(BUSY_WAKE_SECONDS + 0.1)
+        assert jobs._wake.is_set()
+    finally:
+        running.cancel()

@@ -34,7 +34,8 @@ from fedchirp.federation.vocab import parse_activity
 from fedchirp.localnet import settle
 from fedchirp.services import inbox
 from fedchirp.services import jobs as jobs_module
-from fedchirp.services.jobs import MAX_LAG_SECONDS, SHARE_UNDER_LOAD, InFlight, Jobs
+from fedchirp.services.in_flight import InFlight
+from fedchirp.services.jobs import MAX_LAG_SECONDS, SHARE_UNDER_LOAD, Jobs
 from fedchirp.store import Store
 from fedchirp.store.writers import WriteLock
 from tests.dbutil import all_rows, count_rows

@@ -73,8 +73,7 @@ class DeliveryQueue:
     ) -> None:
         self.settings = config.delivery
         self.announce = announce  # tells other processes' workers (store/signals.py)
-        # Signs what the server sends in its own name (a forwarded report's Flag).
-        self.instance_signer = instance_signer
+        self.instance_signer = instance_signer  # for what it sends in its own name (Flag)
         self.store = store
         self.http = http
         self.clock = clock
@@ -126,8 +125,9 @@ class DeliveryQueue:
         self.announce()
 
     def wake(self) -> None:
-        """Look for due deliveries now (another process queued some)."""
-        self._wake.set()
+        """Another process queued deliveries: look if idle (if not, each one ending does)."""
+        if not self._sending:
+            self._wake.set()
 
     # -- consuming -----------------------------------------------------------
 

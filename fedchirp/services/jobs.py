@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fedchirp.clock import wait_at_most
+from fedchirp.services.in_flight import InFlight
 from fedchirp.store import Store
 from fedchirp.store.models import Job
 
@@ -59,6 +60,7 @@ SHARE_UNDER_LOAD = 0.25  # of the time, for jobs while requests are in flight
 # Jobs stop yielding to requests once the oldest due job waited this long: under
 # sustained load the queue must not grow without end.
 MAX_LAG_SECONDS = 30.0
+BUSY_WAKE_SECONDS = 0.25  # a busy worker looks for work signalled by others this soon
 PARALLEL_COMMITS = 3  # group commits of queued jobs in flight at once, on PostgreSQL
 LANE_BATCH = 16  # jobs of one lane leased together and run one after another
 # A batch of a lane is extended by its next jobs up to this many times before the slot
@@ -69,25 +71,6 @@ LANE_EXTENSIONS = 7
 def _ends_full_lane_batch(batch: list[Job], n: int) -> bool:
     """Job n is the last of a full batch of a lane: more of the lane may be waiting."""
     return n == len(batch) - 1 and len(batch) % LANE_BATCH == 0 and batch[n].lane is not None
-
-
-class InFlight:
-    """Requests this process is answering (counted by the web app). It stays busy for a
-    moment after the last one ends: a client sending one request after another leaves
-    the count at 0 between them, and a job started then would hold the writer."""
-
-    GRACE_SECONDS = 0.01
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.last_ended = float("-inf")  # time.monotonic()
-
-    def ended(self) -> None:
-        self.count -= 1
-        self.last_ended = time.monotonic()
-
-    def __bool__(self) -> bool:
-        return self.count > 0 or time.monotonic() - self.last_ended < self.GRACE_SECONDS
 
 
 class Jobs:
@@ -116,6 +99,7 @@ class Jobs:
         # in order: the next is sent after the 202). SQLite has one writer.
         self._max_flushers = 1 if store.db.dialect == "sqlite" else PARALLEL_COMMITS
         self._wake = asyncio.Event()
+        self._wake_later: asyncio.TimerHandle | None = None
         self._running: dict[int, asyncio.Task[None]] = {}  # by the id of its first job
         self._held: set[int] = set()  # ids leased here and not yet settled
         self.requests = requests if requests is not None else InFlight()
@@ -211,7 +195,16 @@ class Jobs:
         self.announce()
 
     def wake(self) -> None:
-        """Look for due jobs now (another process queued some)."""
+        """Another process queued jobs: look now if idle, else within BUSY_WAKE_SECONDS
+        (a claim looks at every lane; one per signal kept the database busy)."""
+        if not self._running:
+            self._wake.set()
+        elif self._wake_later is None:
+            loop = asyncio.get_running_loop()
+            self._wake_later = loop.call_later(BUSY_WAKE_SECONDS, self._woken_later)
+
+    def _woken_later(self) -> None:
+        self._wake_later = None
         self._wake.set()
 
     # -- running -------------------------------------------------------------------
