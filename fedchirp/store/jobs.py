@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, or_, select, update
 
 from fedchirp.clock import now_iso
 from fedchirp.store.db import Database, Queries
@@ -48,16 +48,12 @@ async def insert_jobs(db: Database, rows: Sequence[dict[str, Any]], now: float) 
 
 
 def _first_in_lane() -> Any:
-    """No job before it in its lane but dead ones: the nearest earlier one, found by a
-    backward probe on jobs_lane. (NOT EXISTS probed forward, through the index entries
-    of finished jobs not yet vacuumed: 3-4x slower with a sender's backlog queued.)"""
+    """No job before it in its lane but dead ones (an index probe on jobs_lane)."""
     earlier = jobs.alias("earlier")
-    nearest_earlier = (
-        select(func.max(earlier.c.id))
-        .where(earlier.c.lane == jobs.c.lane, earlier.c.id < jobs.c.id, earlier.c.state != "dead")
-        .scalar_subquery()
+    first_in_lane = ~exists().where(
+        earlier.c.lane == jobs.c.lane, earlier.c.id < jobs.c.id, earlier.c.state != "dead"
     )
-    return or_(jobs.c.lane.is_(None), nearest_earlier.is_(None))
+    return or_(jobs.c.lane.is_(None), first_in_lane)
 
 
 def _claimable() -> Any:
