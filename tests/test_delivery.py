@@ -214,6 +214,27 @@ async def test_send_interrupted_by_a_crash_is_picked_up_after_its_lease(start, i
     assert len(inbox.received) == 1
 
 
+async def test_drain_waits_for_deliveries_the_worker_loop_started_while_it_looked(start, inbox):
+    """The worker loop can claim and start a delivery while drain asks when the next one is
+    due; drain must wait for it (it returned with the delivery leased, not yet sent)."""
+    a, clock = await _setup(start)
+    uri = await _queued(a, inbox.url)
+    clock.now -= 1  # not due at drain's own claim
+    queue = a.ctx.delivery
+    next_due = queue.next_due
+
+    async def worker_claims_meanwhile() -> float | None:
+        clock.now += 2
+        await queue._refill()  # the worker loop's step: lease, then start sending
+        queue._start_backlog()
+        return await next_due()  # the leased delivery's: after its lease
+
+    queue.next_due = worker_claims_meanwhile
+    await queue.drain()
+    assert (await _row(a, uri)).state == "delivered"
+    assert len(inbox.received) == 1
+
+
 async def test_background_worker_delivers_without_being_asked(start, inbox):
     a = await start("a")
     alice = await a.create_user("alice")

@@ -18,9 +18,8 @@ failures are dropped unsent (federation/availability.py), as are those to a
 suspended domain (federation/domain_blocks.py; none are queued). Requests are signed
 on a thread (RSA releases the GIL), each signer's key read once. It leases CLAIM_AHEAD
 times its concurrency at once, and writes outcomes (and what they showed of their
-hosts) in groups: a claim or commit per delivery limited a large fan-out. An outcome
-not written when the worker dies is not lost: the lease runs out and it is sent again
-(receivers drop a repeated id). Queued work is announced (store/signals.py WorkSignal).
+hosts) in groups. An outcome not written when the worker dies is not lost: the lease
+runs out and it is sent again (receivers drop a repeated id). Queued work is announced.
 """
 
 from __future__ import annotations
@@ -395,6 +394,7 @@ class DeliveryQueue:
                 continue
             next_due = await self.next_due()
             due_now = next_due is not None and next_due <= self.clock()
-            if not due_now and self._in_flight == 0 and not self._backlog:
+            # Checked after the awaits: the worker loop may have claimed meanwhile.
+            if not (due_now or self._in_flight or self._backlog or self._sending):
                 return
             await asyncio.sleep(0.01)

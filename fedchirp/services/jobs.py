@@ -389,5 +389,7 @@ class Jobs:
                 await self._rest_if_requests()
                 continue
             next_due = await self.store.next_job_due(list(self._handlers))
-            if next_due is None or next_due > self.clock():
+            # Checked again after the await: the worker loop may have claimed meanwhile.
+            idle = not self._claiming and not self._running
+            if (next_due is None or next_due > self.clock()) and idle:
                 return
