@@ -242,16 +242,22 @@ class DeliveryQueue:
             batch, self._settled = self._settled, []
             host_results, self._host_results = self._host_results, []
             try:
-                async with self.store.atomic():  # one commit for the group and its hosts
-                    await self.store.settle_jobs([outcome.outcome() for outcome in batch])
-                    await self.store.outbound_count_outcomes(finished_by_activity(batch))
-                    await self.availability.record(host_results)
+                await self._write_group(batch, host_results)
                 delivered = sum(outcome.kind == "delivered" for outcome in batch)
                 log.info("recorded %d delivery outcomes, %d delivered", len(batch), delivered)
             except Exception:
                 # Their leases run out and they are sent again: repeated, never lost.
                 log.exception("could not record %d delivery outcomes", len(batch))
             self._wake.set()  # an inbox's next delivery may have become its head
+
+    async def _write_group(self, batch: list[Settled], host_results: list[HostResult]) -> None:
+        # One commit for the group and its hosts; many rows, so on the SQLite writer's
+        # thread: the event loop goes on sending meanwhile.
+        with self.store.db.on_thread():
+            async with self.store.atomic():
+                await self.store.settle_jobs([outcome.outcome() for outcome in batch])
+                await self.store.outbound_count_outcomes(finished_by_activity(batch))
+                await self.availability.record(host_results)
 
     async def _flush_settled(self) -> None:
         """Return once every outcome so far is written (by the group write or here)."""
@@ -288,23 +294,13 @@ class DeliveryQueue:
         attempts = delivery.job.attempts  # this one included
         if attempts >= self.settings.max_attempts:
             self._settle_later(Settled(delivery, "failed", reason))
-            log.warning(
-                "gave up on %s to %s after %d attempts: %s",
-                delivery.activity_type,
-                delivery.inbox_url,
-                attempts,
-                reason,
-            )
+            log.warning("gave up on %s to %s after %d attempts: %s", delivery.activity_type,
+                        delivery.inbox_url, attempts, reason)  # fmt: skip
             return
         delay = self.backoff_seconds(attempts - 1, retry_after)
         self._settle_later(Settled(delivery, "retry", reason, self.clock() + delay))
-        log.info(
-            "will retry %s to %s in %.0fs: %s",
-            delivery.activity_type,
-            delivery.inbox_url,
-            delay,
-            reason,
-        )
+        log.info("will retry %s to %s in %.0fs: %s", delivery.activity_type,
+                 delivery.inbox_url, delay, reason)  # fmt: skip
 
     # -- running -------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,7 +40,7 @@ from sqlalchemy.sql import Executable
 
 from fedchirp.store.query import Prepared, Read
 from fedchirp.store.readers import PostgresReaders, SqliteReaders
-from fedchirp.store.writers import SqliteBatchWriter, WriteLock
+from fedchirp.store.writers import SqliteBatchWriter, WriteLock, run_transactions_inline
 
 R = TypeVar("R")
 
@@ -79,6 +79,9 @@ class Database:
         )
         self._write_lock = WriteLock()
         self._urgent: ContextVar[bool] = ContextVar(f"fedchirp-urgent-{id(self)}", default=False)
+        self._on_thread: ContextVar[bool] = ContextVar(
+            f"fedchirp-on-thread-{id(self)}", default=False
+        )
         self._writer: AsyncConnection | None = None
         self._readers: asyncio.Queue[AsyncConnection] = asyncio.Queue()
         self._prepared_readers: SqliteReaders | PostgresReaders | None = None
@@ -137,6 +140,8 @@ class Database:
 
         writer = await engine.connect()
         self._writer = await writer.execution_options(fedchirp_writer=True)
+        driver = (await writer.get_raw_connection()).driver_connection
+        run_transactions_inline(driver, self._on_thread.get)
         for _ in range(SQLITE_READERS):
             self._readers.put_nowait(await engine.connect())
         assert self.sqlite_path is not None, "SQLite needs a database file"
@@ -182,14 +187,15 @@ class Database:
         for callback in callbacks:
             callback()
 
-    @contextmanager
-    def urgent(self) -> Iterator[None]:
+    def urgent(self) -> AbstractContextManager[None]:
         """Units opened inside go ahead of others waiting for the SQLite writer."""
-        token = self._urgent.set(True)
-        try:
-            yield
-        finally:
-            self._urgent.reset(token)
+        return _set_within(self._urgent)
+
+    def on_thread(self) -> AbstractContextManager[None]:
+        """On SQLite, what the writer runs inside goes to its thread, not the event loop
+        (store/writers.py run_transactions_inline): for statements that may touch many
+        rows (a claim, a fan-out), which the thread runs beside the loop."""
+        return _set_within(self._on_thread)
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Call back once the current unit has committed (at once outside a unit): a
@@ -333,6 +339,15 @@ class Database:
         async with self.atomic() as connection:
             result = await connection.execute(statement, params)
             return result.mappings().all()
+
+
+@contextmanager
+def _set_within(flag: ContextVar[bool]) -> Iterator[None]:
+    token = flag.set(True)
+    try:
+        yield
+    finally:
+        flag.reset(token)
 
 
 async def _driver_fetch(driver: Any, dialect: str, sql: str, args: Sequence[Any]) -> list[Any]:

@@ -208,7 +208,8 @@ class JobQueries(Queries):
     ) -> list[Job]:
         """Lease up to `limit` due jobs of these queues (oldest first) to this worker."""
         params = {"now": now, "lease_until": now + lease_seconds, "limit": limit}
-        rows = await self.db.write_returning(_claim_statement(tuple(queues)), params)
+        with self.db.on_thread():  # it looks at every due job's lane
+            rows = await self.db.write_returning(_claim_statement(tuple(queues)), params)
         return sorted(records(Job, rows), key=lambda job: job.id)
 
     async def claim_lane_followers(
@@ -222,7 +223,8 @@ class JobQueries(Queries):
             "lease_until": now + lease_seconds,
             "limit": limit,
         }
-        rows = await self.db.write_returning(_lane_followers_statement(), params)
+        with self.db.on_thread():
+            rows = await self.db.write_returning(_lane_followers_statement(), params)
         return sorted(records(Job, rows), key=lambda job: job.id)
 
     async def finish_job(self, job_id: int) -> None:

@@ -124,7 +124,8 @@ class StatusQueries(Queries):
             fan_out = _fan_out_statement(
                 self.db.dialect, visibility in FOLLOWER_VISIBLE, visibility == "public"
             )
-            await db.execute(fan_out, {"status_id": status_id, "author_id": author_id})
+            with self.db.on_thread():  # a row per follower
+                await db.execute(fan_out, {"status_id": status_id, "author_id": author_id})
             await _count(db, row, 1)
         return record(Status, row)  # type: ignore[return-value]
 

@@ -10,6 +10,8 @@ otherwise in one hop to its thread. Through SQLAlchemy and aiosqlite that was
 three hops, and each hop waits for the GIL while the event loop is busy: the
 commit a request waits for took milliseconds for microseconds of work. It holds
 WriteLock like any other writer, so the two connections never contend in SQLite.
+For the same reason the writer connection's units of work run their statements on the
+event loop between BEGIN and COMMIT (run_transactions_inline).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -124,3 +126,29 @@ class SqliteBatchWriter:
             self._connection.close()
             self._connection = None
             self._busy_timeout = None
+
+
+def run_transactions_inline(connection: Any, on_thread: Callable[[], bool]) -> None:
+    """Make an aiosqlite connection run its calls on the event loop while a transaction
+    is open. To its thread still go BEGIN (it may wait for another process's writer),
+    COMMIT (it may copy the log into the database), executemany of many rows, and
+    whatever runs while on_thread() is true: statements that touch many rows, which
+    the thread runs beside the loop (sqlite3 lets go of the GIL).
+
+    Between BEGIN IMMEDIATE and COMMIT the connection holds SQLite's write lock, so a
+    statement never waits, and a small one takes microseconds. Each hop to the thread
+    and back waited for the busy event loop: a unit of a dozen statements held the
+    write lock, and the requests waiting for their commit behind it, a dozen turns."""
+    database = connection._conn  # the sqlite3 connection (opened with check_same_thread=False)
+    via_thread = connection._execute
+
+    def small(fn: Any, args: tuple[Any, ...]) -> bool:
+        return getattr(fn, "__name__", "") != "executemany" or len(args[1]) <= INLINE_ROWS
+
+    async def execute(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        inline = database.in_transaction and fn != database.commit and not on_thread()
+        if inline and small(fn, args):
+            return fn(*args, **kwargs)
+        return await via_thread(fn, *args, **kwargs)
+
+    connection._execute = execute
