@@ -56,7 +56,7 @@ class Retry:
 
 
 DEFAULT_RETRY = Retry(base_seconds=10.0, max_seconds=3600.0, attempts=8)
-SHARE_UNDER_LOAD = 0.25  # of the time, for jobs while requests are in flight
+SHARE_UNDER_LOAD = 0.15  # of the time, for jobs while requests are in flight
 # Jobs stop yielding to requests once the oldest due job waited this long: under
 # sustained load the queue must not grow without end.
 MAX_LAG_SECONDS = 30.0
