@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +58,10 @@ async def test_a_failed_batch_writes_nothing_and_the_next_one_goes_in(tmp_path: 
     assert _count(path) == 1
 
 
-async def test_a_lock_held_elsewhere_is_waited_for_off_the_loop(tmp_path: Path):
-    path = tmp_path / "db.sqlite"
-    _database(path)
-    other = sqlite3.connect(path, isolation_level=None)  # another process, say the CLI
-    writer = SqliteBatchWriter(path, SQLITE_PRAGMAS)
+async def _waits_off_the_loop(path: Path, write: Callable[[], Awaitable[None]]) -> None:
+    """Run write while another connection (another process, say the CLI) holds the write
+    lock for 0.3 s: it must wait for the lock, and the event loop must go on meanwhile."""
+    other = sqlite3.connect(path, isolation_level=None)
     ticks: list[float] = []
 
     async def ticker() -> None:
@@ -73,21 +73,29 @@ async def test_a_lock_held_elsewhere_is_waited_for_off_the_loop(tmp_path: Path):
         await asyncio.sleep(0.3)
         other.execute("COMMIT")
 
+    other.execute("BEGIN IMMEDIATE")
     ticking = asyncio.create_task(ticker())
+    try:
+        started = time.monotonic()
+        await asyncio.gather(write(), release_later())
+        assert time.monotonic() - started >= 0.3  # it waited for the lock
+        gaps = [b - a for a, b in itertools.pairwise(ticks)]
+        assert len(ticks) >= 20 and max(gaps) < 0.2  # and the loop went on meanwhile
+    finally:
+        ticking.cancel()
+        other.close()
+
+
+async def test_a_lock_held_elsewhere_is_waited_for_off_the_loop(tmp_path: Path):
+    path = tmp_path / "db.sqlite"
+    _database(path)
+    writer = SqliteBatchWriter(path, SQLITE_PRAGMAS)
     try:
         # Twice: after waiting on the thread, a batch on the loop must not wait there.
         for _ in range(2):
-            other.execute("BEGIN IMMEDIATE")
-            ticks.clear()
-            started = time.monotonic()
-            await asyncio.gather(writer.run(INSERT, [(1,)]), release_later())
-            assert time.monotonic() - started >= 0.3  # it waited for the lock
-            gaps = [b - a for a, b in itertools.pairwise(ticks)]
-            assert len(ticks) >= 20 and max(gaps) < 0.2  # and the loop went on meanwhile
+            await _waits_off_the_loop(path, lambda: writer.run(INSERT, [(1,)]))
     finally:
-        ticking.cancel()
         await writer.close()
-        other.close()
     assert _count(path) == 2
 
 
@@ -149,32 +157,13 @@ async def test_a_unit_runs_its_statements_on_the_loop_and_big_ones_on_the_thread
 async def test_a_unit_waits_for_a_lock_held_elsewhere_off_the_loop(tmp_path):
     path = tmp_path / "db.sqlite"
     database, _ = await _opened(path)
-    other = sqlite3.connect(path, isolation_level=None)  # another process, say the CLI
-    ticks: list[float] = []
-
-    async def ticker() -> None:
-        while True:
-            ticks.append(time.monotonic())
-            await asyncio.sleep(0.01)
-
-    async def release_later() -> None:
-        await asyncio.sleep(0.3)
-        other.execute("COMMIT")
 
     async def unit() -> None:
         async with database.atomic() as connection:
             await connection.execute(text("INSERT INTO t (n) VALUES (1)"))
 
-    ticking = asyncio.create_task(ticker())
     try:
-        other.execute("BEGIN IMMEDIATE")
-        started = time.monotonic()
-        await asyncio.gather(unit(), release_later())
-        assert time.monotonic() - started >= 0.3  # it waited for the lock
-        gaps = [b - a for a, b in itertools.pairwise(ticks)]
-        assert len(ticks) >= 20 and max(gaps) < 0.2  # and the loop went on meanwhile
+        await _waits_off_the_loop(path, unit)
     finally:
-        ticking.cancel()
         await database.close()
-        other.close()
     assert _count(path) == 1
