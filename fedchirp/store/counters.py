@@ -9,10 +9,11 @@ elsewhere before the rows go (store/accounts.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, case, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fedchirp.store.db import Queries
@@ -26,32 +27,51 @@ async def bump_account(
     db: AsyncConnection, account_id: int, last_status_at: str | None = None, **changes: int
 ) -> None:
     """Add changes (statuses_count=1, followers_count=-1, ...) to an account's counters."""
-    values: dict[str, Any] = _increments(account_stats, changes)
-    if last_status_at is not None:
-        latest = account_stats.c.last_status_at
-        values["last_status_at"] = case(
-            (latest.is_(None) | (latest < last_status_at), last_status_at), else_=latest
-        )
-    await _bump(db, account_stats, account_stats.c.account_id, account_id, values)
+    await _bump(db, account_stats, account_id, changes, last_status_at)
 
 
 async def bump_status(db: AsyncConnection, status_id: int, **changes: int) -> None:
     """Add changes (replies_count=1, ...) to a status's counters."""
-    values = _increments(status_stats, changes)
-    await _bump(db, status_stats, status_stats.c.status_id, status_id, values)
-
-
-def _increments(table: Table, changes: dict[str, int]) -> dict[str, Any]:
-    return {name: table.c[name] + change for name, change in changes.items() if change}
+    await _bump(db, status_stats, status_id, changes)
 
 
 async def _bump(
-    db: AsyncConnection, table: Table, key: Any, key_value: int, values: dict[str, Any]
+    db: AsyncConnection,
+    table: Table,
+    key_value: int,
+    changes: dict[str, int],
+    last_status_at: str | None = None,
 ) -> None:
-    if not values:
+    changed = {name: change for name, change in changes.items() if change}
+    if not changed:
         return
-    await db.execute(insert_ignore(db.dialect.name, table).values({key.name: key_value}))
-    await db.execute(update(table).where(key == key_value).values(values))
+    names = tuple(sorted(changed))
+    create, add = _bump_statements(db.dialect.name, table, names, last_status_at is not None)
+    params: dict[str, Any] = {f"by_{name}": change for name, change in changed.items()}
+    params["key_value"] = key_value
+    if last_status_at is not None:
+        params["new_last"] = last_status_at
+    await db.execute(create, {"key_value": key_value})
+    await db.execute(add, params)
+
+
+@functools.lru_cache(maxsize=64)
+def _bump_statements(
+    dialect: str, table: Table, names: tuple[str, ...], with_last: bool
+) -> tuple[Any, Any]:
+    """The counter row's insert (if missing) and the update adding by_<name> to each
+    named counter; built once per shape: a bump comes with every post, like and follow,
+    and building these cost more than running them."""
+    key = table.c[_KEYS[table.name]]
+    values: dict[str, Any] = {name: table.c[name] + bindparam(f"by_{name}") for name in names}
+    if with_last:  # only ever moves forward
+        latest, new = table.c.last_status_at, bindparam("new_last")
+        values["last_status_at"] = case((latest.is_(None) | (latest < new), new), else_=latest)
+    create = insert_ignore(dialect, table).values({key.name: bindparam("key_value")})
+    return create, update(table).where(key == bindparam("key_value")).values(values)
+
+
+_KEYS = {account_stats.name: "account_id", status_stats.name: "status_id"}
 
 
 S = TypeVar("S", AccountStats, StatusStats)

@@ -112,6 +112,7 @@ def _settle_statements() -> dict[str, Any]:
 
 
 _SETTLE = _settle_statements()
+_FINISH = delete(jobs).where(jobs.c.id == bindparam("job_id"))
 
 
 @functools.lru_cache(maxsize=16)
@@ -228,7 +229,7 @@ class JobQueries(Queries):
         return sorted(records(Job, rows), key=lambda job: job.id)
 
     async def finish_job(self, job_id: int) -> None:
-        await self.db.write(delete(jobs).where(jobs.c.id == job_id))
+        await self.db.write(_FINISH, [{"job_id": job_id}])
 
     async def retry_job(self, job_id: int, run_at: float, error: str) -> None:
         await self.db.write(

@@ -139,10 +139,8 @@ class StatusQueries(Queries):
         for attempt in range(ID_ATTEMPTS):
             status_id = id_for_time(published) if attempt == 0 else random_id_for_time(published)
             values = {"id": status_id, **status, **(uris_for(status_id) if uris_for else {})}
-            statement = (
-                insert_ignore(self.db.dialect, statuses, ["id"]).values(values).returning(statuses)
-            )
-            row = (await db.execute(statement)).mappings().first()
+            statement = _insert_status_statement(self.db.dialect)
+            row = (await db.execute(statement, values)).mappings().first()
             if row is not None:
                 return row
             # Taken: another status of the same millisecond has these low bits.
@@ -335,6 +333,12 @@ async def _count(db: AsyncConnection, row: Any, change: int) -> None:
         await bump_status(db, row["reblog_of_id"], reblogs_count=change)
     if row["in_reply_to_id"] is not None:
         await bump_status(db, row["in_reply_to_id"], replies_count=change)
+
+
+@functools.cache
+def _insert_status_statement(dialect: str) -> Any:
+    """Built once, its values bound: building it for each status cost more than running it."""
+    return insert_ignore(dialect, statuses, ["id"]).returning(statuses)
 
 
 @functools.lru_cache(maxsize=8)
