@@ -146,36 +146,24 @@ def _lane_followers_statement() -> Any:
     """The jobs right behind one a worker holds in its lane, in order, up to the first
     that may not run yet (one waiting for a retry): the worker runs them one after
     another, so a sender's burst costs a claim per batch instead of one per activity.
-    No other worker can hold them: none of them is first in its lane."""
+    No other worker can hold them: none of them is first in its lane. Only the next
+    `limit` of the lane are looked at: the blocker among the whole rest of a long
+    backlog made each batch's claim as slow as the backlog was long."""
     # (A bind parameter in an UPDATE may not share a column's name: "in_lane".)
     now, lane, after = bindparam("now"), bindparam("in_lane"), bindparam("after")
-    blocker = jobs.alias("blocker")
-    first_blocked = (
-        select(func.min(blocker.c.id))
-        .where(
-            blocker.c.lane == lane,
-            blocker.c.id > after,
-            blocker.c.state != "dead",
-            ~and_(blocker.c.state == "queued", blocker.c.run_at <= now),
-        )
-        .scalar_subquery()
-    )
-    chosen = (
-        select(jobs.c.id)
-        .where(
-            jobs.c.lane == lane,
-            jobs.c.id > after,
-            jobs.c.state != "dead",  # (what the partial index jobs_lane holds)
-            jobs.c.state == "queued",
-            jobs.c.run_at <= now,
-            jobs.c.id < func.coalesce(first_blocked, 2**62),
-        )
+    following = (
+        select(jobs.c.id, jobs.c.state, jobs.c.run_at)
+        .where(jobs.c.lane == lane, jobs.c.id > after, jobs.c.state != "dead")
         .order_by(jobs.c.id)
         .limit(bindparam("limit"))
+        .cte("next_in_lane")
     )
+    runnable = and_(following.c.state == "queued", following.c.run_at <= now)
+    first_blocked = select(func.min(following.c.id)).where(~runnable).scalar_subquery()
+    chosen = select(following.c.id).where(following.c.id < func.coalesce(first_blocked, 2**62))
     return (
         update(jobs)
-        .where(jobs.c.id.in_(chosen.scalar_subquery()), jobs.c.state == "queued")
+        .where(jobs.c.id.in_(chosen), jobs.c.state == "queued")
         .values(
             state="running", lease_until=bindparam("lease_until"), attempts=jobs.c.attempts + 1
         )
