@@ -62,16 +62,13 @@ def _bump_statements(
     """The counter row's insert (if missing) and the update adding by_<name> to each
     named counter; built once per shape: a bump comes with every post, like and follow,
     and building these cost more than running them."""
-    key = table.c[_KEYS[table.name]]
+    [key] = table.primary_key.columns  # account_id or status_id
     values: dict[str, Any] = {name: table.c[name] + bindparam(f"by_{name}") for name in names}
     if with_last:  # only ever moves forward
         latest, new = table.c.last_status_at, bindparam("new_last")
         values["last_status_at"] = case((latest.is_(None) | (latest < new), new), else_=latest)
     create = insert_ignore(dialect, table).values({key.name: bindparam("key_value")})
     return create, update(table).where(key == bindparam("key_value")).values(values)
-
-
-_KEYS = {account_stats.name: "account_id", status_stats.name: "status_id"}
 
 
 S = TypeVar("S", AccountStats, StatusStats)
